@@ -251,6 +251,11 @@ class WireJob(CompletionJob, kw_only=True):
     classifier_targets: list[ClassifierTarget] | None = None
 
     @property
+    def kind(self) -> Literal["classifier", "completion"]:  # type: ignore[override]
+        """``"classifier"`` or ``"completion"``, judged by ``job_type`` or the shape."""
+        return "classifier" if self.is_classifier else "completion"
+
+    @property
     def is_classifier(self) -> bool:
         """Whether this job is a classifier job, judged by ``job_type`` or its shape."""
         job_type = self.job_type

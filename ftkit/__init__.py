@@ -1,0 +1,44 @@
+"""ftkit: read, compare and plot Mistral fine-tuning jobs.
+
+Examples
+--------
+>>> import ftkit
+>>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(10, seed=0))
+>>> js.jobs.height
+10
+"""
+
+from . import synth
+from .errors import JobDecodeError
+from .frames import checkpoints_frame, events_frame, jobs_frame, targets_frame
+from .jobset import JobSet
+from .reading import iter_jobs, read_jobs, write_jobs
+from .schema import (
+    Checkpoint,
+    ClassifierJob,
+    CompletionJob,
+    Event,
+    Job,
+    JobList,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "JobDecodeError",
+    "JobSet",
+    "read_jobs",
+    "iter_jobs",
+    "write_jobs",
+    "jobs_frame",
+    "checkpoints_frame",
+    "events_frame",
+    "targets_frame",
+    "synth",
+    "Job",
+    "ClassifierJob",
+    "CompletionJob",
+    "Checkpoint",
+    "Event",
+    "JobList",
+]

@@ -1,0 +1,400 @@
+"""Flatten jobs into polars DataFrames.
+
+Each ``*_frame`` function takes any iterable of job Structs (a :class:`~ftkit.JobSet`, a
+list of :class:`~ftkit.schema.ClassifierJob`/:class:`~ftkit.schema.CompletionJob`) and
+returns one DataFrame with fixed column names and dtypes, so that empty inputs give
+empty frames of the same schema. Timestamps become UTC datetimes.
+
+Examples
+--------
+>>> import ftkit
+>>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=1))
+>>> ftkit.jobs_frame(js).columns[:5]
+['job_id', 'job_type', 'model', 'status', 'auto_start']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import repeat
+from typing import Any
+
+import msgspec
+import polars as pl
+
+from .schema import JobMetadata
+
+__all__ = [
+    "JOBS_SCHEMA",
+    "CHECKPOINTS_SCHEMA",
+    "EVENTS_SCHEMA",
+    "TARGETS_SCHEMA",
+    "ERRORS_SCHEMA",
+    "jobs_frame",
+    "checkpoints_frame",
+    "events_frame",
+    "targets_frame",
+]
+
+_UTC = pl.Datetime("us", "UTC")
+
+#: Columns and dtypes of :func:`jobs_frame`.
+JOBS_SCHEMA: dict[str, pl.DataType] = {
+    "job_id": pl.String(),
+    "job_type": pl.String(),
+    "model": pl.String(),
+    "status": pl.String(),
+    "auto_start": pl.Boolean(),
+    "created_at": _UTC,
+    "modified_at": _UTC,
+    "fine_tuned_model": pl.String(),
+    "suffix": pl.String(),
+    "trained_tokens": pl.Int64(),
+    "training_files": pl.List(pl.String()),
+    "validation_files": pl.List(pl.String()),
+    "learning_rate": pl.Float64(),
+    "training_steps": pl.Int64(),
+    "epochs": pl.Float64(),
+    "weight_decay": pl.Float64(),
+    "warmup_fraction": pl.Float64(),
+    "seq_len": pl.Int64(),
+    "fim_ratio": pl.Float64(),
+    "cost": pl.Float64(),
+    "cost_currency": pl.String(),
+    "train_tokens": pl.Int64(),
+    "train_tokens_per_step": pl.Int64(),
+    "data_tokens": pl.Int64(),
+    "expected_duration_seconds": pl.Int64(),
+    "estimated_start_time": _UTC,
+    "wandb_project": pl.String(),
+    "wandb_run_name": pl.String(),
+    "wandb_url": pl.String(),
+    "n_checkpoints": pl.Int64(),
+    "n_events": pl.Int64(),
+}
+
+#: Columns and dtypes of :func:`checkpoints_frame`.
+CHECKPOINTS_SCHEMA: dict[str, pl.DataType] = {
+    "job_id": pl.String(),
+    "step_number": pl.Int64(),
+    "created_at": _UTC,
+    "train_loss": pl.Float64(),
+    "valid_loss": pl.Float64(),
+    "valid_mean_token_accuracy": pl.Float64(),
+}
+
+#: Columns and dtypes of :func:`events_frame`.
+EVENTS_SCHEMA: dict[str, pl.DataType] = {
+    "job_id": pl.String(),
+    "created_at": _UTC,
+    "name": pl.String(),
+    "status": pl.String(),
+    "data": pl.String(),
+}
+
+#: Columns and dtypes of :func:`targets_frame`.
+TARGETS_SCHEMA: dict[str, pl.DataType] = {
+    "job_id": pl.String(),
+    "name": pl.String(),
+    "labels": pl.List(pl.String()),
+    "weight": pl.Float64(),
+    "loss_function": pl.String(),
+}
+
+#: Columns and dtypes of ``JobSet.errors``: one row per record that could not be read.
+ERRORS_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "line": pl.Int64(),
+    "index": pl.Int64(),
+    "path": pl.String(),
+    "message": pl.String(),
+}
+
+_TIME_COLUMNS = ("created_at", "modified_at", "estimated_start_time")
+_NO_METADATA = JobMetadata()
+_json_encode = msgspec.json.Encoder().encode
+
+
+def _as_list(jobs: Iterable[Any]) -> list[Any]:
+    return jobs if isinstance(jobs, list) else list(jobs)
+
+
+def _with_utc(df: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    return df.with_columns(
+        pl.from_epoch(pl.col(name), time_unit="s").dt.replace_time_zone("UTC") for name in columns
+    )
+
+
+def _raw_schema(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+    """The schema with datetimes as the UNIX seconds they are built from."""
+    return {name: pl.Int64() if dtype == _UTC else dtype for name, dtype in schema.items()}
+
+
+def _wandb(job: Any) -> Any:
+    for integration in job.integrations or ():
+        if integration.type in (None, "wandb"):
+            return integration
+    return None
+
+
+def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
+    """One row per job: identity, status, times, hyperparameters, metadata, W&B.
+
+    Columns and dtypes are :data:`JOBS_SCHEMA`: ``job_id``, ``job_type``
+    (``"classifier"`` or ``"completion"``, whatever ``job_type`` said on the wire),
+    ``model``, ``status``, ``auto_start`` (Boolean), ``created_at`` and ``modified_at``
+    (Datetime UTC), ``fine_tuned_model``, ``suffix``, ``trained_tokens`` (Int64),
+    ``training_files`` and ``validation_files`` (List[String]), the hyperparameters
+    ``learning_rate, training_steps, epochs, weight_decay, warmup_fraction, seq_len,
+    fim_ratio``, the metadata ``cost, cost_currency, train_tokens, train_tokens_per_step,
+    data_tokens, expected_duration_seconds, estimated_start_time`` (Datetime UTC; the
+    top-level legacy key where metadata lacks it), ``wandb_project, wandb_run_name,
+    wandb_url`` (the first W&B integration), and ``n_checkpoints``/``n_events`` (null
+    where the JSON had no list at all, as in list responses).
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> js = ftkit.read_jobs(
+    ...     b'{"id": "j1", "model": "open-mistral-7b", "status": "SUCCESS", "job_type": "FT",'
+    ...     b' "created_at": 1717171717, "modified_at": 1717171817, "training_files": [],'
+    ...     b' "hyperparameters": {"training_steps": 10, "learning_rate": 0.0001}}'
+    ... )
+    >>> ftkit.jobs_frame(js).select("job_id", "job_type", "created_at", "training_steps")
+    shape: (1, 4)
+    ┌────────┬────────────┬─────────────────────────┬────────────────┐
+    │ job_id ┆ job_type   ┆ created_at              ┆ training_steps │
+    │ ---    ┆ ---        ┆ ---                     ┆ ---            │
+    │ str    ┆ str        ┆ datetime[μs, UTC]       ┆ i64            │
+    ╞════════╪════════════╪═════════════════════════╪════════════════╡
+    │ j1     ┆ completion ┆ 2024-05-31 16:08:37 UTC ┆ 10             │
+    └────────┴────────────┴─────────────────────────┴────────────────┘
+    """
+    jobs = _as_list(jobs)
+    hyper = [job.hyperparameters for job in jobs]
+    meta = [job.metadata or _NO_METADATA for job in jobs]
+    wandb = [_wandb(job) for job in jobs]
+    columns = {
+        "job_id": [job.id for job in jobs],
+        "job_type": [job.kind for job in jobs],
+        "model": [job.model for job in jobs],
+        "status": [job.status for job in jobs],
+        "auto_start": [job.auto_start for job in jobs],
+        "created_at": [job.created_at for job in jobs],
+        "modified_at": [job.modified_at for job in jobs],
+        "fine_tuned_model": [job.fine_tuned_model for job in jobs],
+        "suffix": [job.suffix for job in jobs],
+        "trained_tokens": [job.trained_tokens for job in jobs],
+        "training_files": [job.training_files for job in jobs],
+        "validation_files": [job.validation_files for job in jobs],
+        "learning_rate": [h.learning_rate for h in hyper],
+        "training_steps": [h.training_steps for h in hyper],
+        "epochs": [h.epochs for h in hyper],
+        "weight_decay": [h.weight_decay for h in hyper],
+        "warmup_fraction": [h.warmup_fraction for h in hyper],
+        "seq_len": [h.seq_len for h in hyper],
+        "fim_ratio": [getattr(h, "fim_ratio", None) for h in hyper],
+        "cost": [m.cost for m in meta],
+        "cost_currency": [m.cost_currency for m in meta],
+        "train_tokens": [m.train_tokens for m in meta],
+        "train_tokens_per_step": [m.train_tokens_per_step for m in meta],
+        "data_tokens": [m.data_tokens for m in meta],
+        "expected_duration_seconds": [m.expected_duration_seconds for m in meta],
+        "estimated_start_time": [
+            m.estimated_start_time if m.estimated_start_time is not None else job.estimated_start_time
+            for m, job in zip(meta, jobs)
+        ],
+        "wandb_project": [w.project if w is not None else None for w in wandb],
+        "wandb_run_name": [w.run_name if w is not None else None for w in wandb],
+        "wandb_url": [w.url if w is not None else None for w in wandb],
+        "n_checkpoints": [None if job.checkpoints is None else len(job.checkpoints) for job in jobs],
+        "n_events": [None if job.events is None else len(job.events) for job in jobs],
+    }
+    df = pl.DataFrame(columns, schema=_raw_schema(JOBS_SCHEMA))
+    return _with_utc(df, _TIME_COLUMNS)
+
+
+def _positions(jobs: list[Any], attribute: str) -> tuple[list[int], list[str], list[Any]]:
+    """Flatten one list attribute of every job: (job position, job id, item) columns."""
+    positions: list[int] = []
+    ids: list[str] = []
+    items: list[Any] = []
+    for position, job in enumerate(jobs):
+        children = getattr(job, attribute)
+        if children:
+            n = len(children)
+            positions += repeat(position, n)
+            ids += repeat(job.id, n)
+            items += children
+    return positions, ids, items
+
+
+def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
+    """One row per checkpoint, sorted by job (in input order) then step.
+
+    Columns and dtypes are :data:`CHECKPOINTS_SCHEMA`: ``job_id``, ``step_number``
+    (Int64), ``created_at`` (Datetime UTC), ``train_loss``, ``valid_loss``,
+    ``valid_mean_token_accuracy`` (Float64). A checkpoint whose ``valid_loss`` and
+    ``valid_mean_token_accuracy`` are both ``0.0`` was not evaluated: both are null here
+    (the Struct keeps the raw ``0.0``). Accuracy is not range-checked: real values
+    exceed 1.
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> js = ftkit.read_jobs(
+    ...     b'{"id": "j1", "model": "m", "status": "SUCCESS", "created_at": 0,'
+    ...     b' "modified_at": 0, "hyperparameters": {}, "checkpoints": ['
+    ...     b'{"step_number": 2, "created_at": 20, "metrics": {"train_loss": 0.5,'
+    ...     b' "valid_loss": 0.0, "valid_mean_token_accuracy": 0.0}},'
+    ...     b'{"step_number": 1, "created_at": 10, "metrics": {"train_loss": 0.9,'
+    ...     b' "valid_loss": 0.8, "valid_mean_token_accuracy": 1.7}}]}'
+    ... )
+    >>> ftkit.checkpoints_frame(js).drop("created_at")
+    shape: (2, 5)
+    ┌────────┬─────────────┬────────────┬────────────┬───────────────────────────┐
+    │ job_id ┆ step_number ┆ train_loss ┆ valid_loss ┆ valid_mean_token_accuracy │
+    │ ---    ┆ ---         ┆ ---        ┆ ---        ┆ ---                       │
+    │ str    ┆ i64         ┆ f64        ┆ f64        ┆ f64                       │
+    ╞════════╪═════════════╪════════════╪════════════╪═══════════════════════════╡
+    │ j1     ┆ 1           ┆ 0.9        ┆ 0.8        ┆ 1.7                       │
+    │ j1     ┆ 2           ┆ 0.5        ┆ null       ┆ null                      │
+    └────────┴─────────────┴────────────┴────────────┴───────────────────────────┘
+    """
+    jobs = _as_list(jobs)
+    positions, ids, checkpoints = _positions(jobs, "checkpoints")
+    metrics = [c.metrics for c in checkpoints]
+    df = pl.DataFrame(
+        {
+            "_position": positions,
+            "job_id": ids,
+            "step_number": [c.step_number for c in checkpoints],
+            "created_at": [c.created_at for c in checkpoints],
+            "train_loss": [m.train_loss for m in metrics],
+            "valid_loss": [m.valid_loss for m in metrics],
+            "valid_mean_token_accuracy": [m.valid_mean_token_accuracy for m in metrics],
+        },
+        schema={"_position": pl.Int64(), **_raw_schema(CHECKPOINTS_SCHEMA)},
+    )
+    return _finish_checkpoints(df)
+
+
+def _finish_checkpoints(df: pl.DataFrame) -> pl.DataFrame:
+    """Sort by (_position, step), null the placeholder zeros, convert times, drop _position."""
+    in_order = df.select(
+        (
+            (pl.col("_position").diff() > 0)
+            | ((pl.col("_position").diff() == 0) & (pl.col("step_number").diff() >= 0))
+        )
+        .fill_null(True)
+        .all()
+    ).item()
+    if not in_order:
+        df = df.sort("_position", "step_number", maintain_order=True)
+    placeholder = (pl.col("valid_loss") == 0.0) & (pl.col("valid_mean_token_accuracy") == 0.0)
+    df = df.with_columns(
+        pl.when(placeholder.not_()).then(pl.col(name)).alias(name)
+        for name in ("valid_loss", "valid_mean_token_accuracy")
+    )
+    return _with_utc(df.drop("_position"), ["created_at"])
+
+
+def _oldest_first(events: list[Any]) -> list[Any]:
+    """Events in the order they happened: lists stamped newest first are reversed."""
+    if len(events) > 1 and events[0].created_at > events[-1].created_at:
+        events = events[::-1]
+    return events
+
+
+def _event_rest(data: dict[str, Any] | None) -> str | None:
+    if not data:
+        return None
+    rest = {key: value for key, value in data.items() if key != "status"}
+    return _json_encode(rest).decode() if rest else None
+
+
+def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
+    """One row per status event, in time order within each job.
+
+    Columns and dtypes are :data:`EVENTS_SCHEMA`: ``job_id``, ``created_at`` (Datetime
+    UTC), ``name``, ``status`` (from ``data.status``), ``data`` (the rest of ``data`` as
+    JSON text, null when there is nothing else). Jobs keep their input order. Within a
+    job, events are sorted by time; events stamped in the same second keep the order in
+    which they happened: a list stamped newest first (as 2024 dumps are) is read in
+    reverse, so same-second ``QUEUED``, ``VALIDATING``, ``VALIDATED`` stay in that order.
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> js = ftkit.read_jobs(
+    ...     b'{"id": "j1", "model": "m", "status": "RUNNING", "created_at": 0,'
+    ...     b' "modified_at": 5, "hyperparameters": {}, "events": ['
+    ...     b'{"name": "status-updated", "created_at": 5, "data": {"status": "RUNNING"}},'
+    ...     b'{"name": "status-updated", "created_at": 1, "data": {"status": "VALIDATED"}},'
+    ...     b'{"name": "status-updated", "created_at": 1, "data": {"status": "VALIDATING"}},'
+    ...     b'{"name": "status-updated", "created_at": 0, "data": {"status": "QUEUED"}}]}'
+    ... )
+    >>> ftkit.events_frame(js)["status"].to_list()
+    ['QUEUED', 'VALIDATING', 'VALIDATED', 'RUNNING']
+    """
+    jobs = _as_list(jobs)
+    positions: list[int] = []
+    ids: list[str] = []
+    events: list[Any] = []
+    for position, job in enumerate(jobs):
+        if job.events:
+            ordered = _oldest_first(job.events)
+            n = len(ordered)
+            positions += repeat(position, n)
+            ids += repeat(job.id, n)
+            events += ordered
+    datas = [e.data for e in events]
+    df = pl.DataFrame(
+        {
+            "_position": positions,
+            "job_id": ids,
+            "created_at": [e.created_at for e in events],
+            "name": [e.name for e in events],
+            "status": [
+                s if isinstance(s := (d.get("status") if d else None), str) else None for d in datas
+            ],
+            "data": [_event_rest(d) for d in datas],
+        },
+        schema={"_position": pl.Int64(), **_raw_schema(EVENTS_SCHEMA)},
+    )
+    df = df.sort("_position", "created_at", maintain_order=True).drop("_position")
+    return _with_utc(df, ["created_at"])
+
+
+def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
+    """One row per classifier target (``classifier_targets``) of classifier jobs.
+
+    Columns and dtypes are :data:`TARGETS_SCHEMA`: ``job_id``, ``name``, ``labels``
+    (List[String]), ``weight`` (Float64), ``loss_function``; the last two are null where
+    the JSON omitted them, as real dumps do.
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> js = ftkit.read_jobs(
+    ...     b'{"id": "c1", "model": "ministral-3b-latest", "status": "VALIDATED",'
+    ...     b' "created_at": 0, "modified_at": 0, "hyperparameters": {},'
+    ...     b' "classifier_targets": [{"name": "intent", "labels": ["a", "b"]}]}'
+    ... )
+    >>> ftkit.targets_frame(js).row(0)
+    ('c1', 'intent', ['a', 'b'], None, None)
+    """
+    jobs = _as_list(jobs)
+    _, ids, targets = _positions(
+        [job for job in jobs if getattr(job, "classifier_targets", None)], "classifier_targets"
+    )
+    return pl.DataFrame(
+        {
+            "job_id": ids,
+            "name": [t.name for t in targets],
+            "labels": [t.labels for t in targets],
+            "weight": [t.weight for t in targets],
+            "loss_function": [t.loss_function for t in targets],
+        },
+        schema=TARGETS_SCHEMA,
+    )

@@ -1,0 +1,310 @@
+"""JobSet: the jobs read from one or more dumps, with cached frames.
+
+Examples
+--------
+>>> import ftkit
+>>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(4, seed=3))
+>>> first = next(iter(js))
+>>> js[first.id] == first
+True
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import polars as pl
+
+from .errors import JobDecodeError
+from .frames import (
+    ERRORS_SCHEMA,
+    checkpoints_frame,
+    events_frame,
+    jobs_frame,
+    targets_frame,
+)
+from .schema import Job, WireJob, to_job
+
+__all__ = ["JobSet", "errors_frame", "latest_by_id"]
+
+_FRAMES = {
+    "jobs": jobs_frame,
+    "checkpoints": checkpoints_frame,
+    "events": events_frame,
+    "targets": targets_frame,
+}
+
+
+def latest_by_id(jobs: Sequence[Any]) -> list[int]:
+    """Positions of the jobs to keep: per id the latest ``modified_at``, later ones winning ties.
+
+    The positions are returned in increasing order, so kept jobs keep their input order.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as J
+    >>> latest_by_id([J(id="a", modified_at=1), J(id="b", modified_at=1), J(id="a", modified_at=1)])
+    [1, 2]
+    """
+    best: dict[str, int] = {}
+    for position, job in enumerate(jobs):
+        kept = best.get(job.id)
+        if kept is None or job.modified_at >= jobs[kept].modified_at:
+            best[job.id] = position
+    return sorted(best.values())
+
+
+def errors_frame(errors: Iterable[JobDecodeError]) -> pl.DataFrame:
+    """One row per unreadable record: ``source, line, index, path, message``."""
+    errors = list(errors)
+    return pl.DataFrame(
+        {
+            "source": [e.source for e in errors],
+            "line": [e.line for e in errors],
+            "index": [e.index for e in errors],
+            "path": [e.path for e in errors],
+            "message": [e.reason for e in errors],
+        },
+        schema=ERRORS_SCHEMA,
+    )
+
+
+class JobSet:
+    """Jobs read from dumps: iterable Structs, lookup by id, and cached polars frames.
+
+    Build one with :func:`ftkit.read_jobs`, or from job Structs: ``JobSet(jobs)``. Jobs are
+    unique by id (where several hold the same id, the one with the latest
+    ``modified_at`` is kept, a later one winning ties) and iterate in a stable order: the
+    order of the kept records in the input.
+
+    Attributes
+    ----------
+    jobs, checkpoints, events, targets : polars.DataFrame
+        The frames of :mod:`ftkit.frames`, built once and cached.
+    errors : polars.DataFrame
+        The records that could not be read with ``errors="skip"``: ``source, line,
+        index, path, message``.
+
+    Examples
+    --------
+    >>> import ftkit, polars as pl
+    >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(20, seed=7))
+    >>> len(js.filter(job_type="classifier")) + len(js.filter(job_type="completion")) == len(js)
+    True
+    >>> js.filter(pl.col("status") == "SUCCESS").jobs["status"].unique().to_list()
+    ['SUCCESS']
+    """
+
+    __slots__ = ("_ids", "_items", "_loader", "_frames", "_errors", "_index")
+
+    def __init__(self, jobs: Iterable[Job] = (), *, errors: Iterable[JobDecodeError] = ()) -> None:
+        items = list(jobs)
+        keep = latest_by_id(items)
+        if len(keep) != len(items):
+            items = [items[i] for i in keep]
+        self._ids: list[str] = [job.id for job in items]
+        self._items: list[Any] = items
+        self._loader: Callable[[int], Job] | None = None
+        self._frames: dict[str, pl.DataFrame] = {}
+        self._errors: list[JobDecodeError] = list(errors)
+        self._index: dict[str, int] | None = None
+
+    @classmethod
+    def from_wire(cls, wire: list[WireJob], *, errors: Iterable[JobDecodeError] = ()) -> JobSet:
+        """A JobSet of decoded wire jobs; each becomes its final type on first access."""
+        return cls(wire, errors=errors)
+
+    @classmethod
+    def from_parts(
+        cls,
+        *,
+        ids: list[str],
+        loader: Callable[[int], Job],
+        frames: dict[str, pl.DataFrame],
+        errors: Iterable[JobDecodeError] = (),
+    ) -> JobSet:
+        """A JobSet whose frames are already built and whose Structs ``loader`` decodes.
+
+        ``ids`` must be unique; ``loader(i)`` returns the job at position ``i``.
+        """
+        self = cls.__new__(cls)
+        self._ids = ids
+        self._items = [None] * len(ids)
+        self._loader = loader
+        self._frames = dict(frames)
+        self._errors = list(errors)
+        self._index = None
+        return self
+
+    # --- the jobs ------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _job(self, position: int) -> Job:
+        item = self._items[position]
+        if item is None:
+            item = self._items[position] = self._loader(position)  # type: ignore[misc]
+        elif type(item) is WireJob:
+            item = self._items[position] = to_job(item)
+        return item
+
+    def __iter__(self) -> Iterator[Job]:
+        for position in range(len(self._ids)):
+            yield self._job(position)
+
+    @property
+    def ids(self) -> list[str]:
+        """The job ids, in iteration order."""
+        return list(self._ids)
+
+    def _positions(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {job_id: i for i, job_id in enumerate(self._ids)}
+        return self._index
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._positions()
+
+    def __getitem__(self, job_id: str) -> Job:
+        try:
+            position = self._positions()[job_id]
+        except (KeyError, TypeError):
+            msg = f"no job with id {job_id!r} in this JobSet of {len(self)} jobs"
+            raise KeyError(msg) from None
+        return self._job(position)
+
+    def _subset(self, positions: list[int]) -> JobSet:
+        subset = JobSet.__new__(JobSet)
+        subset._ids = [self._ids[i] for i in positions]
+        subset._items = [self._job(i) for i in positions]
+        subset._loader = None
+        subset._errors = self._errors
+        subset._index = None
+        subset._frames = {}
+        if self._frames:
+            keep = pl.Series(subset._ids, dtype=pl.String())
+            subset._frames = {
+                name: frame.filter(pl.col("job_id").is_in(keep.implode()))
+                for name, frame in self._frames.items()
+            }
+        return subset
+
+    def filter(self, *predicates: pl.Expr | Callable[[Job], bool], **equals: Any) -> JobSet:
+        """The jobs that pass every predicate and match every ``column=value``.
+
+        Parameters
+        ----------
+        *predicates
+            polars expressions over the :attr:`jobs` frame (``pl.col("cost") > 1``), or
+            functions taking a job Struct and returning a bool.
+        **equals
+            A column of the :attr:`jobs` frame and the value it must equal, or a list, set
+            or tuple of accepted values (``status=["SUCCESS", "FAILED"]``).
+
+        Examples
+        --------
+        >>> import ftkit
+        >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(30, seed=2))
+        >>> ok = js.filter(status="SUCCESS", model=["open-mistral-7b", "ministral-3b-latest"])
+        >>> set(ok.jobs["status"]) <= {"SUCCESS"}
+        True
+        """
+        frame = self.jobs
+        mask = pl.lit(True)
+        for name, value in equals.items():
+            if name not in frame.columns:
+                msg = f"filter: no column {name!r} in the jobs frame; columns are {frame.columns}"
+                raise ValueError(msg)
+            if isinstance(value, (list, tuple, set, frozenset)):
+                mask = mask & pl.col(name).is_in(pl.Series(list(value)).implode())
+            else:
+                mask = mask & (pl.col(name) == value)
+        functions = []
+        for predicate in predicates:
+            if isinstance(predicate, pl.Expr):
+                mask = mask & predicate
+            elif callable(predicate):
+                functions.append(predicate)
+            else:
+                msg = f"filter: a predicate must be a polars expression or a function, got {type(predicate).__name__}"
+                raise TypeError(msg)
+        keep = frame.select(mask.fill_null(False).alias("keep"))["keep"]
+        positions = [i for i, k in enumerate(keep) if k]
+        if functions:
+            positions = [i for i in positions if all(f(self._job(i)) for f in functions)]
+        return self._subset(positions)
+
+    # --- frames ------------------------------------------------------------------
+
+    def _frame(self, name: str) -> pl.DataFrame:
+        frame = self._frames.get(name)
+        if frame is None:
+            source = self._items if all(item is not None for item in self._items) else list(self)
+            frame = self._frames[name] = _FRAMES[name](source)
+        return frame
+
+    @property
+    def jobs(self) -> pl.DataFrame:
+        """One row per job; see :func:`ftkit.jobs_frame`."""
+        return self._frame("jobs")
+
+    @property
+    def checkpoints(self) -> pl.DataFrame:
+        """One row per checkpoint; see :func:`ftkit.checkpoints_frame`."""
+        return self._frame("checkpoints")
+
+    @property
+    def events(self) -> pl.DataFrame:
+        """One row per status event; see :func:`ftkit.events_frame`."""
+        return self._frame("events")
+
+    @property
+    def targets(self) -> pl.DataFrame:
+        """One row per classifier target; see :func:`ftkit.targets_frame`."""
+        return self._frame("targets")
+
+    @property
+    def errors(self) -> pl.DataFrame:
+        """The records that could not be read (``errors="skip"``), one row each."""
+        return errors_frame(self._errors)
+
+    @property
+    def decode_errors(self) -> list[JobDecodeError]:
+        """The records that could not be read, as :class:`~ftkit.JobDecodeError` objects."""
+        return list(self._errors)
+
+    # --- display ----------------------------------------------------------------
+
+    def _counts(self, column: str) -> list[tuple[str, int]]:
+        if not len(self):
+            return []
+        counts = Counter(self.jobs[column].fill_null("(none)").to_list())
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def __repr__(self) -> str:
+        statuses = ", ".join(f"{n} {s}" for s, n in self._counts("status"))
+        errors = f", {len(self._errors)} unreadable records" if self._errors else ""
+        return f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})"
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        parts = [
+            '<div class="ftkit-jobset">',
+            f"<strong>JobSet</strong>: {len(self)} jobs",
+            f", {len(self._errors)} unreadable records" if self._errors else "",
+        ]
+        for title, column in (("status", "status"), ("type", "job_type"), ("model", "model")):
+            rows = "".join(
+                f"<tr><td>{esc(str(value))}</td><td style='text-align:right'>{count}</td></tr>"
+                for value, count in self._counts(column)
+            )
+            parts.append(
+                f"<table style='display:inline-table;margin:0.5em 1.5em 0 0;vertical-align:top'>"
+                f"<thead><tr><th>{title}</th><th>jobs</th></tr></thead><tbody>{rows}</tbody></table>"
+            )
+        parts.append("</div>")
+        return "".join(parts)
