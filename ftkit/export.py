@@ -64,6 +64,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -557,10 +558,7 @@ class _ApiClient:
                 raise ValueError(msg)
             return job
 
-        path = f"{_JOBS_PATH}/{httpx.URL(job_id).raw_path.decode()}" if "/" not in job_id else None
-        if path is None:
-            msg = f"expected a job id without '/', found {job_id!r} in the job list"
-            raise ExportError(msg)
+        path = f"{_JOBS_PATH}/{urllib.parse.quote(job_id, safe='')}"
         body, job = self.get(path, params=None, what=f"job {job_id}", check=check)
         return None if job is None else _normalize_body(body)
 
@@ -638,7 +636,6 @@ class _ProgressBar:
     def __init__(self, stream: Any) -> None:
         self._stream = stream
         self._last = 0.0
-        self._drawn = False
 
     def __call__(self, done: int, total: int, *, final: bool = False) -> None:
         now = time.monotonic()
@@ -652,7 +649,6 @@ class _ProgressBar:
         if final:
             self._stream.write("\n")
         self._stream.flush()
-        self._drawn = True
 
 
 # --- the export -------------------------------------------------------------------------
@@ -793,32 +789,43 @@ def export_jobs(
             # A line cut short by a kill: drop it, so that the next line starts clean.
             logger.warning("%s ended in an incomplete line (a run was killed); removed it", path)
             appender.truncate(index.end)
+        if index.end and not _ends_with_newline(path, index.end):
+            appender.append(b"")  # a last line written without its newline: end it
         logger.info("listing jobs at %s%s", url, _JOBS_PATH)
         listed = client.list_jobs(params=params, page_size=page_size)
         todo = [job for job in listed if _needs_fetch(job, index.jobs.get(job.id))]
         skipped = len(listed) - len(todo)
         logger.info("%d jobs listed: fetching %d, %d unchanged", len(listed), len(todo), skipped)
-        fetched, written, not_found = _fetch_all(
+        fetched, written_ids, not_found = _fetch_all(
             client, appender, index, todo, concurrency=concurrency, stop=stop, report=report
         )
     finally:
         stop.set()
         client.close()
         appender.close()
-    final = _index_dump(path)
-    if final.stale:
+    total = len(index.jobs.keys() | written_ids)
+    if index.stale or not written_ids.isdisjoint(index.jobs):
+        # Older snapshots are in the dump (from this run or a killed one): compact.
+        final = _index_dump(path)
         _rewrite(path, final)
+        total = len(final.jobs)
     result = ExportResult(
         path=path,
         listed=len(listed),
         fetched=fetched,
         skipped_unchanged=skipped,
-        written=written,
-        total=len(final.jobs),
+        written=len(written_ids),
+        total=total,
         not_found=not_found,
     )
     logger.info("export done: %s", result)
     return result
+
+
+def _ends_with_newline(path: Path, end: int) -> bool:
+    with open(path, "rb") as f:
+        f.seek(end - 1)
+        return f.read(1) == b"\n"
 
 
 def _pick_progress(progress: bool | Callable[[int, int], None] | None) -> Callable[..., None] | None:
@@ -847,7 +854,7 @@ def _fetch_all(
     concurrency: int,
     stop: threading.Event,
     report: Callable[..., None] | None,
-) -> tuple[int, int, int]:
+) -> tuple[int, set[str], int]:
     """Fetch ``todo`` on a thread pool; append each result from this thread, in order of arrival.
 
     Threads rather than asyncio so that the export also runs inside Jupyter, whose
@@ -855,14 +862,15 @@ def _fetch_all(
     not yet started are cancelled, the ones in flight are waited for (their results are
     dropped), and the error propagates.
     """
-    fetched = written = not_found = 0
+    fetched = not_found = 0
+    written: set[str] = set()
     total = len(todo)
     if report is not None:
         report(0, total)
     if not todo:
         if isinstance(report, _ProgressBar):
             report(0, 0, final=True)
-        return 0, 0, 0
+        return 0, written, 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ftkit-export") as pool:
         futures = {pool.submit(client.fetch_job, job.id): job for job in todo}
         try:
@@ -877,7 +885,7 @@ def _fetch_all(
                     stored = index.jobs.get(job.id)
                     if stored is None or stored.digest != _digest(line):
                         appender.append(line)
-                        written += 1
+                        written.add(job.id)
                 if report is not None:
                     report(fetched + not_found, total)
         except BaseException:
