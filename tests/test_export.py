@@ -1,0 +1,522 @@
+"""Tests of ftkit.export against a local imitation of the Mistral API (tests/fake_mistral_api.py)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from ftkit.export import ExportError, ExportResult, add_export_command, compact_dump, export_jobs
+
+
+def _load_fake_api():
+    """Import tests/fake_mistral_api.py (pytest runs with --import-mode=importlib)."""
+    name = "fake_mistral_api"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+FakeMistralAPI = _load_fake_api().FakeMistralAPI
+
+KEY = "sk-test-5f0c1e9a7b3d4c2e8f6a1b0c9d8e7f6a"
+ROOT = Path(__file__).resolve().parents[1]
+N_JOBS = 30
+T0 = 1_735_689_600  # 2025-01-01T00:00:00Z
+
+
+# --- realistic jobs ------------------------------------------------------------------
+
+
+def job_id(i: int) -> str:
+    return f"{i:08x}-1895-4309-92d9-9ac881b1b117"
+
+
+def make_job(i: int, *, status: str | None = None, modified_at: int | None = None) -> dict:
+    """A detailed job as the API sends it: every third a classifier, every fifth RUNNING."""
+    created = T0 + 3600 * i
+    status = status or ("RUNNING" if i % 5 == 0 else "SUCCESS")
+    modified = modified_at if modified_at is not None else created + 1800
+    classifier = i % 3 == 0
+    events = [
+        {"name": "status-updated", "created_at": created, "data": {"status": "QUEUED"}},
+        {"name": "status-updated", "created_at": created + 60, "data": {"status": "RUNNING"}},
+    ]
+    if status != "RUNNING":
+        events.append({"name": "status-updated", "created_at": modified, "data": {"status": status}})
+    checkpoints = [
+        {
+            "metrics": {"train_loss": round(2.0 / step, 6), "valid_loss": 0.0, "valid_mean_token_accuracy": 1.0004},
+            "step_number": step,
+            "created_at": created + 100 * step,
+        }
+        for step in (3, 2, 1)
+    ]
+    job: dict = {
+        "id": job_id(i),
+        "auto_start": True,
+        "model": "ministral-3b-latest" if classifier else "open-mistral-7b",
+        "status": status,
+        "job_type": "classifier" if classifier else "completion",
+        "created_at": created,
+        "modified_at": modified,
+        "training_files": [f"{i:08x}-d2f8-4f98-9679-1c55625e09d5"],
+        "validation_files": None,
+        "hyperparameters": {"training_steps": 10, "learning_rate": 0.0001, "epochs": None},
+        "fine_tuned_model": None if status == "RUNNING" else f"ft:open-mistral-7b:abc123:20250101:{i:04x}",
+        "suffix": "intent" if classifier else None,
+        "integrations": [{"type": "wandb", "project": "intent" if classifier else "chat", "name": None}],
+        "trained_tokens": None,
+        "metadata": {"cost": 0.0, "cost_currency": None, "train_tokens": 1000 * i},
+        "object": "job",
+        "events": events,
+        "checkpoints": checkpoints,
+        "x_future_key": {"added_by": "a later API release", "n": i},  # unknown keys must survive
+    }
+    if classifier:
+        job["classifier_targets"] = [{"name": "intent", "labels": ["buy", "sell"], "weight": 1.0}]
+        job["hyperparameters"]["seq_len"] = 16384
+    else:
+        job["repositories"] = []
+        job["hyperparameters"]["fim_ratio"] = None
+    return job
+
+
+def encode(job: dict, i: int) -> bytes:
+    """Bytes with some variety, as servers send them: compact, spaced, pretty-printed."""
+    if i == 7:
+        return json.dumps(job, indent=2).encode() + b"\n"
+    if i % 2:
+        return json.dumps(job).encode()
+    return json.dumps(job, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def as_line(body: bytes) -> bytes:
+    """What the dump must hold for a body: the same bytes without the raw newlines."""
+    return body.strip().replace(b"\n", b"")
+
+
+@pytest.fixture
+def api():
+    """The imitation API on 127.0.0.1, serving N_JOBS jobs; stopped after the test."""
+    server = FakeMistralAPI(key=KEY)
+    for i in range(N_JOBS):
+        server.set_job(encode(make_job(i), i))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def dump(tmp_path: Path) -> Path:
+    return tmp_path / "jobs.ndjson"
+
+
+def export(api, dump: Path, **options) -> ExportResult:
+    options = {"api_key": KEY, "base_url": api.url, "page_size": 8, "backoff": 0.01, "progress": False, **options}
+    return export_jobs(dump, **options)
+
+
+def dump_lines(dump: Path) -> list[bytes]:
+    data = dump.read_bytes()
+    assert data.endswith(b"\n")
+    return data.splitlines()
+
+
+def dump_ids(dump: Path) -> list[str]:
+    return [json.loads(line)["id"] for line in dump_lines(dump)]
+
+
+def assert_dump_matches_server(dump: Path, api) -> None:
+    """Every job once, each line exactly the bytes the server sent for it."""
+    lines = dump_lines(dump)
+    ids = dump_ids(dump)
+    assert len(ids) == len(set(ids)) == len(api.job_ids)
+    assert set(ids) == api.job_ids
+    for line, id_ in zip(lines, ids, strict=True):
+        assert line == as_line(api.body(id_))
+        assert json.loads(line) == json.loads(api.body(id_))
+
+
+# --- the dump holds every job once, as sent ------------------------------------------
+
+
+def test_export_writes_every_job_once_with_its_bytes_events_and_checkpoints(api, dump):
+    result = export(api, dump)
+
+    assert result == ExportResult(
+        path=dump, listed=N_JOBS, fetched=N_JOBS, skipped_unchanged=0, written=N_JOBS, total=N_JOBS
+    )
+    assert_dump_matches_server(dump, api)
+    jobs = [json.loads(line) for line in dump_lines(dump)]
+    assert all(len(job["events"]) >= 2 and len(job["checkpoints"]) == 3 for job in jobs)
+    assert all("x_future_key" in job for job in jobs)
+    assert {job["job_type"] for job in jobs} == {"classifier", "completion"}
+    assert {job["status"] for job in jobs} == {"RUNNING", "SUCCESS"}
+    # The compact and spaced bodies are kept byte for byte, not re-serialised.
+    assert dump.read_bytes().count(api.body(job_id(1))) == 1
+    assert dump.read_bytes().count(api.body(job_id(2))) == 1
+    # 4 list pages of 8, then one details request per job.
+    pages = [(r.query["page"], r.query["page_size"]) for r in api.requests if r.page is not None]
+    assert pages == [("0", "8"), ("1", "8"), ("2", "8"), ("3", "8")]
+    assert sorted(api.detail_requests()) == sorted(api.job_ids)
+
+
+def test_detail_requests_are_bounded_by_concurrency(dump):
+    server = FakeMistralAPI(key=KEY, detail_delay=0.03)
+    for i in range(12):
+        server.set_job(encode(make_job(i), i))
+    with server:
+        export(server, dump, concurrency=3)
+    assert server.max_in_flight == 3
+    assert len(dump_lines(dump)) == 12
+
+
+def test_pretty_printed_body_loses_only_its_newlines(api, dump):
+    export(api, dump)
+
+    body = api.body(job_id(7))
+    assert b"\n" in body.strip()
+    (line,) = [line for line in dump_lines(dump) if job_id(7).encode() in line]
+    assert line == body.strip().replace(b"\n", b"")
+    assert json.loads(line) == json.loads(body)
+
+
+# --- retries, timeouts, malformed answers, refused keys ----------------------------------
+
+
+def test_429_with_retry_after_and_500s_are_retried(api, dump, caplog):
+    api.inject("page:1", status=429, retry_after="1")
+    api.inject(f"job:{job_id(3)}", status=500, times=2)
+    api.inject(f"job:{job_id(4)}", status=503)
+    caplog.set_level(logging.WARNING, logger="ftkit.export")
+
+    result = export(api, dump)
+
+    assert result.total == result.fetched == N_JOBS
+    assert_dump_matches_server(dump, api)
+    page1 = [r.at for r in api.requests if r.page == 1]
+    assert len(page1) == 2
+    assert page1[1] - page1[0] >= 0.95  # Retry-After: 1 was honoured
+    assert api.detail_requests().count(job_id(3)) == 3
+    assert api.detail_requests().count(job_id(4)) == 2
+    assert "HTTP 429 for page 1 of the job list; retry 1 of 5" in caplog.text
+
+
+def test_slow_response_past_the_timeout_is_retried(api, dump):
+    api.inject(f"job:{job_id(5)}", delay=1.0)
+
+    started = time.monotonic()
+    result = export(api, dump, timeout=0.3)
+
+    assert time.monotonic() - started < 1.0  # did not wait for the slow answer
+    assert result.total == N_JOBS
+    assert api.detail_requests().count(job_id(5)) == 2
+    assert_dump_matches_server(dump, api)
+
+
+def test_malformed_page_and_details_are_retried(api, dump):
+    api.inject("page:2", body=b'{"object": "list", "total": 30, "data": [{"id": ')
+    api.inject(f"job:{job_id(1)}", body=b'{"id": "' + job_id(1).encode() + b'", "status": "SUCC')
+    api.inject(f"job:{job_id(2)}", body=api.body(job_id(3)))  # another job's details
+
+    export(api, dump)
+
+    assert [r.page for r in api.requests if r.page is not None] == [0, 1, 2, 2, 3]
+    assert api.detail_requests().count(job_id(1)) == api.detail_requests().count(job_id(2)) == 2
+    assert_dump_matches_server(dump, api)
+
+
+def test_malformed_page_that_stays_malformed_is_a_clear_error(api, dump):
+    api.inject("page:1", body=b"<html>502 Bad Gateway</html>", times=10)
+
+    with pytest.raises(ExportError) as info:
+        export(api, dump, max_retries=2)
+
+    message = str(info.value)
+    assert "gave up on page 1 of the job list" in message
+    assert "after 3 attempts" in message
+    assert "malformed response" in message and "<html>502" in message
+    assert api.detail_requests() == []
+
+
+def test_500_that_persists_is_an_error_after_max_retries(api, dump):
+    api.inject(f"job:{job_id(0)}", status=500, times=10)
+
+    with pytest.raises(ExportError, match=r"gave up on job 00000000-.* after 3 attempts: last problem was HTTP 500"):
+        export(api, dump, max_retries=2, concurrency=2)
+
+    # What arrived before the error is kept, once each.
+    ids = dump_ids(dump)
+    assert len(ids) == len(set(ids)) and job_id(0) not in ids
+
+
+def test_refused_key_is_a_clear_error_without_the_key(api, dump, caplog):
+    caplog.set_level(logging.DEBUG)
+    wrong = "sk-wrong-0123456789abcdef"
+
+    with pytest.raises(ExportError) as info:
+        export(api, dump, api_key=wrong)
+
+    message = str(info.value)
+    assert "refused the API key (HTTP 401)" in message
+    assert "MISTRAL_API_KEY" in message
+    assert wrong not in message and wrong not in repr(info.value) and wrong not in caplog.text
+    assert len(api.requests) == 1  # not retried
+    assert dump.read_bytes() == b""
+
+
+def test_missing_key_and_gzip_dumps_are_refused(api, tmp_path, monkeypatch):
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    with pytest.raises(ExportError, match="no API key: expected api_key= or the MISTRAL_API_KEY"):
+        export_jobs(tmp_path / "jobs.ndjson", base_url=api.url)
+    with pytest.raises(ExportError, match="cannot append to the gzip dump"):
+        export_jobs(tmp_path / "jobs.ndjson.gz", api_key=KEY, base_url=api.url)
+    with pytest.raises(TypeError, match="unknown filter.*statuses"):
+        export_jobs(tmp_path / "jobs.ndjson", api_key=KEY, base_url=api.url, statuses="SUCCESS")
+    assert api.requests == []
+
+
+def test_key_and_base_url_come_from_the_environment(api, dump, monkeypatch):
+    monkeypatch.setenv("MISTRAL_API_KEY", KEY)
+    monkeypatch.setenv("MISTRAL_API_URL", api.url + "/")
+
+    result = export_jobs(dump, page_size=50, progress=False)
+
+    assert result.total == N_JOBS
+    assert all(r.authorized for r in api.requests)
+
+
+# --- interrupted runs resume without loss or duplicates ---------------------------------
+
+
+def test_run_interrupted_midway_then_rerun_loses_nothing_and_duplicates_nothing(api, dump):
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_ten(done: int, total: int) -> None:
+        if done == 10:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        export(api, dump, progress=stop_after_ten, concurrency=2)
+    kept = dump_ids(dump)
+    assert len(kept) == len(set(kept)) == 10
+    for line in dump_lines(dump):
+        assert line == as_line(api.body(json.loads(line)["id"]))
+    api.clear_requests()
+
+    result = export(api, dump)
+
+    assert_dump_matches_server(dump, api)
+    running = {job_id(i) for i in range(N_JOBS) if i % 5 == 0}
+    kept_final = set(kept) - running
+    assert set(api.detail_requests()) == api.job_ids - kept_final
+    assert len(api.detail_requests()) == len(set(api.detail_requests()))
+    assert result.skipped_unchanged == len(kept_final)
+    assert result.total == N_JOBS
+
+
+def test_run_killed_by_sigkill_then_rerun_loses_nothing_and_duplicates_nothing(dump, tmp_path):
+    server = FakeMistralAPI(key=KEY, detail_delay=0.05)
+    for i in range(N_JOBS):
+        server.set_job(encode(make_job(i), i))
+    code = textwrap.dedent(
+        f"""
+        from ftkit.export import export_jobs
+        export_jobs({str(dump)!r}, base_url={server.url!r}, page_size=8, concurrency=2, progress=False)
+        """
+    )
+    env = {**os.environ, "MISTRAL_API_KEY": KEY, "PYTHONPATH": str(ROOT)}
+    with server:
+        child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and (not dump.exists() or dump.read_bytes().count(b"\n") < 6):
+                time.sleep(0.01)
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=5)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            child.stderr.close()
+        assert child.returncode == -signal.SIGKILL
+        kept = dump.read_bytes().count(b"\n")
+        assert 6 <= kept < N_JOBS
+
+        result = export(server, dump)
+
+        assert_dump_matches_server(dump, server)
+        assert result.total == N_JOBS
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_line_cut_short_by_a_kill_is_dropped_and_refetched(api, dump):
+    export(api, dump)
+    whole = dump.read_bytes()
+    last = dump_lines(dump)[-1]
+    dump.write_bytes(whole[: len(whole) - len(last) // 2])  # the last write was cut short
+
+    result = export(api, dump)
+
+    assert_dump_matches_server(dump, api)
+    assert json.loads(last)["id"] in api.detail_requests()[N_JOBS:]
+    assert result.total == N_JOBS
+
+
+def test_a_dump_that_is_not_ndjson_is_refused_with_where(api, dump):
+    dump.write_bytes(b'{"id": "a", "status": "SUCCESS", "modified_at": 1}\nnot json\n{"id": "b"}\n')
+
+    with pytest.raises(ExportError, match=r"jobs.ndjson:2: expected a job .* found a line that does not decode"):
+        export(api, dump)
+    assert api.requests == []
+
+
+# --- incremental runs ----------------------------------------------------------------
+
+
+def test_incremental_run_fetches_only_new_changed_and_unfinished_jobs(api, dump):
+    export(api, dump)
+    api.clear_requests()
+    changed = job_id(4)  # a SUCCESS job that was modified since
+    api.set_job(encode(make_job(4, modified_at=T0 + 999_999) | {"suffix": "renamed"}, 4))
+    finished = job_id(10)  # a RUNNING job that finished
+    api.set_job(encode(make_job(10, status="SUCCESS", modified_at=T0 + 999_999), 10))
+    new = {job_id(i) for i in range(N_JOBS, N_JOBS + 3)}
+    for i in range(N_JOBS, N_JOBS + 3):
+        api.set_job(encode(make_job(i), i))
+    still_running = {job_id(i) for i in (0, 5, 15, 20, 25, 30)}
+
+    result = export(api, dump)
+
+    assert sorted(api.detail_requests()) == sorted(new | {changed, finished} | still_running)
+    assert result.listed == N_JOBS + 3
+    assert result.fetched == len(new | {changed, finished} | still_running) == 10
+    assert result.skipped_unchanged == N_JOBS + 3 - 10
+    # Still-running jobs came back byte-identical: nothing to append for them.
+    assert result.written == len(new | {changed, finished}) == 5
+    assert result.total == N_JOBS + 3
+    assert_dump_matches_server(dump, api)
+    assert json.loads(next(l for l in dump_lines(dump) if changed.encode() in l))["suffix"] == "renamed"
+
+    api.clear_requests()
+    again = export(api, dump)
+    assert sorted(api.detail_requests()) == sorted(still_running - {finished})
+    assert again.written == 0
+
+
+def test_since_and_filters_reach_the_list_endpoint(api, dump):
+    result = export(api, dump, since=T0 + 3600 * 20, model="open-mistral-7b", created_by_me=True)
+
+    expected = {job_id(i) for i in range(20, N_JOBS) if i % 3 != 0}
+    assert set(dump_ids(dump)) == expected and result.total == len(expected)
+    query = api.requests[0].query
+    assert query["created_after"] == "2025-01-01T20:00:00+00:00"
+    assert query["model"] == "open-mistral-7b" and query["created_by_me"] == "true"
+
+
+def test_stale_snapshots_left_by_a_killed_run_are_compacted(api, dump):
+    export(api, dump)
+    old = json.loads(api.body(job_id(3)))
+    older = dict(old, modified_at=old["modified_at"] - 100, status="RUNNING")
+    with dump.open("ab") as f:  # an older snapshot after the newer one
+        f.write(json.dumps(older).encode() + b"\n")
+
+    assert compact_dump(dump) == 1
+    assert_dump_matches_server(dump, api)
+    assert compact_dump(dump) == 0
+
+
+# --- the key stays secret ---------------------------------------------------------------
+
+
+def test_key_never_reaches_files_logs_or_reprs(api, dump, tmp_path, caplog, capsys):
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's and httpcore's included
+    api.inject("page:0", status=429, retry_after="0")
+    api.inject("job", status=500, times=3)
+    api.inject(f"job:{job_id(2)}", delay=0.5)
+
+    result = export(api, dump, timeout=0.2, progress=True)
+    export(api, dump)
+    with pytest.raises(ExportError) as info:
+        export(api, dump, base_url=api.url + "/nowhere")
+
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and all(KEY.encode() not in p.read_bytes() for p in written)
+    assert KEY not in caplog.text
+    assert "HTTP Request" in caplog.text  # httpx did log at DEBUG, without the key
+    out, err = capsys.readouterr()
+    assert KEY not in out + err
+    assert f"export [{'#' * 30}] {N_JOBS}/{N_JOBS} jobs" in err  # the progress bar
+    assert KEY not in str(info.value) + repr(info.value) + repr(result)
+
+
+def test_client_repr_hides_the_key():
+    import threading
+
+    from ftkit.export import _ApiClient, _Secret
+
+    client = _ApiClient(
+        base_url="http://127.0.0.1:9", api_key=_Secret(KEY), timeout=1, max_retries=0,
+        backoff=0, concurrency=1, stop=threading.Event(),
+    )
+    try:
+        shown = repr(client) + repr(client._http.headers) + repr(client._secret) + str(vars(client))
+        assert KEY not in shown
+    finally:
+        client.close()
+
+
+# --- command line -------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ftkit")
+    add_export_command(root.add_subparsers(dest="command"))
+    return root
+
+
+def test_cli_help_lists_the_filters(capsys):
+    with pytest.raises(SystemExit) as info:
+        parser().parse_args(["export", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("-o DUMP", "--model", "--status", "--since", "--created-before", "--created-by-me",
+                   "--wandb-project", "--wandb-name", "--suffix", "--concurrency"):
+        assert option in out
+
+
+def test_cli_exports_and_reports(api, dump, monkeypatch, capsys):
+    monkeypatch.setenv("MISTRAL_API_KEY", KEY)
+    args = parser().parse_args(["export", "-o", str(dump), "--base-url", api.url, "--status", "RUNNING",
+                                "--since", "2025-01-01"])
+
+    assert args.func(args) == 0
+
+    assert set(dump_ids(dump)) == {job_id(i) for i in range(0, N_JOBS, 5)}
+    assert capsys.readouterr().out == f"{dump}: 6 jobs (6 listed, 6 fetched, 0 unchanged, 6 written)\n"
+    assert api.requests[0].query["status"] == "RUNNING"
+
+
+def test_cli_error_is_one_line_without_traceback(api, dump, monkeypatch, capsys):
+    monkeypatch.setenv("MISTRAL_API_KEY", "sk-wrong-key")
+    args = parser().parse_args(["export", "-o", str(dump), "--base-url", api.url])
+
+    assert args.func(args) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("ftkit export: error: the API refused the API key (HTTP 401)")
+    assert err.count("\n") == 1 and "Traceback" not in err and "sk-wrong-key" not in err
