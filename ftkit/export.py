@@ -310,10 +310,12 @@ def compact_dump(path: str | os.PathLike[str]) -> int:
     {"id":"a","status":"SUCCESS","modified_at":9,"new_key":true}
     """
     path = Path(path)
-    index = _index_dump(path)
-    if index.stale == 0 and not index.torn_tail and index.end == path.stat().st_size:
-        return 0
-    _rewrite(path, index)
+    with open(path, "rb") as held:
+        _lock(held, path)
+        index = _index_dump(path)
+        if index.stale == 0 and not index.torn_tail and index.end == path.stat().st_size:
+            return 0
+        _rewrite(path, index)
     return index.stale
 
 
@@ -363,6 +365,17 @@ def _normalize_body(body: bytes) -> bytes:
     return body
 
 
+def _lock(file: BinaryIO, path: Path) -> None:
+    """Lock an open dump for this process (released when the file is closed)."""
+    if fcntl is None:
+        return
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        msg = f"cannot write to the dump {str(path)!r}: another export is writing to it (expected no other)"
+        raise ExportError(msg) from None
+
+
 class _Appender:
     """Appends lines to the dump: flushed at once, fsynced at least once a second."""
 
@@ -370,13 +383,14 @@ class _Appender:
         self.path = path
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
         self._last_sync = time.monotonic()
-        if fcntl is not None:
-            try:
-                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                self._file.close()
-                msg = f"cannot export into {str(path)!r}: another export is writing to it"
-                raise ExportError(msg) from None
+        try:
+            _lock(self._file, path)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def sync(self) -> None:
+        os.fsync(self._file.fileno())
 
     def truncate(self, size: int) -> None:
         os.ftruncate(self._file.fileno(), size)
@@ -768,11 +782,8 @@ def export_jobs(
         raise ExportError(msg)
     report = _pick_progress(progress)
 
-    if path.exists():
-        index = _index_dump(path)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        index = _DumpIndex({}, 0, 0, False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    appender = _Appender(path)  # holds the dump's lock until the end
     stop = threading.Event()
     client = _ApiClient(
         base_url=url,
@@ -783,8 +794,8 @@ def export_jobs(
         concurrency=concurrency,
         stop=stop,
     )
-    appender = _Appender(path)
     try:
+        index = _index_dump(path)
         if path.stat().st_size != index.end:
             # A line cut short by a kill: drop it, so that the next line starts clean.
             logger.warning("%s ended in an incomplete line (a run was killed); removed it", path)
@@ -799,16 +810,18 @@ def export_jobs(
         fetched, written_ids, not_found = _fetch_all(
             client, appender, index, todo, concurrency=concurrency, stop=stop, report=report
         )
+        total = len(index.jobs.keys() | written_ids)
+        if index.stale or not written_ids.isdisjoint(index.jobs):
+            # Older snapshots are in the dump (from this run or a killed one): compact,
+            # still holding the lock.
+            appender.sync()
+            final = _index_dump(path)
+            _rewrite(path, final)
+            total = len(final.jobs)
     finally:
         stop.set()
         client.close()
         appender.close()
-    total = len(index.jobs.keys() | written_ids)
-    if index.stale or not written_ids.isdisjoint(index.jobs):
-        # Older snapshots are in the dump (from this run or a killed one): compact.
-        final = _index_dump(path)
-        _rewrite(path, final)
-        total = len(final.jobs)
     result = ExportResult(
         path=path,
         listed=len(listed),
@@ -973,7 +986,7 @@ def run_export(args: argparse.Namespace) -> int:
             progress=False if args.quiet else None,
             **filters,
         )
-    except (ExportError, TypeError, OSError) as exc:
+    except (ExportError, OSError) as exc:
         print(f"ftkit export: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

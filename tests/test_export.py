@@ -278,6 +278,25 @@ def test_refused_key_is_a_clear_error_without_the_key(api, dump, caplog):
     assert dump.read_bytes() == b""
 
 
+def test_job_deleted_between_list_and_details_is_counted_not_written(api, dump):
+    api.inject(f"job:{job_id(6)}", status=404)
+
+    result = export(api, dump)
+
+    assert result.not_found == 1 and result.fetched == result.total == N_JOBS - 1
+    assert job_id(6) not in dump_ids(dump)
+
+
+def test_two_exports_into_one_dump_at_once_are_refused(api, dump):
+    import fcntl
+
+    with dump.open("ab") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ExportError, match="another export is writing to it"):
+            export(api, dump)
+    assert api.requests == []
+
+
 def test_missing_key_and_gzip_dumps_are_refused(api, tmp_path, monkeypatch):
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
     with pytest.raises(ExportError, match="no API key: expected api_key= or the MISTRAL_API_KEY"):
