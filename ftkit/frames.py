@@ -115,6 +115,14 @@ _NO_METADATA = JobMetadata()
 _json_encode = msgspec.json.Encoder().encode
 
 
+def _string_lists(values: list[list[str] | None], name: str) -> pl.Series:
+    """A List(String) column; built through JSON text, which polars parses far faster than
+    it converts Python lists one by one."""
+    encode = _json_encode
+    text = [None if v is None else encode(v).decode() for v in values]
+    return pl.Series(name, text, dtype=pl.String()).str.json_decode(pl.List(pl.String()))
+
+
 def _as_list(jobs: Iterable[Any]) -> list[Any]:
     return jobs if isinstance(jobs, list) else list(jobs)
 
@@ -185,8 +193,8 @@ def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
         "fine_tuned_model": [job.fine_tuned_model for job in jobs],
         "suffix": [job.suffix for job in jobs],
         "trained_tokens": [job.trained_tokens for job in jobs],
-        "training_files": [job.training_files for job in jobs],
-        "validation_files": [job.validation_files for job in jobs],
+        "training_files": _string_lists([job.training_files for job in jobs], "training_files"),
+        "validation_files": _string_lists([job.validation_files for job in jobs], "validation_files"),
         "learning_rate": [h.learning_rate for h in hyper],
         "training_steps": [h.training_steps for h in hyper],
         "epochs": [h.epochs for h in hyper],
@@ -214,13 +222,29 @@ def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     return _with_utc(df, _TIME_COLUMNS)
 
 
+def frames_with_positions(jobs: list[Any]) -> dict[str, pl.DataFrame]:
+    """All four frames, each with an Int64 ``_position`` column: the job's index in ``jobs``.
+
+    Used to assemble frames built in pieces (by worker processes) and to drop the rows
+    of superseded snapshots.
+    """
+    return {
+        "jobs": jobs_frame(jobs).with_row_index("_position").with_columns(
+            pl.col("_position").cast(pl.Int64())
+        ),
+        "checkpoints": _checkpoints(jobs, keep_position=True),
+        "events": _events(jobs, keep_position=True),
+        "targets": _targets(jobs, keep_position=True),
+    }
+
+
 def _positions(jobs: list[Any], attribute: str) -> tuple[list[int], list[str], list[Any]]:
     """Flatten one list attribute of every job: (job position, job id, item) columns."""
     positions: list[int] = []
     ids: list[str] = []
     items: list[Any] = []
     for position, job in enumerate(jobs):
-        children = getattr(job, attribute)
+        children = getattr(job, attribute, None)
         if children:
             n = len(children)
             positions += repeat(position, n)
@@ -261,7 +285,10 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     │ j1     ┆ 2           ┆ 0.5        ┆ null       ┆ null                      │
     └────────┴─────────────┴────────────┴────────────┴───────────────────────────┘
     """
-    jobs = _as_list(jobs)
+    return _checkpoints(_as_list(jobs), keep_position=False)
+
+
+def _checkpoints(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
     positions, ids, checkpoints = _positions(jobs, "checkpoints")
     metrics = [c.metrics for c in checkpoints]
     df = pl.DataFrame(
@@ -276,10 +303,10 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
         },
         schema={"_position": pl.Int64(), **_raw_schema(CHECKPOINTS_SCHEMA)},
     )
-    return _finish_checkpoints(df)
+    return _finish_checkpoints(df, keep_position=keep_position)
 
 
-def _finish_checkpoints(df: pl.DataFrame) -> pl.DataFrame:
+def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFrame:
     """Sort by (_position, step), null the placeholder zeros, convert times, drop _position."""
     in_order = df.select(
         (
@@ -296,7 +323,7 @@ def _finish_checkpoints(df: pl.DataFrame) -> pl.DataFrame:
         pl.when(placeholder.not_()).then(pl.col(name)).alias(name)
         for name in ("valid_loss", "valid_mean_token_accuracy")
     )
-    return _with_utc(df.drop("_position"), ["created_at"])
+    return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
 
 
 def _oldest_first(events: list[Any]) -> list[Any]:
@@ -337,7 +364,10 @@ def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     >>> ftkit.events_frame(js)["status"].to_list()
     ['QUEUED', 'VALIDATING', 'VALIDATED', 'RUNNING']
     """
-    jobs = _as_list(jobs)
+    return _events(_as_list(jobs), keep_position=False)
+
+
+def _events(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
     positions: list[int] = []
     ids: list[str] = []
     events: list[Any] = []
@@ -362,8 +392,8 @@ def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
         },
         schema={"_position": pl.Int64(), **_raw_schema(EVENTS_SCHEMA)},
     )
-    df = df.sort("_position", "created_at", maintain_order=True).drop("_position")
-    return _with_utc(df, ["created_at"])
+    df = df.sort("_position", "created_at", maintain_order=True)
+    return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
 
 
 def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
@@ -384,17 +414,20 @@ def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     >>> ftkit.targets_frame(js).row(0)
     ('c1', 'intent', ['a', 'b'], None, None)
     """
-    jobs = _as_list(jobs)
-    _, ids, targets = _positions(
-        [job for job in jobs if getattr(job, "classifier_targets", None)], "classifier_targets"
-    )
-    return pl.DataFrame(
+    return _targets(_as_list(jobs), keep_position=False)
+
+
+def _targets(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
+    positions, ids, targets = _positions(jobs, "classifier_targets")
+    df = pl.DataFrame(
         {
+            "_position": positions,
             "job_id": ids,
             "name": [t.name for t in targets],
-            "labels": [t.labels for t in targets],
+            "labels": _string_lists([t.labels for t in targets], "labels"),
             "weight": [t.weight for t in targets],
             "loss_function": [t.loss_function for t in targets],
         },
-        schema=TARGETS_SCHEMA,
+        schema={"_position": pl.Int64(), **TARGETS_SCHEMA},
     )
+    return df if keep_position else df.drop("_position")

@@ -1,5 +1,445 @@
-"""Placeholder: parallel decoding lands next."""
-def wants_parallel(inputs, *, strict):
-    return False
-def read_parallel(inputs, *, errors):
-    raise NotImplementedError
+"""Decode large NDJSON dumps in worker processes, one per core.
+
+msgspec decodes while holding the GIL, so threads cannot share the work: worker
+*processes* can. Each worker (``python -m ftkit.parallel``, started once and reused)
+receives a run of whole lines over a pipe, decodes and validates every record with the
+same code as :func:`ftkit.read_jobs` uses in-process, builds the four frames, and sends
+them back as Arrow IPC with the byte range of each job. The calling process keeps the
+bytes and decodes a job's Struct only when it is first asked for.
+
+Worker processes are started by ``subprocess`` (not ``multiprocessing``), so scripts
+need no ``if __name__ == "__main__"`` guard and notebooks work as they are. Set the
+environment variable ``FTKIT_WORKERS`` to choose how many (``0`` or ``1`` decodes in
+this process).
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import os
+import queue
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import polars as pl
+
+from .errors import JobDecodeError
+from .frames import frames_with_positions
+from .reading import _Decoding, _Input, _job_decoder, _layout, _list_decoder, decode_bytes
+from .schema import Job, to_job
+
+__all__ = ["wants_parallel", "read_parallel", "worker_count"]
+
+#: Inputs smaller than this in total are decoded in this process.
+MIN_PARALLEL_BYTES = 16 << 20
+#: The smallest run of lines sent to a worker.
+MIN_CHUNK_BYTES = 8 << 20
+_FRAME_NAMES = ("jobs", "checkpoints", "events", "targets")
+
+
+def worker_count() -> int:
+    """How many worker processes to use: ``FTKIT_WORKERS``, else the usable cores."""
+    value = os.environ.get("FTKIT_WORKERS", "").strip()
+    if value:
+        try:
+            return max(0, int(value))
+        except ValueError:
+            msg = f"FTKIT_WORKERS must be a whole number, got {value!r}"
+            raise ValueError(msg) from None
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _size(item: _Input) -> int:
+    if item.data is not None:
+        return len(item.data)
+    try:
+        return item.path.stat().st_size
+    except OSError:
+        return 0
+
+
+def wants_parallel(inputs: list[_Input], *, strict: bool) -> bool:
+    """Whether these inputs are worth decoding in worker processes."""
+    if strict or worker_count() < 2:
+        return False
+    return sum(_size(item) for item in inputs) >= MIN_PARALLEL_BYTES
+
+
+# --- the worker side -----------------------------------------------------------------
+
+
+class _Request(msgspec.Struct, array_like=True):
+    source: str
+    first_line: int
+    errors: str
+    size: int
+
+
+class _Reply(msgspec.Struct, array_like=True):
+    errors: list[tuple[str, str, int | None, int | None, str | None]]
+    starts: list[int]
+    ends: list[int]
+    subs: list[int]
+    frames: list[bytes]
+
+
+def decode_chunk(data: bytes | memoryview, *, source: str, errors: str, first_line: int) -> tuple[list[Any], _Reply]:
+    """Decode a run of NDJSON lines; return the wire jobs and the reply for the caller.
+
+    Each kept job gets the byte range of its line in ``data`` and, for a line holding a
+    list response, its index in ``data``.
+    """
+    state = _Decoding(source, errors, False)  # type: ignore[arg-type]
+    decode = _job_decoder.decode
+    jobs = state.jobs
+    subs = state.subs
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    line_number = first_line
+    try:
+        for line in bytes(data).split(b"\n"):
+            end = position + len(line)
+            try:
+                jobs.append(decode(line))
+                subs.append(-1)
+                starts.append(position)
+                ends.append(end)
+            except msgspec.MsgspecError:
+                if line.strip():
+                    before = len(jobs)
+                    state.record(line, line=line_number, index=None)
+                    starts += [position] * (len(jobs) - before)
+                    ends += [end] * (len(jobs) - before)
+            position = end + 1
+            line_number += 1
+    except JobDecodeError as exc:  # errors="raise": the first bad record ends the chunk
+        state.errors.append(exc)
+    frames = []
+    for name, frame in frames_with_positions(jobs).items():
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer, compression="uncompressed")
+        frames.append(buffer.getvalue())
+    reply = _Reply(
+        errors=[(e.reason, e.source, e.line, e.index, e.path) for e in state.errors],
+        starts=starts,
+        ends=ends,
+        subs=subs,
+        frames=frames,
+    )
+    return jobs, reply
+
+
+def _serve() -> None:
+    """The worker's loop: read requests on stdin, answer on stdout, until stdin closes."""
+    stdin = sys.stdin.buffer
+    stdout = sys.stdout.buffer
+    encode = msgspec.msgpack.Encoder().encode
+    decode_request = msgspec.msgpack.Decoder(_Request).decode
+    while True:
+        head = stdin.read(4)
+        if len(head) < 4:
+            return
+        request = decode_request(stdin.read(int.from_bytes(head, "little")))
+        data = stdin.read(request.size)
+        _, reply = decode_chunk(data, source=request.source, errors=request.errors, first_line=request.first_line)
+        del data
+        out = encode(reply)
+        stdout.write(len(out).to_bytes(8, "little"))
+        stdout.write(out)
+        stdout.flush()
+
+
+# --- the calling side ------------------------------------------------------------------
+
+
+class _WorkerFailed(RuntimeError):
+    pass
+
+
+class _Worker:
+    """One worker process and the pipe protocol to it."""
+
+    _encode = msgspec.msgpack.Encoder().encode
+    _decode_reply = msgspec.msgpack.Decoder(_Reply).decode
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        env["POLARS_MAX_THREADS"] = "1"
+        env["FTKIT_WORKERS"] = "0"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ftkit.parallel"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            bufsize=0,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(self, data: memoryview, *, source: str, errors: str, first_line: int) -> _Reply:
+        try:
+            request = self._encode(_Request(source, first_line, errors, len(data)))
+            stdin = self.process.stdin
+            stdin.write(len(request).to_bytes(4, "little"))
+            stdin.write(request)
+            stdin.write(data)
+            stdin.flush()
+            head = _read_exactly(self.process.stdout, 8)
+            return self._decode_reply(_read_exactly(self.process.stdout, int.from_bytes(head, "little")))
+        except (OSError, ValueError, EOFError, msgspec.MsgspecError) as exc:
+            self.close()
+            raise _WorkerFailed(str(exc)) from None
+
+    def close(self) -> None:
+        try:
+            if self.process.stdin:
+                self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = stream.read(min(size, 1 << 24))
+        if not chunk:
+            raise EOFError("worker process ended unexpectedly")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+_POOL: list[_Worker] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _workers(count: int) -> list[_Worker]:
+    """The worker pool, started (or restarted) as needed. Call with _POOL_LOCK held."""
+    _POOL[:] = [worker for worker in _POOL if worker.alive]
+    while len(_POOL) < count:
+        _POOL.append(_Worker())
+    return _POOL[:count]
+
+
+@atexit.register
+def _shutdown() -> None:
+    for worker in _POOL:
+        worker.close()
+    _POOL.clear()
+
+
+@dataclass
+class _Task:
+    input_index: int
+    start: int
+    end: int
+    first_line: int
+    local: bool = False
+    reply: _Reply | None = None
+    jobs: list[Any] = field(default_factory=list)
+
+
+def _split(data: bytes, input_index: int, pieces: int) -> list[_Task]:
+    """Cut NDJSON into about ``pieces`` runs of whole lines."""
+    tasks = []
+    start = 0
+    line = 1
+    step = max(MIN_CHUNK_BYTES, len(data) // max(pieces, 1) + 1)
+    while start < len(data):
+        end = data.find(b"\n", min(start + step, len(data)) - 1)
+        end = len(data) if end == -1 else end + 1
+        tasks.append(_Task(input_index, start, end, line))
+        line += data.count(b"\n", start, end)
+        start = end
+    return tasks
+
+
+def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
+    """Read inputs with worker processes; see :func:`ftkit.read_jobs`."""
+    from .jobset import JobSet
+
+    count = worker_count()
+    with _POOL_LOCK:
+        workers = _workers(count)  # start them while this process reads the files
+        datas: list[bytes] = []
+        read_errors: dict[int, JobDecodeError] = {}
+        tasks: list[_Task] = []
+        total = sum(_size(item) for item in inputs)
+        for index, item in enumerate(inputs):
+            try:
+                data = item.read()
+            except JobDecodeError as exc:
+                if errors == "raise":
+                    raise
+                read_errors[index] = exc
+                datas.append(b"")
+                continue
+            datas.append(data)
+            if _layout(data) == "ndjson" and len(data) >= MIN_CHUNK_BYTES:
+                share = max(1, round(4 * count * _size(item) / max(total, 1)))
+                tasks += _split(data, index, share)
+            else:
+                tasks.append(_Task(index, 0, len(data), 1, local=True))
+        _run(tasks, workers, datas, inputs, errors)
+    return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
+
+
+def _run(tasks: list[_Task], workers: list[_Worker], datas: list[bytes], inputs: list[_Input], errors: str) -> None:
+    """Run the remote tasks on the workers (one feeding thread each) and the local ones here."""
+    pending: queue.Queue[_Task] = queue.Queue()
+    for task in tasks:
+        if not task.local:
+            pending.put(task)
+
+    def feed(worker: _Worker) -> None:
+        while True:
+            try:
+                task = pending.get_nowait()
+            except queue.Empty:
+                return
+            view = memoryview(datas[task.input_index])[task.start : task.end]
+            try:
+                task.reply = worker.run(
+                    view, source=inputs[task.input_index].name, errors=errors, first_line=task.first_line
+                )
+            except _WorkerFailed:
+                pending.put(task)  # another worker, or this process, takes it
+                return
+
+    threads = [threading.Thread(target=feed, args=(worker,), daemon=True) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for task in tasks:
+        if task.local:
+            _run_here(task, datas, inputs, errors)
+    for thread in threads:
+        thread.join()
+    while not pending.empty():  # every worker failed: finish here
+        _run_here(pending.get_nowait(), datas, inputs, errors)
+
+
+def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str) -> None:
+    data = datas[task.input_index]
+    name = inputs[task.input_index].name
+    if task.local:
+        try:
+            decoded = decode_bytes(data, source=name, errors=errors)  # type: ignore[arg-type]
+        except JobDecodeError as exc:
+            decoded_jobs, decoded_errors = [], [exc]
+        else:
+            decoded_jobs, decoded_errors = decoded.jobs, decoded.errors
+        task.jobs = decoded_jobs
+        frames = []
+        for frame in frames_with_positions(decoded_jobs).values():
+            buffer = io.BytesIO()
+            frame.write_ipc(buffer, compression="uncompressed")
+            frames.append(buffer.getvalue())
+        task.reply = _Reply(
+            errors=[(e.reason, e.source, e.line, e.index, e.path) for e in decoded_errors],
+            starts=[],
+            ends=[],
+            subs=[],
+            frames=frames,
+        )
+    else:
+        task.jobs, task.reply = decode_chunk(
+            memoryview(data)[task.start : task.end], source=name, errors=errors, first_line=task.first_line
+        )
+        task.jobs = []  # decoded again on demand, like the workers' jobs
+
+
+def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
+    """Join the tasks' frames in input order, drop superseded snapshots, build the JobSet."""
+    all_errors: list[JobDecodeError] = []
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in _FRAME_NAMES}
+    # Where each job's Struct comes from: (task, index within the task).
+    origin: list[tuple[_Task, int]] = []
+    tasks_by_input: dict[int, list[_Task]] = {}
+    for task in tasks:
+        tasks_by_input.setdefault(task.input_index, []).append(task)
+    for index in range(len(inputs)):
+        if index in read_errors:
+            all_errors.append(read_errors[index])
+            continue
+        for task in tasks_by_input.get(index, []):
+            reply = task.reply
+            for reason, source, line, idx, path in reply.errors:
+                all_errors.append(JobDecodeError(reason, source=source, line=line, index=idx, path=path))
+            base = len(origin)
+            frames = [pl.read_ipc(io.BytesIO(raw)) for raw in reply.frames]
+            n = frames[0].height
+            origin += [(task, i) for i in range(n)]
+            for name, frame in zip(_FRAME_NAMES, frames):
+                parts[name].append(frame.with_columns(pl.col("_position") + base) if base else frame)
+            reply.frames = []
+    if errors == "raise" and all_errors:
+        raise all_errors[0]
+    frames = {
+        name: pl.concat(chunks, how="vertical") if chunks else None for name, chunks in parts.items()
+    }
+    if frames["jobs"] is None:
+        return jobset_cls(errors=all_errors)
+    jobs = frames["jobs"]
+    if jobs["job_id"].n_unique() < jobs.height:
+        kept = (
+            jobs.select("job_id", "modified_at", "_position")
+            .sort("modified_at", "_position")
+            .group_by("job_id")
+            .agg(pl.col("_position").last())
+            .sort("_position")["_position"]
+        )
+        keep = kept.implode()
+        frames = {name: frame.filter(pl.col("_position").is_in(keep)) for name, frame in frames.items()}
+        origin = [origin[i] for i in kept.to_list()]
+    frames = {name: frame.drop("_position") for name, frame in frames.items()}
+    ids = frames["jobs"]["job_id"].to_list()
+    loader = _Loader(origin, datas)
+    return jobset_cls.from_parts(ids=ids, loader=loader, frames=frames, errors=all_errors)
+
+
+class _Loader:
+    """Decodes the Struct of the job at a position, from the bytes kept for it."""
+
+    def __init__(self, origin: list[tuple[_Task, int]], datas: list[bytes]) -> None:
+        self.origin = origin
+        self.datas = datas
+        self._listing: tuple[tuple[int, int], list[Any]] | None = None
+
+    def __call__(self, position: int) -> Job:
+        task, i = self.origin[position]
+        if task.jobs:  # decoded in this process and kept
+            return to_job(task.jobs[i])
+        reply = task.reply
+        start = task.start + reply.starts[i]
+        end = task.start + reply.ends[i]
+        sub = reply.subs[i]
+        raw = memoryview(self.datas[task.input_index])[start:end]
+        if sub < 0:
+            return to_job(_job_decoder.decode(raw))
+        key = (task.input_index, start)
+        if self._listing is None or self._listing[0] != key:
+            # a line holding a list response: keep its jobs' raw bytes for the next call
+            self._listing = (key, _list_decoder.decode(raw).data)
+        return to_job(_job_decoder.decode(self._listing[1][sub]))
+
+
+if __name__ == "__main__":
+    _serve()

@@ -194,7 +194,7 @@ def _describe_scalar(data: bytes) -> str:
 class _Decoding:
     """Decodes records of one input, collecting jobs and errors."""
 
-    __slots__ = ("source", "errors_mode", "strict", "jobs", "errors")
+    __slots__ = ("source", "errors_mode", "strict", "jobs", "errors", "subs")
 
     def __init__(self, source: str, errors_mode: Errors, strict: bool) -> None:
         self.source = source
@@ -202,6 +202,8 @@ class _Decoding:
         self.strict = strict
         self.jobs: list[WireJob] = []
         self.errors: list[JobDecodeError] = []
+        #: For each kept job, its index in a list response's ``data`` (-1: a bare job).
+        self.subs: list[int] = []
 
     def fail(self, error: JobDecodeError) -> None:
         if self.errors_mode == "raise":
@@ -219,14 +221,15 @@ class _Decoding:
                 self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
                 return
             for i, item in enumerate(listing.data):
-                self.job(item, line=line, index=index, prefix=f"$.data[{i}]")
+                self.job(item, line=line, index=index, sub=i)
             return
         except msgspec.DecodeError as exc:
             self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
             return
-        self.keep(job, raw, line=line, index=index, prefix="$")
+        self.keep(job, raw, line=line, index=index, sub=-1)
 
-    def job(self, raw: msgspec.Raw, *, line: int | None, index: int | None, prefix: str) -> None:
+    def job(self, raw: msgspec.Raw, *, line: int | None, index: int | None, sub: int) -> None:
+        prefix = f"$.data[{sub}]"
         try:
             job = _job_decoder.decode(raw)
         except msgspec.MsgspecError as exc:
@@ -234,9 +237,10 @@ class _Decoding:
                 JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index, prefix=prefix)
             )
             return
-        self.keep(job, raw, line=line, index=index, prefix=prefix)
+        self.keep(job, raw, line=line, index=index, sub=sub)
 
-    def keep(self, job: WireJob, raw: Any, *, line: int | None, index: int | None, prefix: str) -> None:
+    def keep(self, job: WireJob, raw: Any, *, line: int | None, index: int | None, sub: int) -> None:
+        prefix = "$" if sub < 0 else f"$.data[{sub}]"
         if self.strict:
             unknown = unknown_keys(_any_decoder.decode(raw), WireJob, prefix)
             if unknown:
@@ -244,6 +248,7 @@ class _Decoding:
                 self.fail(JobDecodeError(reason, source=self.source, line=line, index=index, path=unknown[0]))
                 return
         self.jobs.append(job)
+        self.subs.append(sub)
 
 
 def decode_bytes(
