@@ -1,0 +1,349 @@
+"""The ``ftkit`` command line: summary, report, convert, validate and export.
+
+Every command reads one or more dumps (files, directories or globs, as
+:func:`ftkit.read_jobs` takes them). Bad input (a missing file, a file that is not job
+JSON) ends the command with one line on stderr, ``ftkit: error: ...``, and exit status
+2, never a traceback; outputs are written to a temporary name and moved into place, so
+a failed command leaves nothing at the output path. Reads that take more than a second
+show a progress line on stderr when it is a terminal.
+
+Exit status: 0 success, 1 ``validate`` found bad records (or ``export`` failed),
+2 bad input or usage, 130 interrupted.
+
+Examples
+--------
+>>> import ftkit, pathlib, tempfile
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     dump = pathlib.Path(tmp) / "jobs.ndjson"
+...     _ = dump.write_bytes(ftkit.synth.make_jobs_bytes(4, seed=0))
+...     main(["validate", str(dump)])
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import JobDecodeError
+from .progress import Progress
+
+__all__ = ["main", "build_parser", "format_decode_error", "convert_jobs"]
+
+PROG = "ftkit"
+
+#: The tables ``ftkit convert`` writes, one Parquet file each.
+TABLES = ("jobs", "checkpoints", "events", "targets")
+
+
+class CommandError(Exception):
+    """A failure to report as one line, ``ftkit: error: <message>``, with exit status 2."""
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def _describe_inputs(sources: Sequence[str]) -> str:
+    """``"2 dumps (35.2 MB)"``; raises FileNotFoundError for a missing source."""
+    from .reading import expand_sources
+
+    inputs = expand_sources(list(sources))
+    size = 0
+    for item in inputs:
+        with contextlib.suppress(OSError):
+            size += item.path.stat().st_size if item.path is not None else 0
+    files = f"{len(inputs)} dump{'s' if len(inputs) != 1 else ''}"
+    return f"{files} ({size / 1e6:.1f} MB)"
+
+
+def read_dumps(sources: Sequence[str], *, skip_bad: bool = False, strict: bool = False, quiet: bool = False):
+    """Read ``sources`` into a JobSet, with a progress line; bad records raise unless ``skip_bad``."""
+    from .reading import read_jobs
+
+    label = "reading " + _describe_inputs(sources)
+    with Progress(label, enabled=False if quiet else None):
+        jobs = read_jobs(list(sources), errors="skip" if skip_bad else "raise", strict=strict)
+    bad = len(jobs.decode_errors)
+    if bad and not quiet:
+        print(
+            f"{PROG}: warning: left out {bad} unreadable record{'s' if bad != 1 else ''}"
+            f" (run `{PROG} validate` to list them)",
+            file=sys.stderr,
+        )
+    return jobs
+
+
+def format_decode_error(error: JobDecodeError) -> str:
+    """One bad record as ``file:line: JSON path: message`` (``file: index N: ...`` in an array).
+
+    Examples
+    --------
+    >>> format_decode_error(JobDecodeError("Expected `str`, got `int`", source="a.ndjson", line=3, path="$.status"))
+    'a.ndjson:3: $.status: Expected `str`, got `int`'
+    >>> format_decode_error(JobDecodeError("Expected `str`, got `int`", source="a.json", index=0, path="$.status"))
+    'a.json: index 0: $.status: Expected `str`, got `int`'
+    >>> format_decode_error(JobDecodeError("empty input: no JSON found", source="b.json"))
+    'b.json: $: empty input: no JSON found'
+    """
+    if error.line is not None:
+        where = f"{error.source}:{error.line}"
+    elif error.index is not None:
+        where = f"{error.source}: index {error.index}"
+    else:
+        where = error.source
+    return f"{where}: {error.path or '$'}: {_one_line(error.reason)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    """``ftkit summary``: counts, best jobs and cost, as text on stdout."""
+    from .report import summary_text
+
+    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
+    sys.stdout.write(summary_text(jobs, top=args.top, sources=args.dumps))
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``ftkit report``: one self-contained HTML file."""
+    from .report import write_report
+
+    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
+    output = Path(args.output)
+    _check_output_parent(output)
+    with Progress("writing report", enabled=False if args.quiet else None) as bar:
+        path = write_report(jobs, output, title=args.title, top=args.top, progress=bar)
+    if not args.quiet:
+        print(f"{path}: report on {len(jobs)} jobs ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """``ftkit convert``: the four tables as Parquet files in a directory."""
+    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
+    output = Path(args.output)
+    with Progress("writing Parquet", total=len(TABLES), enabled=False if args.quiet else None) as bar:
+        written = convert_jobs(jobs, output, progress=bar)
+    if not args.quiet:
+        rows = ", ".join(f"{name} {n}" for name, n in written.items())
+        print(f"{output}: wrote {len(written)} Parquet tables ({rows} rows)", file=sys.stderr)
+    return 0
+
+
+def convert_jobs(jobs, directory: str | os.PathLike, *, progress: Progress | None = None) -> dict[str, int]:
+    """Write the jobs, checkpoints, events and targets frames as ``<name>.parquet`` in ``directory``.
+
+    The files are written into a temporary directory and moved into place only when all
+    are complete: a new ``directory`` appears whole or not at all; in an existing one each
+    file is replaced whole. Returns the row count of each table.
+
+    Examples
+    --------
+    >>> import ftkit, polars as pl, tempfile, pathlib
+    >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=0))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     rows = convert_jobs(js, pathlib.Path(tmp) / "tables")
+    ...     back = pl.read_parquet(pathlib.Path(tmp) / "tables" / "jobs.parquet")
+    >>> rows["jobs"], back.equals(js.jobs)
+    (3, True)
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        msg = f"{directory}: exists and is not a directory; give a directory for the Parquet files"
+        raise CommandError(msg)
+    exists = directory.is_dir()
+    parent = directory if exists else directory.parent
+    _check_output_parent(directory / "x" if exists else directory)
+    # Made with mkdir (not mkdtemp, whose 0700 mode would stick to a renamed directory).
+    tmp = parent / f".{directory.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    rows: dict[str, int] = {}
+    try:
+        for name in TABLES:
+            frame = getattr(jobs, name)
+            frame.write_parquet(tmp / f"{name}.parquet")
+            rows[name] = frame.height
+            if progress is not None:
+                progress.advance()
+        if exists:
+            for name in TABLES:
+                os.replace(tmp / f"{name}.parquet", directory / f"{name}.parquet")
+            tmp.rmdir()
+        else:
+            os.rename(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return rows
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """``ftkit validate``: every bad record on stdout; exit 1 if any."""
+    from .reading import read_jobs
+
+    label = "validating " + _describe_inputs(args.dumps)
+    with Progress(label, enabled=False if args.quiet else None):
+        jobs = read_jobs(list(args.dumps), errors="skip", strict=args.strict)
+    errors = jobs.decode_errors
+    out = sys.stdout
+    for error in errors:
+        out.write(format_decode_error(error) + "\n")
+    out.flush()
+    if not args.quiet:
+        verdict = f"{len(errors)} bad record{'s' if len(errors) != 1 else ''}" if errors else "no bad records"
+        print(f"{PROG} validate: {len(jobs)} jobs read, {verdict}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _check_output_parent(path: Path) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        msg = f"{path}: cannot write here: the directory {parent} does not exist"
+        raise CommandError(msg)
+
+
+# --- the parser -------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a positive whole number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ftkit`` argument parser, with one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Read, summarise and report on Mistral fine-tuning job dumps.",
+        epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    dumps_help = "job dumps: files (JSON, NDJSON, optionally .gz), directories or globs"
+
+    def add(name: str, help: str, description: str, func) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description)
+        p.add_argument("dumps", nargs="+", metavar="DUMP", help=dumps_help)
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress line and no notes on stderr")
+        p.set_defaults(func=func)
+        return p
+
+    def add_skip_bad(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="leave out records that cannot be read (default: stop at the first one)",
+        )
+
+    p = add(
+        "summary",
+        "jobs by status, type and model; best jobs; tokens and cost",
+        "Print jobs by status, type and model; the best jobs by best valid loss with their"
+        " varying hyperparameters; and tokens and cost per currency.",
+        run_summary,
+    )
+    p.add_argument("--top", type=_positive_int, default=10, metavar="N", help="how many best jobs to list (default 10)")
+    add_skip_bad(p)
+
+    p = add(
+        "report",
+        "write a self-contained HTML report",
+        "Write one self-contained HTML file (plots embedded) with the summary tables, loss"
+        " curves, hyperparameter effects, cost against quality and the timeline.",
+        run_report,
+    )
+    p.add_argument("-o", "--output", default="report.html", metavar="HTML", help="the file to write (default report.html)")
+    p.add_argument("--title", default="Fine-tuning jobs", help="the report's title")
+    p.add_argument(
+        "--top", type=_positive_int, default=10, metavar="N", help="how many best jobs to list and draw curves of (default 10)"
+    )
+    add_skip_bad(p)
+
+    p = add(
+        "convert",
+        "write the jobs, checkpoints, events and targets tables as Parquet",
+        "Write the jobs, checkpoints, events and targets tables as Parquet files"
+        " (jobs.parquet, ...) in a directory, for polars, DuckDB, Spark or pandas.",
+        run_convert,
+    )
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the Parquet files (created if missing)")
+    add_skip_bad(p)
+
+    p = add(
+        "validate",
+        "list every record that cannot be read",
+        "List every record that cannot be read as 'file:line: JSON path: message'"
+        " ('file: index N: ...' for an item of a JSON array). Exit status 1 if there is any.",
+        run_validate,
+    )
+    p.add_argument("--strict", action="store_true", help="also report keys the schema does not know")
+
+    try:
+        from .export import add_export_command
+    except ImportError:  # pragma: no cover - export is optional while it is built
+        pass
+    else:
+        add_export_command(sub)
+    return parser
+
+
+# --- main -------------------------------------------------------------------------
+
+
+def _os_error_message(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except CommandError as exc:
+        message = str(exc)
+    except JobDecodeError as exc:
+        message = f"{exc} (run `{PROG} validate` to list every bad record, or pass --skip-bad)"
+    except BrokenPipeError:
+        # The reader went away (`ftkit summary ... | head`): stop quietly, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except FileNotFoundError as exc:
+        message = _os_error_message(exc) if exc.filename else str(exc)
+    except OSError as exc:
+        message = _os_error_message(exc)
+    except ValueError as exc:
+        message = str(exc)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    print(f"{PROG}: error: {_one_line(message)}", file=sys.stderr)
+    return 2
