@@ -73,6 +73,7 @@ from typing import Any, BinaryIO
 import httpx
 import msgspec
 
+from ftkit.progress import Progress
 from ftkit.schema import FINAL_STATUSES
 
 try:  # POSIX only: guards a dump against two exports writing to it at once.
@@ -641,30 +642,6 @@ def _resolve_base_url(base_url: str | None) -> str:
     return url
 
 
-# --- progress ---------------------------------------------------------------------------
-
-
-class _ProgressBar:
-    """A one-line progress bar on stderr, redrawn at most ten times a second."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int, *, final: bool = False) -> None:
-        now = time.monotonic()
-        if not final and now - self._last < 0.1:
-            return
-        self._last = now
-        width = 30
-        filled = width if total == 0 else width * done // total
-        bar = "#" * filled + "." * (width - filled)
-        self._stream.write(f"\rexport [{bar}] {done}/{total} jobs")
-        if final:
-            self._stream.write("\n")
-        self._stream.flush()
-
-
 # --- the export -------------------------------------------------------------------------
 
 
@@ -716,9 +693,11 @@ def export_jobs(
     backoff
         The first retry's wait, in seconds, when the API gives no ``Retry-After``.
     progress
-        Draw a progress bar on stderr: ``None`` (default) when stderr is a terminal,
-        ``True``/``False`` always/never, or a callable ``progress(done, total)`` called
-        after each job (``done`` counts fetched jobs, ``total`` the jobs to fetch).
+        A progress line on stderr (:class:`ftkit.progress.Progress`): ``None``
+        (default) draws it when stderr is a terminal and the export takes over a
+        second, ``True``/``False`` always/never. A callable ``progress(done, total)``
+        is called instead after each job (``done`` counts the jobs answered, ``total``
+        the jobs to fetch).
     **filters
         The list endpoint's filters: ``model``, ``status``, ``created_after``,
         ``created_before`` (datetime, UNIX seconds or ISO 8601), ``created_by_me``
@@ -780,7 +759,6 @@ def export_jobs(
             f" found {page_size}, {concurrency}, {max_retries} and {timeout}"
         )
         raise ExportError(msg)
-    report = _pick_progress(progress)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     appender = _Appender(path)  # holds the dump's lock until the end
@@ -802,14 +780,17 @@ def export_jobs(
             appender.truncate(index.end)
         if index.end and not _ends_with_newline(path, index.end):
             appender.append(b"")  # a last line written without its newline: end it
-        logger.info("listing jobs at %s%s", url, _JOBS_PATH)
-        listed = client.list_jobs(params=params, page_size=page_size)
-        todo = [job for job in listed if _needs_fetch(job, index.jobs.get(job.id))]
-        skipped = len(listed) - len(todo)
-        logger.info("%d jobs listed: fetching %d, %d unchanged", len(listed), len(todo), skipped)
-        fetched, written_ids, not_found = _fetch_all(
-            client, appender, index, todo, concurrency=concurrency, stop=stop, report=report
-        )
+        with _progress_line(progress) as (bar, report):
+            logger.info("listing jobs at %s%s", url, _JOBS_PATH)
+            listed = client.list_jobs(params=params, page_size=page_size)
+            todo = [job for job in listed if _needs_fetch(job, index.jobs.get(job.id))]
+            skipped = len(listed) - len(todo)
+            logger.info("%d jobs listed: fetching %d, %d unchanged", len(listed), len(todo), skipped)
+            if bar is not None:
+                bar.set_label(f"exporting: {skipped} unchanged, fetching", total=len(todo))
+            fetched, written_ids, not_found = _fetch_all(
+                client, appender, index, todo, concurrency=concurrency, stop=stop, report=report
+            )
         total = len(index.jobs.keys() | written_ids)
         if index.stale or not written_ids.isdisjoint(index.jobs):
             # Older snapshots are in the dump (from this run or a killed one): compact,
@@ -841,12 +822,20 @@ def _ends_with_newline(path: Path, end: int) -> bool:
         return f.read(1) == b"\n"
 
 
-def _pick_progress(progress: bool | Callable[[int, int], None] | None) -> Callable[..., None] | None:
+@contextlib.contextmanager
+def _progress_line(
+    progress: bool | Callable[[int, int], None] | None,
+) -> Iterator[tuple[Progress | None, Callable[[int, int], None] | None]]:
+    """The progress line to draw (if any) and the callback to call after each job."""
     if callable(progress):
-        return progress
-    if progress is None:
-        progress = sys.stderr is not None and sys.stderr.isatty()
-    return _ProgressBar(sys.stderr) if progress else None
+        yield None, progress
+        return
+    if progress is False:
+        yield None, None
+        return
+    delay = 0.0 if progress else 1.0
+    with Progress("exporting: listing jobs", stream=sys.stderr, delay=delay, enabled=progress) as bar:
+        yield bar, lambda done, total: bar.advance()
 
 
 def _needs_fetch(listed: _Summary, stored: _Snapshot | None) -> bool:
@@ -866,7 +855,7 @@ def _fetch_all(
     *,
     concurrency: int,
     stop: threading.Event,
-    report: Callable[..., None] | None,
+    report: Callable[[int, int], None] | None,
 ) -> tuple[int, set[str], int]:
     """Fetch ``todo`` on a thread pool; append each result from this thread, in order of arrival.
 
@@ -878,11 +867,7 @@ def _fetch_all(
     fetched = not_found = 0
     written: set[str] = set()
     total = len(todo)
-    if report is not None:
-        report(0, total)
     if not todo:
-        if isinstance(report, _ProgressBar):
-            report(0, 0, final=True)
         return 0, written, 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ftkit-export") as pool:
         futures = {pool.submit(client.fetch_job, job.id): job for job in todo}
@@ -906,8 +891,6 @@ def _fetch_all(
             for future in futures:
                 future.cancel()
             raise
-    if isinstance(report, _ProgressBar):
-        report(fetched + not_found, total, final=True)
     return fetched, written, not_found
 
 
@@ -963,8 +946,9 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
 def run_export(args: argparse.Namespace) -> int:
     """Run ``ftkit export`` for parsed ``args``; print a one-line error and return 1 on failure.
 
-    Returns 0 on success, 1 on an error, 130 when interrupted (the dump keeps what was
-    fetched; re-running resumes).
+    A one-line summary goes to stderr (unless ``--quiet``). Returns 0 on success, 1 on
+    an error (``ftkit: error: export: ...``, no traceback), 130 when interrupted (the
+    dump keeps what was fetched; re-running resumes).
     """
     filters = {
         "model": args.model,
@@ -987,14 +971,16 @@ def run_export(args: argparse.Namespace) -> int:
             **filters,
         )
     except (ExportError, OSError) as exc:
-        print(f"ftkit export: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())
+        print(f"ftkit: error: export: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"ftkit export: interrupted; {args.output} keeps the jobs fetched so far, re-run to resume", file=sys.stderr)
+        print(f"ftkit: interrupted; {args.output} keeps the jobs fetched so far: re-run to resume", file=sys.stderr)
         return 130
     if not args.quiet:
         print(
             f"{result.path}: {result.total} jobs ({result.listed} listed, {result.fetched} fetched,"
-            f" {result.skipped_unchanged} unchanged, {result.written} written)"
+            f" {result.skipped_unchanged} unchanged, {result.written} written)",
+            file=sys.stderr,
         )
     return 0

@@ -478,7 +478,7 @@ def test_key_never_reaches_files_logs_or_reprs(api, dump, tmp_path, caplog, caps
     assert "HTTP Request" in caplog.text  # httpx did log at DEBUG, without the key
     out, err = capsys.readouterr()
     assert KEY not in out + err
-    assert f"export [{'#' * 30}] {N_JOBS}/{N_JOBS} jobs" in err  # the progress bar
+    assert "\rexporting: " in err  # the progress line was drawn
     assert KEY not in str(info.value) + repr(info.value) + repr(result)
 
 
@@ -525,7 +525,8 @@ def test_cli_exports_and_reports(api, dump, monkeypatch, capsys):
     assert args.func(args) == 0
 
     assert set(dump_ids(dump)) == {job_id(i) for i in range(0, N_JOBS, 5)}
-    assert capsys.readouterr().out == f"{dump}: 6 jobs (6 listed, 6 fetched, 0 unchanged, 6 written)\n"
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"{dump}: 6 jobs (6 listed, 6 fetched, 0 unchanged, 6 written)\n")
     assert api.requests[0].query["status"] == "RUNNING"
 
 
@@ -537,5 +538,30 @@ def test_cli_error_is_one_line_without_traceback(api, dump, monkeypatch, capsys)
 
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith("ftkit export: error: the API refused the API key (HTTP 401)")
+    assert err.startswith("ftkit: error: export: the API refused the API key (HTTP 401)")
     assert err.count("\n") == 1 and "Traceback" not in err and "sk-wrong-key" not in err
+
+
+@pytest.mark.skipif(not (ROOT / "ftkit" / "cli.py").exists(), reason="ftkit/cli.py is not there yet")
+def test_ftkit_export_command_in_a_subprocess(api, dump):
+    # What the `ftkit` console script runs (pyproject: ftkit = "ftkit.cli:main").
+    command = [sys.executable, "-c", "import sys; from ftkit.cli import main; sys.exit(main())"]
+    env = {**os.environ, "MISTRAL_API_KEY": KEY, "MISTRAL_API_URL": api.url, "PYTHONPATH": str(ROOT)}
+
+    done = subprocess.run(
+        [*command, "export", "-o", str(dump), "--model", "ministral-3b-latest", "--concurrency", "3"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+    )
+
+    assert done.returncode == 0, done.stderr
+    classifiers = {job_id(i) for i in range(0, N_JOBS, 3)}
+    assert set(dump_ids(dump)) == classifiers
+    assert done.stderr == f"{dump}: 10 jobs (10 listed, 10 fetched, 0 unchanged, 10 written)\n"
+
+    refused = subprocess.run(
+        [*command, "export", "-o", str(dump)], cwd=ROOT, env={**env, "MISTRAL_API_KEY": "sk-nope"},
+        capture_output=True, text=True, timeout=30,
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("ftkit: error: export: the API refused the API key (HTTP 401)")
+    assert refused.stderr.count("\n") == 1 and "sk-nope" not in refused.stderr
