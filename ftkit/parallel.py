@@ -31,7 +31,7 @@ import polars as pl
 
 from .errors import JobDecodeError
 from .frames import frames_with_positions
-from .reading import _Decoding, _Input, _job_decoder, _layout, _list_decoder, decode_bytes
+from .reading import _GZIP_MAGIC, _Decoding, _Input, _job_decoder, _layout, _list_decoder, decode_bytes
 from .schema import Job, to_job
 
 __all__ = ["wants_parallel", "read_parallel", "worker_count"]
@@ -79,12 +79,16 @@ def wants_parallel(inputs: list[_Input], *, strict: bool) -> bool:
 
 class _Request(msgspec.Struct, array_like=True):
     source: str
-    first_line: int
     errors: str
     size: int
+    #: Read ``size`` bytes from this file at ``start``; without it they follow on the pipe.
+    path: str | None = None
+    start: int = 0
 
 
 class _Reply(msgspec.Struct, array_like=True):
+    #: Lines in the chunk: line numbers in ``errors`` count from the chunk's start.
+    lines: int
     errors: list[tuple[str, str, int | None, int | None, str | None]]
     starts: list[int]
     ends: list[int]
@@ -92,7 +96,7 @@ class _Reply(msgspec.Struct, array_like=True):
     frames: list[bytes]
 
 
-def decode_chunk(data: bytes | memoryview, *, source: str, errors: str, first_line: int) -> tuple[list[Any], _Reply]:
+def decode_chunk(data: bytes | memoryview, *, source: str, errors: str, first_line: int = 1) -> tuple[list[Any], _Reply]:
     """Decode a run of NDJSON lines; return the wire jobs and the reply for the caller.
 
     Each kept job gets the byte range of its line in ``data`` and, for a line holding a
@@ -130,6 +134,7 @@ def decode_chunk(data: bytes | memoryview, *, source: str, errors: str, first_li
         frame.write_ipc(buffer, compression="uncompressed")
         frames.append(buffer.getvalue())
     reply = _Reply(
+        lines=line_number - first_line - 1,
         errors=[(e.reason, e.source, e.line, e.index, e.path) for e in state.errors],
         starts=starts,
         ends=ends,
@@ -150,8 +155,13 @@ def _serve() -> None:
         if len(head) < 4:
             return
         request = decode_request(stdin.read(int.from_bytes(head, "little")))
-        data = stdin.read(request.size)
-        _, reply = decode_chunk(data, source=request.source, errors=request.errors, first_line=request.first_line)
+        if request.path is None:
+            data = stdin.read(request.size)
+        else:
+            with open(request.path, "rb") as file:
+                file.seek(request.start)
+                data = file.read(request.size)
+        _, reply = decode_chunk(data, source=request.source, errors=request.errors)
         del data
         out = encode(reply)
         stdout.write(len(out).to_bytes(8, "little"))
@@ -190,13 +200,14 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def run(self, data: memoryview, *, source: str, errors: str, first_line: int) -> _Reply:
+    def run(self, request: _Request, data: memoryview | None) -> _Reply:
         try:
-            request = self._encode(_Request(source, first_line, errors, len(data)))
+            header = self._encode(request)
             stdin = self.process.stdin
-            stdin.write(len(request).to_bytes(4, "little"))
-            stdin.write(request)
-            stdin.write(data)
+            stdin.write(len(header).to_bytes(4, "little"))
+            stdin.write(header)
+            if data is not None:
+                stdin.write(data)
             stdin.flush()
             head = _read_exactly(self.process.stdout, 8)
             return self._decode_reply(_read_exactly(self.process.stdout, int.from_bytes(head, "little")))
@@ -251,24 +262,50 @@ class _Task:
     input_index: int
     start: int
     end: int
-    first_line: int
+    #: Read by the worker from this file (else sent the bytes over the pipe).
+    path: str | None = None
     local: bool = False
     reply: _Reply | None = None
     jobs: list[Any] = field(default_factory=list)
 
 
 def _split(data: bytes, input_index: int, pieces: int) -> list[_Task]:
-    """Cut NDJSON into about ``pieces`` runs of whole lines."""
+    """Cut NDJSON bytes into about ``pieces`` runs of whole lines."""
     tasks = []
     start = 0
-    line = 1
     step = max(MIN_CHUNK_BYTES, len(data) // max(pieces, 1) + 1)
     while start < len(data):
         end = data.find(b"\n", min(start + step, len(data)) - 1)
         end = len(data) if end == -1 else end + 1
-        tasks.append(_Task(input_index, start, end, line))
-        line += data.count(b"\n", start, end)
+        tasks.append(_Task(input_index, start, end))
         start = end
+    return tasks
+
+
+def _split_file(path: Path, size: int, input_index: int, pieces: int) -> list[_Task]:
+    """Cut an NDJSON file into about ``pieces`` runs of whole lines, reading only near the cuts."""
+    tasks = []
+    start = 0
+    step = max(MIN_CHUNK_BYTES, size // max(pieces, 1) + 1)
+    with open(path, "rb") as file:
+        while start < size:
+            end = min(start + step, size)
+            if end < size:
+                # the cut goes after the first newline at or past byte end - 1
+                position = end - 1
+                file.seek(position)
+                while True:
+                    window = file.read(1 << 16)
+                    if not window:
+                        end = size
+                        break
+                    newline = window.find(b"\n")
+                    if newline != -1:
+                        end = position + newline + 1
+                        break
+                    position += len(window)
+            tasks.append(_Task(input_index, start, end, path=str(path)))
+            start = end
     return tasks
 
 
@@ -278,31 +315,63 @@ def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
 
     count = worker_count()
     with _POOL_LOCK:
-        workers = _workers(count)  # start them while this process reads the files
-        datas: list[bytes] = []
+        workers = _workers(count)  # they start while this process looks at the inputs
+        datas: list[bytes | None] = [None] * len(inputs)
         read_errors: dict[int, JobDecodeError] = {}
         tasks: list[_Task] = []
+        to_read: list[int] = []
         total = sum(_size(item) for item in inputs)
         for index, item in enumerate(inputs):
+            size = _size(item)
+            share = max(1, round(4 * count * size / max(total, 1)))
+            if item.path is not None and size >= MIN_CHUNK_BYTES and _plain_ndjson(item.path):
+                # Workers read their share of the file themselves; this process reads the
+                # whole file meanwhile, for the Structs it decodes on demand.
+                tasks += _split_file(item.path, size, index, share)
+                to_read.append(index)
+                continue
             try:
                 data = item.read()
             except JobDecodeError as exc:
                 if errors == "raise":
                     raise
                 read_errors[index] = exc
-                datas.append(b"")
                 continue
-            datas.append(data)
-            if _layout(data) == "ndjson" and len(data) >= MIN_CHUNK_BYTES:
-                share = max(1, round(4 * count * _size(item) / max(total, 1)))
+            datas[index] = data
+            if len(data) >= MIN_CHUNK_BYTES and _layout(data) == "ndjson":
                 tasks += _split(data, index, share)
             else:
-                tasks.append(_Task(index, 0, len(data), 1, local=True))
-        _run(tasks, workers, datas, inputs, errors)
+                tasks.append(_Task(index, 0, len(data), local=True))
+
+        def read_files() -> None:
+            for index in to_read:
+                datas[index] = inputs[index].path.read_bytes()
+
+        reader = threading.Thread(target=read_files, daemon=True)
+        reader.start()
+        _run(tasks, workers, datas, inputs, errors, reader)
+        reader.join()
     return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
 
 
-def _run(tasks: list[_Task], workers: list[_Worker], datas: list[bytes], inputs: list[_Input], errors: str) -> None:
+def _plain_ndjson(path: Path) -> bool:
+    """Whether a file is uncompressed NDJSON, judged from its first megabyte."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1 << 20)
+    except OSError:
+        return False
+    return head[:2] != _GZIP_MAGIC and _layout(head) == "ndjson"
+
+
+def _run(
+    tasks: list[_Task],
+    workers: list[_Worker],
+    datas: list[bytes | None],
+    inputs: list[_Input],
+    errors: str,
+    reader: threading.Thread,
+) -> None:
     """Run the remote tasks on the workers (one feeding thread each) and the local ones here."""
     pending: queue.Queue[_Task] = queue.Queue()
     for task in tasks:
@@ -315,11 +384,13 @@ def _run(tasks: list[_Task], workers: list[_Worker], datas: list[bytes], inputs:
                 task = pending.get_nowait()
             except queue.Empty:
                 return
-            view = memoryview(datas[task.input_index])[task.start : task.end]
+            name = inputs[task.input_index].name
+            request = _Request(name, errors, task.end - task.start, task.path, task.start)
+            view = None
+            if task.path is None:
+                view = memoryview(datas[task.input_index])[task.start : task.end]
             try:
-                task.reply = worker.run(
-                    view, source=inputs[task.input_index].name, errors=errors, first_line=task.first_line
-                )
+                task.reply = worker.run(request, view)
             except _WorkerFailed:
                 pending.put(task)  # another worker, or this process, takes it
                 return
@@ -332,8 +403,10 @@ def _run(tasks: list[_Task], workers: list[_Worker], datas: list[bytes], inputs:
             _run_here(task, datas, inputs, errors)
     for thread in threads:
         thread.join()
-    while not pending.empty():  # every worker failed: finish here
-        _run_here(pending.get_nowait(), datas, inputs, errors)
+    if not pending.empty():  # every worker failed: finish here
+        reader.join()
+        while not pending.empty():
+            _run_here(pending.get_nowait(), datas, inputs, errors)
 
 
 def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str) -> None:
@@ -353,6 +426,7 @@ def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str
             frame.write_ipc(buffer, compression="uncompressed")
             frames.append(buffer.getvalue())
         task.reply = _Reply(
+            lines=0,
             errors=[(e.reason, e.source, e.line, e.index, e.path) for e in decoded_errors],
             starts=[],
             ends=[],
@@ -360,9 +434,7 @@ def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str
             frames=frames,
         )
     else:
-        task.jobs, task.reply = decode_chunk(
-            memoryview(data)[task.start : task.end], source=name, errors=errors, first_line=task.first_line
-        )
+        task.jobs, task.reply = decode_chunk(memoryview(data)[task.start : task.end], source=name, errors=errors)
         task.jobs = []  # decoded again on demand, like the workers' jobs
 
 
@@ -379,10 +451,14 @@ def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
         if index in read_errors:
             all_errors.append(read_errors[index])
             continue
+        lines_before = 0
         for task in tasks_by_input.get(index, []):
             reply = task.reply
             for reason, source, line, idx, path in reply.errors:
+                if line is not None:
+                    line += lines_before
                 all_errors.append(JobDecodeError(reason, source=source, line=line, index=idx, path=path))
+            lines_before += reply.lines
             base = len(origin)
             frames = [pl.read_ipc(io.BytesIO(raw)) for raw in reply.frames]
             n = frames[0].height

@@ -172,13 +172,20 @@ def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other
     if first != b"{":
         return "other"
     end = data.find(b"\n", start)
-    if end == -1 or not data[end:].strip():
+    if end == -1 or _blank(data, end):
         return "object"
     try:
         _any_decoder.decode(data[start:end])
     except msgspec.DecodeError:
         return "object"  # a pretty-printed document: its first line is not JSON alone
     return "ndjson"
+
+
+def _blank(data: bytes, start: int) -> bool:
+    """Whether ``data[start:]`` is only whitespace, without copying a large tail."""
+    if data[start : start + 4096].strip():
+        return False
+    return not data[start:].strip()
 
 
 def _describe_scalar(data: bytes) -> str:
