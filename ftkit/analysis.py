@@ -31,9 +31,12 @@ __all__ = [
     "as_jobset",
     "checkpoint_summary",
     "checkpoints_with_axes",
+    "compare_hyperparameters",
     "token_usage",
     "token_usage_totals",
     "lifecycle",
+    "metric_flags",
+    "effect",
     "pareto",
     "HYPERPARAMETERS",
     "METRICS",
@@ -657,4 +660,318 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
         )
         .sort("cost_currency", nulls_last=True)
         .cast({"trained_tokens": pl.Int64, "cost": pl.Float64, "cost_per_million_tokens": pl.Float64})
+    )
+
+
+# --- hyperparameters --------------------------------------------------------------------
+
+
+def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataFrame:
+    """One row per job: ``job_id`` and its hyperparameters, by default only those that vary.
+
+    Parameters
+    ----------
+    jobs
+        A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs.
+    varying_only
+        Keep only the hyperparameters that differ across the jobs (default); ``False``
+        keeps all of :data:`HYPERPARAMETERS` (``learning_rate, training_steps, epochs,
+        weight_decay, warmup_fraction, seq_len, fim_ratio``).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``job_id`` then the hyperparameter columns, in the jobs frame's order and dtypes.
+        A hyperparameter varies when it takes more than one value among the jobs whose
+        type has it: ``fim_ratio`` (completion jobs only) is compared among the
+        completion jobs, so classifier jobs, which lack it, do not make it vary. A null
+        (a key absent or null on the wire) counts as a value of its own: a job that set
+        ``weight_decay`` and one that did not differ.
+
+    Examples
+    --------
+    >>> import ftkit, msgspec
+    >>> def job(i, **hyper):
+    ...     return {"id": i, "model": "m", "status": "SUCCESS", "created_at": 0,
+    ...             "modified_at": 0, "hyperparameters": hyper}
+    >>> compare_hyperparameters(msgspec.json.encode([
+    ...     job("a", learning_rate=1e-4, training_steps=10, fim_ratio=0.9),
+    ...     job("b", learning_rate=5e-5, training_steps=10, fim_ratio=0.9)]))
+    shape: (2, 2)
+    ┌────────┬───────────────┐
+    │ job_id ┆ learning_rate │
+    │ ---    ┆ ---           │
+    │ str    ┆ f64           │
+    ╞════════╪═══════════════╡
+    │ a      ┆ 0.0001        │
+    │ b      ┆ 0.00005       │
+    └────────┴───────────────┘
+    """
+    js = as_jobset(jobs)
+    frame = js.jobs
+    names = list(HYPERPARAMETERS)
+    if varying_only:
+        job_type = pl.col("job_type")
+        counts = frame.select(
+            pl.col(name).filter(job_type.is_in(sorted(types))).n_unique().alias(name)
+            for name, types in HYPERPARAMETERS.items()
+        ).row(0, named=True)
+        names = [name for name in names if counts[name] > 1]
+    return frame.select("job_id", *names)
+
+
+# --- effect -----------------------------------------------------------------------------
+
+#: A numeric parameter with more distinct values than this is binned by :func:`effect`.
+MAX_DISTINCT_UNBINNED = 8
+
+
+def effect(
+    jobs: Any,
+    *,
+    param: str,
+    metric: str = "best_valid_loss",
+    bins: int = 4,
+) -> pl.DataFrame:
+    """The metric per value (or bin) of a parameter: count, mean, min and max.
+
+    Parameters
+    ----------
+    jobs
+        A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs.
+    param
+        A column of the jobs frame or of the per-job analyses (``"learning_rate"``,
+        ``"model"``, ``"epochs_realised"``...).
+    metric
+        A numeric column of :func:`checkpoint_summary` (its defaults: best step by
+        ``valid_loss``), :func:`token_usage`, :func:`lifecycle` or the jobs frame.
+    bins
+        The number of quantile bins for a numeric ``param`` with more than
+        :data:`MAX_DISTINCT_UNBINNED` (8) distinct values.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per value of ``param`` (null is a value of its own, last), sorted by
+        value: ``param`` (named as given), ``n_jobs`` (jobs with that value),
+        ``count`` (those with a non-null metric), ``mean``, ``min``, ``max``. A binned
+        parameter's column holds the bin as text, ``"lo – hi"``, the smallest and
+        largest value inside the bin; bins hold about equally many jobs, and equal
+        values always share a bin (so there may be fewer than ``bins``).
+
+    Examples
+    --------
+    >>> import ftkit, msgspec
+    >>> def job(i, lr, loss):
+    ...     return {"id": i, "model": "m", "status": "SUCCESS", "created_at": 0,
+    ...             "modified_at": 0, "hyperparameters": {"learning_rate": lr},
+    ...             "checkpoints": [{"step_number": 1, "created_at": 0,
+    ...                              "metrics": {"valid_loss": loss}}]}
+    >>> effect(msgspec.json.encode([job("a", 1e-4, 0.5), job("b", 1e-4, 0.75),
+    ...                            job("c", 2e-4, 0.25)]), param="learning_rate")
+    shape: (2, 6)
+    ┌───────────────┬────────┬───────┬───────┬──────┬──────┐
+    │ learning_rate ┆ n_jobs ┆ count ┆ mean  ┆ min  ┆ max  │
+    │ ---           ┆ ---    ┆ ---   ┆ ---   ┆ ---  ┆ ---  │
+    │ f64           ┆ i64    ┆ i64   ┆ f64   ┆ f64  ┆ f64  │
+    ╞═══════════════╪════════╪═══════╪═══════╪══════╪══════╡
+    │ 0.0001        ┆ 2      ┆ 2     ┆ 0.625 ┆ 0.5  ┆ 0.75 │
+    │ 0.0002        ┆ 1      ┆ 1     ┆ 0.25  ┆ 0.25 ┆ 0.25 │
+    └───────────────┴────────┴───────┴───────┴──────┴──────┘
+    """
+    if bins < 1:
+        msg = f"effect: bins must be a positive number of bins, got {bins!r}"
+        raise ValueError(msg)
+    if param == metric:
+        msg = f"effect: param and metric must be different columns, got {param!r} for both"
+        raise ValueError(msg)
+    js = as_jobset(jobs)
+    df = _per_job(js, [param, metric], where="effect")
+    if not df.schema[metric].is_numeric():
+        msg = f"effect: metric {metric!r} must be numeric, found dtype {df.schema[metric]}"
+        raise ValueError(msg)
+    value = pl.col(param)
+    key = param
+    binned = df.schema[param].is_numeric() and df[param].drop_nulls().n_unique() > MAX_DISTINCT_UNBINNED
+    if binned:
+        n = value.count()
+        df = df.with_columns(
+            ((value.rank("min") - 1) * bins // n).cast(pl.Int64).alias("_bin")
+        )
+        key = "_bin"
+    m = pl.col(metric)
+    out = (
+        df.group_by(key)
+        .agg(
+            *([value.min().alias("_lo"), value.max().alias("_hi")] if binned else []),
+            pl.len().cast(pl.Int64).alias("n_jobs"),
+            m.count().cast(pl.Int64).alias("count"),
+            m.mean().cast(pl.Float64).alias("mean"),
+            m.min().cast(pl.Float64).alias("min"),
+            m.max().cast(pl.Float64).alias("max"),
+        )
+        .sort(key, nulls_last=True)
+    )
+    if binned:
+        labels = [
+            None if lo is None else f"{lo:.4g} – {hi:.4g}"
+            for lo, hi in zip(out["_lo"].to_list(), out["_hi"].to_list())
+        ]
+        out = out.with_columns(pl.Series(param, labels, dtype=pl.String()))
+    return out.select(param, "n_jobs", "count", "mean", "min", "max")
+
+
+# --- flags ------------------------------------------------------------------------------
+
+#: The findings of :func:`metric_flags`, in the order they are listed, with severities.
+FLAGS: dict[str, str] = {
+    "placeholder_zeros": "note",
+    "no_validation_metrics": "note",
+    "steps_repeated": "warning",
+    "steps_out_of_order": "warning",
+    "checkpoints_after_final_event": "warning",
+    "accuracy_above_1": "note",
+    "trained_tokens_mismatch": "note",
+}
+
+
+def _placeholder_counts(js: JobSet, candidates: list[str]) -> pl.DataFrame:
+    """Per job: checkpoints whose raw validation metrics are 0.0 placeholders, first step."""
+    ids, counts, firsts = [], [], []
+    for job_id in candidates:
+        n, first = 0, None
+        for cp in js[job_id].checkpoints or ():
+            vl, acc = cp.metrics.valid_loss, cp.metrics.valid_mean_token_accuracy
+            if (vl == 0.0 and acc in (0.0, None)) or (acc == 0.0 and vl is None):
+                n += 1
+                first = cp.step_number if first is None else min(first, cp.step_number)
+        if n:
+            ids.append(job_id)
+            counts.append(n)
+            firsts.append(first)
+    return pl.DataFrame(
+        {"job_id": ids, "_zeros": counts, "step_number": firsts},
+        schema={"job_id": pl.String(), "_zeros": pl.Int64(), "step_number": pl.Int64()},
+    )
+
+
+def metric_flags(jobs: Any) -> pl.DataFrame:
+    """One row per finding about a job's metrics or tokens that deserves a look.
+
+    Columns: ``job_id``, ``flag``, ``severity`` (``"note"``: a known quirk of real
+    data, the values are read correctly; ``"warning"``: the data contradicts itself),
+    ``step_number`` (the first step concerned, null for job-level findings), ``message``.
+    Rows follow the jobs' order, then the order of :data:`FLAGS`:
+
+    - ``placeholder_zeros`` (note): checkpoints whose ``valid_loss`` and
+      ``valid_mean_token_accuracy`` are ``0.0``, read as "not measured";
+    - ``no_validation_metrics`` (note): checkpoints, none with a validation metric;
+    - ``steps_repeated`` (warning): a step number appears more than once;
+    - ``steps_out_of_order`` (warning): a later step is stamped before an earlier one;
+    - ``checkpoints_after_final_event`` (warning): a checkpoint stamped after the job's
+      final status event (``SUCCESS``, ``FAILED``...);
+    - ``accuracy_above_1`` (note): ``valid_mean_token_accuracy`` above 1, which real
+      jobs report (it is not a 0..1 fraction);
+    - ``trained_tokens_mismatch`` (note): ``trained_tokens`` differs from
+      ``metadata.train_tokens``.
+
+    ``placeholder_zeros`` needs the raw values, which the checkpoints frame replaces with
+    nulls: it reads the job Structs of the jobs that have unmeasured checkpoints; the
+    other findings use the frames only.
+
+    Examples
+    --------
+    >>> import ftkit, msgspec
+    >>> job = {"id": "a", "model": "m", "status": "SUCCESS", "created_at": 0,
+    ...        "modified_at": 0, "hyperparameters": {}, "checkpoints": [
+    ...        {"step_number": 2, "created_at": 5, "metrics": {"valid_loss": 0.0,
+    ...                                                    "valid_mean_token_accuracy": 0.0}},
+    ...        {"step_number": 1, "created_at": 4, "metrics": {"valid_loss": 0.8,
+    ...                                                    "valid_mean_token_accuracy": 1.7}}]}
+    >>> metric_flags(msgspec.json.encode(job)).select("flag", "severity", "step_number")
+    shape: (2, 3)
+    ┌───────────────────┬──────────┬─────────────┐
+    │ flag              ┆ severity ┆ step_number │
+    │ ---               ┆ ---      ┆ ---         │
+    │ str               ┆ str      ┆ i64         │
+    ╞═══════════════════╪══════════╪═════════════╡
+    │ placeholder_zeros ┆ note     ┆ 2           │
+    │ accuracy_above_1  ┆ note     ┆ 1           │
+    └───────────────────┴──────────┴─────────────┘
+    """
+    js = as_jobset(jobs)
+    cp = _measured(js.checkpoints)
+    step, created = pl.col("step_number"), pl.col("created_at")
+    unmeasured = pl.col("valid_loss").is_null() & pl.col("valid_mean_token_accuracy").is_null()
+    acc = pl.col("valid_mean_token_accuracy")
+    final_at = (
+        js.events.filter(pl.col("status").is_in(_TERMINAL))
+        .group_by("job_id")
+        .agg(created.max().alias("_final_at"))
+    )
+    per_job = (
+        _left(cp.with_columns((step == step.shift()).over("job_id").fill_null(False).alias("_dup"),
+                              (created < created.shift()).over("job_id").fill_null(False).alias("_back")),
+              final_at)
+        .group_by("job_id", maintain_order=True)
+        .agg(
+            pl.len().alias("_n"),
+            unmeasured.sum().alias("_unmeasured"),
+            step.filter(pl.col("_dup")).min().alias("steps_repeated"),
+            pl.col("_dup").sum().alias("_n_dup"),
+            step.filter(pl.col("_back")).min().alias("steps_out_of_order"),
+            pl.col("_back").sum().alias("_n_back"),
+            step.filter(created > pl.col("_final_at")).min().alias("checkpoints_after_final_event"),
+            (created > pl.col("_final_at")).sum().alias("_n_after"),
+            step.filter(acc > 1).min().alias("accuracy_above_1"),
+            (acc > 1).sum().alias("_n_acc"),
+            acc.max().alias("_max_acc"),
+        )
+    )
+    frames: list[pl.DataFrame] = []
+
+    def add(flag: str, rows: pl.DataFrame, message: pl.Expr, step_column: str | None) -> None:
+        frames.append(
+            rows.select(
+                "job_id",
+                pl.lit(flag).alias("flag"),
+                pl.lit(FLAGS[flag]).alias("severity"),
+                (pl.col(step_column) if step_column else pl.lit(None)).cast(pl.Int64).alias("step_number"),
+                message.alias("message"),
+            )
+        )
+
+    candidates = per_job.filter(pl.col("_unmeasured") > 0)["job_id"].to_list()
+    zeros = _left(_placeholder_counts(js, candidates), per_job.select("job_id", "_n"))
+    add("placeholder_zeros", zeros,
+        pl.format("{} of {} checkpoints have validation metrics 0.0, read as not measured",
+                  pl.col("_zeros"), pl.col("_n")),
+        "step_number")
+    add("no_validation_metrics", per_job.filter(pl.col("_unmeasured") == pl.col("_n")),
+        pl.format("none of {} checkpoints has a validation metric", pl.col("_n")), None)
+    add("steps_repeated", per_job.filter(pl.col("_n_dup") > 0),
+        pl.format("{} checkpoints repeat the step number before them", pl.col("_n_dup")), "steps_repeated")
+    add("steps_out_of_order", per_job.filter(pl.col("_n_back") > 0),
+        pl.format("{} checkpoints are stamped before the step before them", pl.col("_n_back")),
+        "steps_out_of_order")
+    add("checkpoints_after_final_event", per_job.filter(pl.col("_n_after") > 0),
+        pl.format("{} checkpoints are stamped after the final status event", pl.col("_n_after")),
+        "checkpoints_after_final_event")
+    add("accuracy_above_1", per_job.filter(pl.col("_n_acc") > 0),
+        pl.format("{} checkpoints have valid_mean_token_accuracy above 1 (max {})",
+                  pl.col("_n_acc"), pl.col("_max_acc").round(6)),
+        "accuracy_above_1")
+    tokens = js.jobs.filter(pl.col("trained_tokens") != pl.col("train_tokens"))
+    add("trained_tokens_mismatch", tokens,
+        pl.format("trained_tokens {} differs from metadata.train_tokens {}",
+                  pl.col("trained_tokens"), pl.col("train_tokens")), None)
+    order = js.jobs.select("job_id").with_row_index("_pos")
+    rank = pl.DataFrame({"flag": list(FLAGS), "_rank": range(len(FLAGS))},
+                        schema={"flag": pl.String(), "_rank": pl.Int64()})
+    return (
+        pl.concat([f.cast(FLAGS_SCHEMA) for f in frames])
+        .join(order, on="job_id", how="left")
+        .join(rank, on="flag", how="left")
+        .sort("_pos", "_rank", maintain_order=True)
+        .select(list(FLAGS_SCHEMA))
     )
