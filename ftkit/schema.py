@@ -230,14 +230,6 @@ class CompletionJob(_JobBase, kw_only=True):
 Job = Union[ClassifierJob, CompletionJob]
 
 
-class JobList(_Wire, kw_only=True):
-    """A list response (``GET /v1/fine_tuning/jobs``); ``total`` is absent in 2024 dumps."""
-
-    data: list[Job] = []
-    object: str | None = None
-    total: NonNegativeInt | None = None
-
-
 # --- wire shapes used while decoding ------------------------------------------------
 #
 # A job's type is read from its shape, not only from ``job_type`` ("FT" and a missing
@@ -264,6 +256,33 @@ class WireJob(CompletionJob, kw_only=True):
         if job_type == "completion":
             return False
         return self.classifier_targets is not None
+
+
+class JobList(_Wire, kw_only=True):
+    """A list response (``GET /v1/fine_tuning/jobs``); ``total`` is absent in 2024 dumps.
+
+    Decodable with msgspec: each job is decoded by its shape and becomes a
+    :class:`ClassifierJob` or :class:`CompletionJob`.
+
+    Examples
+    --------
+    >>> import msgspec
+    >>> jobs = msgspec.json.decode(
+    ...     b'{"object": "list", "data": [{"id": "j1", "model": "open-mistral-7b",'
+    ...     b' "status": "SUCCESS", "job_type": "FT", "created_at": 0, "modified_at": 0,'
+    ...     b' "hyperparameters": {}}]}',
+    ...     type=JobList,
+    ... )
+    >>> type(jobs.data[0]).__name__, jobs.total
+    ('CompletionJob', None)
+    """
+
+    data: list[WireJob] = []  # ClassifierJob or CompletionJob once decoded
+    object: str | None = None
+    total: NonNegativeInt | None = None
+
+    def __post_init__(self) -> None:
+        self.data = [to_job(job) if type(job) is WireJob else job for job in self.data]
 
 
 class WireJobList(_Wire, kw_only=True):
