@@ -350,10 +350,14 @@ def _lifecycle(js: JobSet) -> pl.DataFrame:
 
 
 def _job_table(js: JobSet) -> pl.DataFrame:
-    """One row per job: the jobs frame, checkpoint summary, token usage and lifecycle."""
+    """One row per job: the jobs frame, checkpoint summary, token usage and lifecycle.
+
+    Where a summary has a column of the jobs frame (``cost``: placeholders nulled), the
+    summary's wins.
+    """
     table = js.jobs
     for extra in (_checkpoint_summary(js), _token_usage(js), _lifecycle(js)):
-        extra = extra.select("job_id", *[c for c in extra.columns if c not in table.columns])
+        table = table.drop([c for c in extra.columns if c != "job_id" and c in table.columns])
         table = table.join(extra, on="job_id", how="left")
     return table
 
@@ -1197,7 +1201,8 @@ def plot_job(job: Any, *, figsize: tuple[float, float] = (11.0, 6.5)) -> Figure:
     Parameters
     ----------
     job
-        A job Struct, or a JobSet (or source) holding exactly one job.
+        A job Struct, or a JobSet (or source) holding one job. An empty JobSet gives
+        a figure of "no data" panels; more than one job raises ``ValueError``.
     figsize
         Figure size in inches.
 
@@ -1224,16 +1229,20 @@ def plot_job(job: Any, *, figsize: tuple[float, float] = (11.0, 6.5)) -> Figure:
     >>> plt.close(fig)
     """
     js = _as_jobset(job)
-    if len(js) != 1:
+    if len(js) > 1:
         msg = f"plot_job takes one job, got a JobSet of {len(js)} jobs; pick one with js[job_id]"
         raise ValueError(msg)
-    row = js.jobs.row(0, named=True)
     fig = plt.figure(figsize=figsize, layout="constrained")
     grid = fig.add_gridspec(2, 2, width_ratios=(1.6, 1.0), height_ratios=(1.4, 1.0))
     ax_loss = fig.add_subplot(grid[0, 0])
     ax_table = fig.add_subplot(grid[0, 1])
     ax_acc = fig.add_subplot(grid[1, 0])
     ax_time = fig.add_subplot(grid[1, 1])
+    if len(js) == 0:
+        for ax in fig.axes:
+            _no_data(ax)
+        return fig
+    row = js.jobs.row(0, named=True)
     title = " · ".join(_truncate(row[k], 40) for k in ("job_id", "model", "status") if row[k])
     if row.get("suffix"):
         title += f" · {_truncate(row['suffix'], 30)}"
