@@ -1,0 +1,379 @@
+"""The ``ftkit`` command line, run as the installed console script on the sample and on bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import ftkit
+from ftkit.progress import Progress, render_line
+from ftkit.report import best_jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample-jobs.ndjson.gz"
+COMMANDS = ("summary", "report", "convert", "validate")
+
+
+def ftkit_command() -> list[str]:
+    """The installed console script, or ``python -m ftkit`` where it is not installed."""
+    script = shutil.which("ftkit")
+    return [script] if script else [sys.executable, "-m", "ftkit"]
+
+
+def run(*args: str | os.PathLike, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*ftkit_command(), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        **kwargs,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *, status: int = 2, mentions: str = "") -> None:
+    assert proc.returncode == status, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("ftkit: error: "), lines[0]
+    assert mentions in lines[0]
+
+
+def job(job_id: str, **fields) -> dict:
+    """A small valid completion job; ``fields`` override keys."""
+    out = {
+        "id": job_id,
+        "model": "open-mistral-7b",
+        "status": "SUCCESS",
+        "created_at": 1717171717,
+        "modified_at": 1717171817,
+        "hyperparameters": {"training_steps": 10, "learning_rate": 0.0001},
+    }
+    out.update(fields)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample() -> ftkit.JobSet:
+    assert SAMPLE.is_file(), f"the shipped sample is missing: {SAMPLE}"
+    return ftkit.read_jobs(SAMPLE)
+
+
+@pytest.fixture
+def bad_dumps(tmp_path: Path) -> dict[str, Path]:
+    """An NDJSON dump with a bad record on lines 2 and 3, and a JSON array with a bad item 1."""
+    ndjson = tmp_path / "jobs.ndjson"
+    ndjson.write_text(
+        json.dumps(job("good-1")) + "\n" + json.dumps(job("bad-2", status=7)) + "\nnot json\n"
+    )
+    array = tmp_path / "jobs.json"
+    array.write_text(json.dumps([job("good-2"), job(5)]))
+    notjson = tmp_path / "notes.json"
+    notjson.write_text("these are my notes, not jobs\n")
+    return {"ndjson": ndjson, "array": array, "notjson": notjson}
+
+
+# --- help ----------------------------------------------------------------------------
+
+
+def test_help_lists_every_command():
+    proc = run("--help")
+    assert proc.returncode == 0
+    for command in (*COMMANDS, "export"):
+        assert command in proc.stdout
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "export"])
+def test_every_command_has_help(command):
+    proc = run(command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"usage: ftkit {command}")
+    assert proc.stderr == ""
+
+
+def test_no_command_prints_usage_and_fails():
+    proc = run()
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("usage: ftkit")
+
+
+def test_unknown_option_is_a_usage_error():
+    proc = run("summary", str(SAMPLE), "--top", "zero")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "expected a positive whole number" in proc.stderr
+
+
+# --- summary ----------------------------------------------------------------------------
+
+
+def test_summary_of_the_sample(sample):
+    proc = run("summary", SAMPLE)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # piped: no progress line, no notes
+    out = proc.stdout
+    assert out.startswith(f"{len(sample)} jobs in {SAMPLE}, created ")
+
+    counts = dict(sample.jobs["status"].value_counts().iter_rows())
+    status_lines = out.split("\n\n")[1].splitlines()[2:]
+    shown = {line.split()[0]: int(line.split()[1]) for line in status_lines}
+    assert shown == counts
+
+    best = best_jobs(sample, top=10)
+    block = out.split("\n\n")[2].splitlines()
+    assert block[0] == f"Best 10 of {best_jobs(sample, top=None).height} jobs with a measured valid loss, lowest first:"
+    assert [line.split()[0] for line in block[3:]] == best["job_id"].to_list()
+    assert "learning rate" in block[1]
+
+    cost = out.split("\n\n")[3].splitlines()
+    assert cost[0] == "Tokens and cost per currency:"
+    assert [line.split()[0] for line in cost[3:]] == ["EUR", "USD", "(none)"]
+
+
+def test_summary_top(sample):
+    proc = run("summary", SAMPLE, "--top", "3")
+    assert proc.returncode == 0
+    block = proc.stdout.split("\n\n")[2].splitlines()
+    assert [line.split()[0] for line in block[3:]] == best_jobs(sample, top=3)["job_id"].to_list()
+
+
+def test_python_dash_m_without_arguments_summarises_the_sample(sample):
+    proc = subprocess.run([sys.executable, "-m", "ftkit"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "Summary of the shipped sample" in proc.stdout
+    assert f"{len(sample)} jobs in " in proc.stdout
+
+
+def test_summary_skip_bad_leaves_out_bad_records(bad_dumps):
+    proc = run("summary", bad_dumps["ndjson"], "--skip-bad")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1 jobs in ")
+    assert proc.stderr == "ftkit: warning: left out 2 unreadable records (run `ftkit validate` to list them)\n"
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def test_report_of_the_sample(tmp_path, sample):
+    out = tmp_path / "report.html"
+    started = time.perf_counter()
+    proc = run("report", SAMPLE, "-o", out)
+    elapsed = time.perf_counter() - started
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith(f"{out}: report on {len(sample)} jobs")
+    text = out.read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    assert text.count('<img src="data:image/png;base64,') >= 6
+    assert all(job_id in text for job_id in sample.ids)
+    assert "<script" not in text
+    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+    assert elapsed < 60
+
+
+def test_report_default_output_name(tmp_path, bad_dumps):
+    proc = run("report", bad_dumps["ndjson"], "--skip-bad", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert (tmp_path / "report.html").is_file()
+
+
+def test_report_into_a_missing_directory(tmp_path):
+    out = tmp_path / "nope" / "report.html"
+    proc = run("report", SAMPLE, "-o", out)
+    assert_one_line_error(proc, mentions="does not exist")
+    assert not out.parent.exists()
+
+
+# --- convert ----------------------------------------------------------------------------
+
+
+def test_convert_the_sample(tmp_path, sample):
+    out = tmp_path / "tables"
+    proc = run("convert", SAMPLE, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoints.parquet",
+        "events.parquet",
+        "jobs.parquet",
+        "targets.parquet",
+    ]
+    for name in ("jobs", "checkpoints", "events", "targets"):
+        assert_frame_equal(pl.read_parquet(out / f"{name}.parquet"), getattr(sample, name))
+    # Another engine reads them too (DuckDB and Spark read Parquet the same way).
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pq.read_table(out / "checkpoints.parquet")
+    assert table.num_rows == sample.checkpoints.height
+    assert str(table.schema.field("created_at").type) == "timestamp[us, tz=UTC]"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]  # no temporary directory left
+
+
+def test_convert_into_an_existing_directory_replaces_the_tables(tmp_path, bad_dumps, sample):
+    out = tmp_path / "tables"
+    out.mkdir()
+    (out / "mine.txt").write_text("kept")
+    (out / "jobs.parquet").write_text("stale")
+    proc = run("convert", SAMPLE, "-o", out, "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "mine.txt").read_text() == "kept"
+    assert pl.read_parquet(out / "jobs.parquet").height == len(sample)
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_convert_onto_a_file(tmp_path):
+    target = tmp_path / "tables"
+    target.write_text("a file")
+    proc = run("convert", SAMPLE, "-o", target)
+    assert_one_line_error(proc, mentions="is not a directory")
+    assert target.read_text() == "a file"
+
+
+# --- validate ---------------------------------------------------------------------------
+
+
+def test_validate_the_sample(sample):
+    proc = run("validate", SAMPLE)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr == f"ftkit validate: {len(sample)} jobs read, no bad records\n"
+
+
+def test_validate_lists_every_bad_record(bad_dumps):
+    ndjson, array = bad_dumps["ndjson"], bad_dumps["array"]
+    proc = run("validate", ndjson, array)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        f"{ndjson}:2: $.status: Expected `str`, got `int`",
+        f"{ndjson}:3: $: JSON is malformed: invalid character (byte 4)",
+        f"{array}: index 1: $.id: Expected `str`, got `int`",
+    ]
+    assert proc.stderr == "ftkit validate: 2 jobs read, 3 bad records\n"
+
+
+def test_validate_a_file_that_is_not_json(bad_dumps):
+    proc = run("validate", bad_dumps["notjson"])
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(f"{bad_dumps['notjson']}: $: not JSON")
+
+
+def test_validate_strict_reports_unknown_keys(tmp_path):
+    dump = tmp_path / "new-api.ndjson"
+    dump.write_text(json.dumps(job("j1")) + "\n" + json.dumps(job("j2", colour="blue")) + "\n")
+    assert run("validate", dump).returncode == 0
+    proc = run("validate", dump, "--strict")
+    assert proc.returncode == 1
+    assert proc.stdout == f"{dump}:2: $.colour: unknown keys (strict=True): $.colour\n"
+
+
+# --- bad input: one line, exit 2, nothing written -----------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_missing_dump(tmp_path, command):
+    out = tmp_path / "out"
+    extra = ["-o", str(out)] if command in ("report", "convert") else []
+    proc = run(command, tmp_path / "missing.ndjson", *extra)
+    assert_one_line_error(proc, mentions="missing.ndjson: no such file or directory")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["summary", "report", "convert"])
+def test_dump_that_is_not_json(tmp_path, bad_dumps, command):
+    out = tmp_path / "out"
+    extra = ["-o", str(out)] if command in ("report", "convert") else []
+    proc = run(command, bad_dumps["notjson"], *extra)
+    assert_one_line_error(proc, mentions="not JSON")
+    assert "--skip-bad" in proc.stderr
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_bad_record_names_file_line_and_path(bad_dumps):
+    proc = run("summary", bad_dumps["ndjson"])
+    assert_one_line_error(proc, mentions=f"{bad_dumps['ndjson']}: line 2: at $.status: Expected `str`, got `int`")
+
+
+def test_empty_directory(tmp_path):
+    proc = run("summary", tmp_path)
+    assert_one_line_error(proc, mentions="directory holds no job dumps")
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_on_a_terminal_after_the_delay_and_clears_its_line():
+    stream = FakeTerminal()
+    with Progress("drawing plots", total=4, stream=stream, delay=0.05) as bar:
+        for _ in range(4):
+            time.sleep(0.06)
+            bar.advance()
+    text = stream.getvalue()
+    assert "\rdrawing plots [" in text
+    assert "/4" in text
+    assert text.endswith("\r")  # the line is blanked and the cursor back at its start
+    assert text.split("\r")[-2].strip() == ""
+
+
+def test_progress_is_silent_for_quick_work_and_when_piped():
+    terminal = FakeTerminal()
+    with Progress("reading", stream=terminal, delay=1.0):
+        pass
+    assert terminal.getvalue() == ""
+    piped = io.StringIO()
+    with Progress("reading", stream=piped, delay=0.0) as bar:
+        time.sleep(0.15)
+        bar.advance()
+    assert piped.getvalue() == ""
+
+
+def test_render_line():
+    assert render_line("x", done=0, total=2, elapsed=0.0) == "x [------------------------] 0/2  0.0 s"
+    assert render_line("x", done=2, total=2, elapsed=1.25) == "x [########################] 2/2  1.2 s"
+
+
+def test_progress_shows_on_a_terminal_stderr_of_the_real_command(tmp_path):
+    """``ftkit report`` takes more than a second: on a terminal its stderr shows a progress line."""
+    out = tmp_path / "report.html"
+    main_fd, tty_fd = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [*ftkit_command(), "report", str(SAMPLE), "-o", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=tty_fd,
+            timeout=120,
+        )
+        os.close(tty_fd)
+        tty_fd = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if tty_fd != -1:
+            os.close(tty_fd)
+        os.close(main_fd)
+    seen = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "\rdrawing plots [" in seen or "\rwriting report" in seen or "\rreading " in seen
+    assert "report on 300 jobs" in seen
