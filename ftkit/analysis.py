@@ -267,22 +267,50 @@ def checkpoint_summary(jobs: Any, *, metric: str = "valid_loss", mode: Mode | No
         raise ValueError(msg)
     mode = _infer_mode(metric, mode)
     js = as_jobset(jobs)
-    cp = _measured(js.checkpoints)
-    m = pl.col(metric)
-    target = m.min() if mode == "min" else m.max()
-    at_best = m == target
-    evaluated = pl.col("valid_loss").is_not_null() | pl.col("valid_mean_token_accuracy").is_not_null()
+    cp = _runs(_measured(js.checkpoints))
+    # One group_by with only cheap aggregations over an integer key; the rows holding
+    # the best, last and first values are then gathered by their position in ``cp``.
+    i = pl.col("_i")
+    measured_at = {name: pl.when(pl.col(name).is_not_null()).then(i) for name in METRICS}
     gap = pl.col("valid_loss") - pl.col("train_loss")
-    first = m.drop_nulls().first()
-    agg = cp.group_by("job_id", maintain_order=True).agg(
-        evaluated.sum().cast(pl.Int64).alias("n_evaluated"),
-        pl.col("step_number").max().alias("last_step"),
-        *(pl.col(name).drop_nulls().last().alias(f"final_{name}") for name in METRICS),
-        pl.col("step_number").filter(at_best).first().alias("best_step"),
-        *(pl.col(name).filter(at_best).first().alias(f"best_{name}") for name in METRICS),
-        (first - target if mode == "min" else target - first).alias("improvement"),
-        gap.filter(at_best).first().alias("gap_at_best"),
-        gap.drop_nulls().last().alias("gap_final"),
+    evaluated = pl.col("valid_loss").is_not_null() | pl.col("valid_mean_token_accuracy").is_not_null()
+    pick = pl.col(metric).arg_min() if mode == "min" else pl.col(metric).arg_max()
+    def aggregate(cp: pl.DataFrame) -> pl.DataFrame:
+        return cp.group_by("_run", maintain_order=True).agg(
+            i.first().alias("_start"),
+            evaluated.sum().cast(pl.Int64).alias("n_evaluated"),
+            pl.col("step_number").max().alias("last_step"),
+            *(at.max().alias(f"_final_{name}") for name, at in measured_at.items()),
+            pick.alias("_pick"),
+            measured_at[metric].min().alias("_first"),
+            pl.when(gap.is_not_null()).then(i).max().alias("_gap_final"),
+        )
+
+    agg = aggregate(cp)
+    job_ids = cp["job_id"].gather(agg["_start"])
+    if job_ids.is_duplicated().any():
+        # The frame holds each job's checkpoints together, sorted by step; if a frame
+        # built elsewhere does not, sort it so (stable: steps stay in order).
+        cp = _runs(cp.drop("_i", "_run").sort("job_id", "step_number", maintain_order=True))
+        agg = aggregate(cp)
+        job_ids = cp["job_id"].gather(agg["_start"])
+
+    best = agg["_start"] + agg["_pick"]
+    final = {name: agg[f"_final_{name}"] for name in METRICS}
+    picked = cp.select(
+        job_ids.alias("job_id"),
+        *(pl.col(name).gather(final[name]).alias(f"final_{name}") for name in METRICS),
+        pl.col("step_number").gather(best).alias("best_step"),
+        *(pl.col(name).gather(best).alias(f"best_{name}") for name in METRICS),
+        pl.col(metric).gather(agg["_first"]).alias("_first_value"),
+        pl.col("valid_loss").gather(agg["_gap_final"]).alias("_gap_valid"),
+        pl.col("train_loss").gather(agg["_gap_final"]).alias("_gap_train"),
+    )
+    first_value, best_value = pl.col("_first_value"), pl.col(f"best_{metric}")
+    agg = pl.concat([agg.select("n_evaluated", "last_step"), picked], how="horizontal").with_columns(
+        (first_value - best_value if mode == "min" else best_value - first_value).alias("improvement"),
+        (pl.col("best_valid_loss") - pl.col("best_train_loss")).alias("gap_at_best"),
+        (pl.col("_gap_valid") - pl.col("_gap_train")).alias("gap_final"),
     )
     out = _left(_job_keys(js, "n_checkpoints"), agg).with_columns(
         pl.when(pl.col("n_checkpoints").is_not_null())
@@ -291,6 +319,14 @@ def checkpoint_summary(jobs: Any, *, metric: str = "valid_loss", mode: Mode | No
         (pl.col("last_step") - pl.col("best_step")).alias("steps_after_best"),
     )
     return out.select(list(SUMMARY_SCHEMA)).cast(SUMMARY_SCHEMA)
+
+
+def _runs(frame: pl.DataFrame) -> pl.DataFrame:
+    """Number the rows (``_i``) and the runs of consecutive rows of one job (``_run``)."""
+    job = pl.col("job_id")
+    return frame.with_row_index("_i").with_columns(
+        (job != job.shift()).fill_null(True).cum_sum().set_sorted().alias("_run")
+    )
 
 
 def _first_running(js: JobSet) -> pl.DataFrame:
@@ -405,31 +441,17 @@ def lifecycle(jobs: Any) -> pl.DataFrame:
     js = as_jobset(jobs)
     status = pl.col("status")
     t = pl.col("t")
-    ev = (
-        js.events.lazy()
-        .filter(status.is_not_null())
-        .with_columns(
-            (pl.col("job_id") != pl.col("job_id").shift()).fill_null(True).cum_sum().alias("_run"),
-            pl.col("created_at").dt.epoch("s").alias("t"),
-            status.replace_strict(_RANK, default=5, return_dtype=pl.Int8).alias("_rank"),
-        )
-        .sort("_run", "t", "_rank", maintain_order=True)
-        .with_columns(
-            pl.when(pl.col("_run").shift(-1) == pl.col("_run"))
-            .then(t.shift(-1) - t)
-            .alias("_dur"),
-            status.replace_strict(_PHASE, default=None, return_dtype=pl.String).alias("_phase"),
-        )
-    )
     terminal = status.is_in(_TERMINAL)
     other = status != "QUEUED"
 
     def phase_sum(name: str) -> pl.Expr:
         return pl.col("_dur").filter(pl.col("_phase") == name).sum().alias(f"{name}_s")
 
-    per_job = (
-        ev.group_by("job_id")
-        .agg(
+    def per_job_of(events: pl.DataFrame) -> pl.DataFrame:
+        # ``_run`` numbers each job's block of consecutive rows: an integer, sorted key
+        # makes the group_by cheap.
+        return _lifecycle_runs(events, status, t).group_by("_run", maintain_order=True).agg(
+            pl.col("job_id").first(),
             phase_sum("queued"),
             phase_sum("validating"),
             phase_sum("running"),
@@ -440,9 +462,11 @@ def lifecycle(jobs: Any) -> pl.DataFrame:
             .fill_null(False)
             .alias("_late_queued"),
             other.any().alias("_moved_on"),
-        )
-        .collect()
-    )
+        ).drop("_run").collect()
+
+    per_job = per_job_of(js.events)
+    if per_job["job_id"].is_duplicated().any():  # a job's events not together: regroup
+        per_job = per_job_of(js.events.sort("job_id", maintain_order=True))
     out = _left(_job_keys(js, "status"), per_job).with_columns(
         *(
             pl.when(pl.col("_ended") | (pl.col("_open") != name).fill_null(True))
@@ -456,6 +480,26 @@ def lifecycle(jobs: Any) -> pl.DataFrame:
         (pl.col("_late_queued") | ((status == "QUEUED") & pl.col("_moved_on"))).alias("requeued"),
     )
     return out.rename({"status": "final_status"}).select(list(LIFECYCLE_SCHEMA)).cast(LIFECYCLE_SCHEMA)
+
+
+def _lifecycle_runs(events: pl.DataFrame, status: pl.Expr, t: pl.Expr) -> pl.LazyFrame:
+    """Status events numbered by job block (``_run``), put in lifecycle order, with the
+    seconds until the next status event (``_dur``) and the phase they start (``_phase``)."""
+    return (
+        events.lazy()
+        .filter(status.is_not_null())
+        .with_columns(
+            (pl.col("job_id") != pl.col("job_id").shift()).fill_null(True).cum_sum().alias("_run"),
+            pl.col("created_at").dt.epoch("s").alias("t"),
+            status.replace_strict(_RANK, default=5, return_dtype=pl.Int8).alias("_rank"),
+        )
+        .sort("_run", "t", "_rank", maintain_order=True)
+        .with_columns(
+            pl.col("_run").set_sorted(),
+            pl.when(pl.col("_run").shift(-1) == pl.col("_run")).then(t.shift(-1) - t).alias("_dur"),
+            status.replace_strict(_PHASE, default=None, return_dtype=pl.String).alias("_phase"),
+        )
+    )
 
 
 # --- per-job table for effect and pareto ------------------------------------------------
