@@ -1135,6 +1135,7 @@ class JobBrowser:
         self._page_label.value = f"page {self._page + 1} of {pages:,}"
         self._prev.disabled = self._page == 0
         self._next.disabled = self._page >= pages - 1
+        self._show_selection_count()
 
     def _sync_checks(self) -> None:
         chosen = set(self._selected)
@@ -1153,11 +1154,16 @@ class JobBrowser:
             arrow = (" ▼" if descending else " ▲") if name == column else ""
             button.description = titles[name] + arrow
 
-    def _show_selection(self) -> None:
+    def _show_selection_count(self) -> None:
         n = len(self._selected)
         hidden = len(set(self._selected) - set(self._page_ids))
-        note = f", {hidden} not on this page" if hidden and n else ""
+        note = f", {hidden} not on this page" if hidden else ""
         self._selection_label.value = f"&nbsp;{n} selected{note}" if n else ""
+
+    def _show_selection(self) -> None:
+        """The selection count, and the detail (one job) or compare (several) pane."""
+        self._show_selection_count()
+        n = len(self._selected)
         if n == 0:
             self._detail_html.value = (
                 '<p class="ftkit-hint">Tick a job to see its details; tick two or more to compare them.</p>'
