@@ -31,9 +31,10 @@ OUT = HERE / "out"
 REPO = HERE.parent
 SAMPLE = REPO / "data" / "sample-jobs.ndjson.gz"
 
-CONTENDERS = ("ftkit", "sdk", "orjson", "polars-infer", "polars-schema", "msgspec-floor", "iter_jobs")
+CONTENDERS = ("ftkit", "ftkit-1proc", "sdk", "orjson", "polars-infer", "polars-schema", "msgspec-floor", "iter_jobs")
 DESCRIPTIONS = {
     "ftkit": "ftkit.read_jobs(path) + js.jobs + js.checkpoints",
+    "ftkit-1proc": "the same with FTKIT_WORKERS=0: decoded in the calling process",
     "sdk": "mistralai 1.x pydantic model_validate_json per line + Python loops -> polars",
     "orjson": "orjson.loads per line + dict loops -> polars",
     "polars-infer": "pl.read_ndjson (schema inferred) + unnest/explode",
@@ -44,6 +45,7 @@ DESCRIPTIONS = {
 # Goals from the issue: ftkit's speed-up over a contender (its seconds / ftkit's seconds).
 GOALS = {"sdk": 8.0, "polars-schema": 2.5, "msgspec-floor": 2 / 3}
 ITER_JOBS_RSS_GOAL_MB = 400
+ENV = {"ftkit-1proc": {"FTKIT_WORKERS": "0"}}  # environment set for a contender's process
 
 
 # --- shared by the contenders that build frames by hand ------------------------------
@@ -366,6 +368,7 @@ def run_iter_jobs(path: Path) -> tuple[int, int, dict]:
 
 RUNNERS = {
     "ftkit": run_ftkit,
+    "ftkit-1proc": run_ftkit,
     "sdk": run_sdk,
     "orjson": run_orjson,
     "polars-infer": lambda p: run_polars(p, explicit=False),
@@ -466,7 +469,11 @@ def measure(name: str, path: Path, repeat: int) -> dict[str, Any]:
             capture_output=True,
             text=True,
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")},
+            env={
+                **os.environ,
+                "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                **ENV.get(name, {}),
+            },
         )
         if proc.returncode != 0:
             raise SystemExit(f"{name} failed:\n{proc.stderr}")
