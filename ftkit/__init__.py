@@ -42,3 +42,15 @@ __all__ = [
     "Event",
     "JobList",
 ]
+
+__all__ += ["JobBrowser"]
+
+
+def __getattr__(name: str):
+    """``ftkit.JobBrowser``, imported on first use so that ``import ftkit`` needs no ipywidgets."""
+    if name == "JobBrowser":
+        from .browser import JobBrowser
+
+        return JobBrowser
+    msg = f"module 'ftkit' has no attribute {name!r}"
+    raise AttributeError(msg)
