@@ -45,6 +45,7 @@ import matplotlib.pyplot as plt
 import msgspec
 import numpy as np
 import polars as pl
+import matplotlib.colors as mcolors
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -52,6 +53,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
+from .analysis import (
+    as_jobset,
+    checkpoint_summary,
+    checkpoints_with_axes,
+    effect,
+    lifecycle,
+    pareto,
+    token_usage,
+)
 from .jobset import JobSet
 
 __all__ = [
@@ -110,21 +120,10 @@ _NO_DATA = "no data"
 
 
 def _as_jobset(jobs: Any) -> JobSet:
-    """A JobSet from a JobSet, a read_jobs source, one job Struct or Structs."""
-    if isinstance(jobs, JobSet):
-        return jobs
+    """A JobSet from one job Struct, or whatever :func:`ftkit.analysis.as_jobset` takes."""
     if isinstance(jobs, msgspec.Struct):
         return JobSet([jobs])
-    if isinstance(jobs, (str, os.PathLike, bytes, bytearray, memoryview)):
-        from .reading import read_jobs
-
-        return read_jobs(jobs)
-    items = list(jobs)
-    if items and not all(isinstance(item, msgspec.Struct) for item in items):
-        from .reading import read_jobs
-
-        return read_jobs(items)
-    return JobSet(items)
+    return as_jobset(jobs)
 
 
 def _get_ax(ax: Axes | None) -> Axes:
@@ -231,134 +230,19 @@ def _legend_outside(ax: Axes, *, title: str | None = None, handles: Any = None, 
     )
 
 
-# --- per-job numbers (from ftkit.analysis when it is there) --------------------------
-
-
-def _checkpoints_with_axes(js: JobSet) -> pl.DataFrame:
-    """The checkpoints frame with ``tokens_seen``, ``epoch`` and ``elapsed_s``."""
-    return _local_checkpoints_with_axes(js)
-
-
-def _local_checkpoints_with_axes(js: JobSet) -> pl.DataFrame:
-    """Fallback for :func:`ftkit.analysis.checkpoints_with_axes`.
-
-    tokens_seen = step x tokens per step (``train_tokens_per_step``, else
-    ``trained_tokens / training_steps``); epoch = tokens_seen / ``data_tokens``, else
-    step x ``epochs / training_steps``; elapsed_s = seconds since the first RUNNING event,
-    else since the job was created.
-    """
-    jobs = js.jobs.select(
-        "job_id",
-        pl.coalesce(
-            pl.col("train_tokens_per_step").cast(pl.Float64),
-            pl.col("trained_tokens") / pl.col("training_steps"),
-        ).alias("_tokens_per_step"),
-        pl.col("data_tokens").cast(pl.Float64).alias("_data_tokens"),
-        (pl.col("epochs") / pl.col("training_steps")).alias("_epochs_per_step"),
-        pl.col("created_at").alias("_created_at"),
-    )
-    running = (
-        js.events.filter(pl.col("status") == "RUNNING")
-        .group_by("job_id")
-        .agg(pl.col("created_at").min().alias("_running_at"))
-    )
-    step = pl.col("step_number").cast(pl.Float64)
-    tokens = step * pl.col("_tokens_per_step")
-    return (
-        js.checkpoints.join(jobs, on="job_id", how="left")
-        .join(running, on="job_id", how="left")
-        .with_columns(
-            tokens.alias("tokens_seen"),
-            pl.coalesce(tokens / pl.col("_data_tokens"), step * pl.col("_epochs_per_step")).alias("epoch"),
-            (
-                (pl.col("created_at") - pl.coalesce("_running_at", "_created_at")).dt.total_microseconds()
-                / 1e6
-            ).alias("elapsed_s"),
-        )
-        .drop("_tokens_per_step", "_data_tokens", "_epochs_per_step", "_created_at", "_running_at")
-    )
-
-
-_SUMMARY_METRICS = ("train_loss", "valid_loss", "valid_mean_token_accuracy")
-
-
-def _checkpoint_summary(js: JobSet) -> pl.DataFrame:
-    return _local_checkpoint_summary(js)
-
-
-def _local_checkpoint_summary(js: JobSet) -> pl.DataFrame:
-    """Fallback for :func:`ftkit.analysis.checkpoint_summary`: best (min valid_loss) and final values."""
-    cps = js.checkpoints.with_columns(
-        pl.when(pl.col("valid_loss") > 0).then(pl.col("valid_loss")).alias("valid_loss")
-    )
-    final = cps.group_by("job_id", maintain_order=True).agg(
-        pl.col("step_number").max().alias("last_step"),
-        *[pl.col(m).drop_nulls().last().alias(f"final_{m}") for m in _SUMMARY_METRICS],
-    )
-    best = (
-        cps.filter(pl.col("valid_loss").is_not_null())
-        .sort("job_id", "valid_loss", "step_number")
-        .group_by("job_id", maintain_order=True)
-        .first()
-        .select(
-            "job_id",
-            pl.col("step_number").alias("best_step"),
-            *[pl.col(m).alias(f"best_{m}") for m in _SUMMARY_METRICS],
-        )
-    )
-    return final.join(best, on="job_id", how="left")
-
-
-def _token_usage(js: JobSet) -> pl.DataFrame:
-    jobs = js.jobs
-    placeholder = (pl.col("cost") == 0) & pl.col("cost_currency").is_null()
-    return jobs.select(
-        "job_id",
-        "trained_tokens",
-        "train_tokens",
-        "data_tokens",
-        pl.when(placeholder.not_()).then(pl.col("cost")).alias("cost"),
-        "cost_currency",
-    )
-
-
-def _lifecycle(js: JobSet) -> pl.DataFrame:
-    phases = _phases(js)
-    rows = {
-        "job_id": [],
-        "queued_s": [],
-        "validating_s": [],
-        "running_s": [],
-        "total_s": [],
-    }
-    jobs = js.jobs
-    for job_id in jobs["job_id"]:
-        spans = phases.get(job_id, [])
-        totals = {"queued": 0.0, "validating": 0.0, "running": 0.0}
-        for phase, start, end in spans:
-            if phase in totals:
-                totals[phase] += end - start
-        rows["job_id"].append(job_id)
-        rows["queued_s"].append(totals["queued"] if spans else None)
-        rows["validating_s"].append(totals["validating"] if spans else None)
-        rows["running_s"].append(totals["running"] if spans else None)
-        rows["total_s"].append(spans[-1][2] - spans[0][1] if spans else None)
-    return pl.DataFrame(
-        rows,
-        schema={"job_id": pl.String, **{k: pl.Float64 for k in rows if k != "job_id"}},
-    )
+# --- per-job numbers ---------------------------------------------------------------------
 
 
 def _job_table(js: JobSet) -> pl.DataFrame:
-    """One row per job: the jobs frame, checkpoint summary, token usage and lifecycle.
+    """One row per job: checkpoint summary, token usage, lifecycle, then the jobs frame.
 
-    Where a summary has a column of the jobs frame (``cost``: placeholders nulled), the
-    summary's wins.
+    A column comes from the first of these that has it, as in :mod:`ftkit.analysis`
+    (``cost`` from ``token_usage``, with the placeholder ``0.0`` nulled).
     """
-    table = js.jobs
-    for extra in (_checkpoint_summary(js), _token_usage(js), _lifecycle(js)):
-        table = table.drop([c for c in extra.columns if c != "job_id" and c in table.columns])
-        table = table.join(extra, on="job_id", how="left")
+    table = checkpoint_summary(js)
+    for extra in (token_usage(js), lifecycle(js), js.jobs):
+        extra = extra.select("job_id", *[c for c in extra.columns if c not in table.columns])
+        table = table.join(extra, on="job_id", how="left", maintain_order="left")
     return table
 
 
@@ -422,7 +306,7 @@ def _curves(js: JobSet, metric: str, x: str) -> list[tuple[str, np.ndarray, np.n
         raise ValueError(msg)
     if js.checkpoints.height == 0:
         return []
-    frame = js.checkpoints if x == "step" else _checkpoints_with_axes(js)
+    frame = js.checkpoints if x == "step" else checkpoints_with_axes(js)
     xcol = _X_COLUMNS[x]
     keep = pl.col(metric).is_not_null() & pl.col(xcol).is_not_null() & pl.col(metric).is_not_nan()
     if "loss" in metric:
@@ -712,9 +596,10 @@ def plot_effect(
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax``: a scatter (gid ``"jobs"``) and the mean per value (gid ``"mean"``: a line
-        for numeric values, bare markers for categories). Jobs missing either number are
-        left out.
+        ``ax``: a scatter (gid ``"jobs"``) and the mean per value from
+        :func:`ftkit.analysis.effect` (gid ``"mean"``: a line through numeric values, a
+        horizontal segment over each bin where ``effect`` bins a parameter with many
+        values, bare markers for categories). Jobs missing either number are left out.
 
     Examples
     --------
@@ -756,9 +641,21 @@ def plot_effect(
         data = data.with_columns(pl.col("p").cast(pl.Float64)).sort("p")
         px = data["p"].to_numpy()
         ax.scatter(px, data["m"].to_numpy(), gid="jobs", zorder=3, **style)
-        means = data.group_by("p", maintain_order=True).agg(pl.col("m").mean())
-        ax.plot(means["p"].to_numpy(), means["m"].to_numpy(), color="0.2", marker="_", markersize=14,
-                linewidth=1.2, gid="mean", label="mean")
+        means = effect(js, param=param, metric=metric).filter(
+            pl.col(param).is_not_null() & pl.col("mean").is_not_null()
+        )
+        if means.schema[param].is_numeric():
+            ax.plot(means[param].cast(pl.Float64).to_numpy(), means["mean"].to_numpy(), color="0.2",
+                    marker="_", markersize=14, linewidth=1.2, gid="mean", label="mean")
+        else:
+            # Binned past ftkit.analysis.MAX_DISTINCT_UNBINNED values: "lo – hi" labels.
+            xs: list[float] = []
+            ys: list[float] = []
+            for label, mean in zip(means[param].to_list(), means["mean"].to_list()):
+                lo, _, hi = label.partition(" – ")
+                xs += [float(lo), float(hi), np.nan]
+                ys += [mean, mean, np.nan]
+            ax.plot(xs, ys, color="0.2", linewidth=2.0, solid_capstyle="butt", gid="mean", label="mean")
         positive = px[px > 0]
         if len(positive) == len(px) and px.max() / px.min() >= 10.0:
             ax.set_xscale("log")
@@ -770,8 +667,8 @@ def plot_effect(
         rng = np.random.default_rng(0)
         jitter = rng.uniform(-0.15, 0.15, len(base)) if len(base) > 1 else np.zeros(len(base))
         ax.scatter(base + jitter, data["m"].to_numpy(), gid="jobs", zorder=3, **style)
-        means = data.group_by("p").agg(pl.col("m").mean())
-        mean_of = dict(zip(means["p"].to_list(), means["m"].to_list()))
+        means = effect(js, param=param, metric=metric)
+        mean_of = dict(zip(means[param].cast(pl.String).to_list(), means["mean"].to_list()))
         ax.plot(range(len(categories)), [mean_of[c] for c in categories], color="0.2", marker="_",
                 markersize=24, markeredgewidth=1.5, linestyle="none", gid="mean", label="mean")
         ax.set_xticks(range(len(categories)), [_truncate(c, 24) for c in categories])
@@ -790,19 +687,6 @@ def plot_effect(
         fontsize="small", frameon=False,
     )
     return ax
-
-
-def _pareto_mask(costs: np.ndarray, quality: np.ndarray, *, maximize: bool) -> np.ndarray:
-    """True for the jobs no other job beats on both cost (lower) and quality."""
-    q = -quality if maximize else quality
-    order = np.lexsort((q, costs))
-    mask = np.zeros(len(costs), dtype=bool)
-    best = np.inf
-    for i in order:
-        if q[i] < best:
-            mask[i] = True
-            best = q[i]
-    return mask
 
 
 def plot_cost_quality(
@@ -828,7 +712,7 @@ def plot_cost_quality(
         A per-job number: ``"best_valid_loss"`` (lower is better) or any column of the
         analysis summaries; columns naming an accuracy are taken as higher-is-better.
     annotate
-        Write the short job id beside each job on the front.
+        Write the short job id beside each job on the front (when it has at most 8).
     ax
         The Axes to draw on; the current Axes by default.
     **kwargs
@@ -837,8 +721,11 @@ def plot_cost_quality(
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax``: jobs as points coloured by status (gid ``"jobs"``), the front as a step
-        line (gid ``"pareto"``) through the jobs no other job beats on both counts.
+        ``ax``: jobs as points coloured by status (gid ``"jobs"``; with several
+        currencies one marker shape and gid ``"jobs:<currency>"`` each), the front from
+        :func:`ftkit.analysis.pareto` as a step line (gid ``"pareto"``) through the jobs no
+        other job beats on both counts. Costs in different currencies are never
+        compared: each currency gets its own front, in its own line style.
 
     Examples
     --------
@@ -887,20 +774,32 @@ def plot_cost_quality(
     q = data["q"].to_numpy()
     statuses = data["status"].to_list()
     style = {"s": 36, "alpha": 0.85, "edgecolor": "white", "linewidth": 0.5, **kwargs}
-    if "c" not in kwargs and "color" not in kwargs:
-        style["c"] = [_status_color(s) for s in statuses]
-    ax.scatter(c, q, gid="jobs", zorder=3, **style)
-    maximize = "accuracy" in quality
-    mask = _pareto_mask(c, q, maximize=maximize)
-    order = np.argsort(c[mask], kind="stable")
-    fc, fq = c[mask][order], q[mask][order]
-    ax.plot(fc, fq, drawstyle="steps-post", color="0.25", linewidth=1.2, linestyle="--",
-            gid="pareto", label="Pareto front", zorder=2)
-    if annotate and mask.sum() <= 12:
+    colors = np.array([mcolors.to_rgba(_status_color(s)) for s in statuses])
+    currencies = data["cost_currency"].fill_null("").to_list() if cost == "cost" else [""] * len(c)
+    shapes = dict(zip(sorted(set(currencies)), "osD^v<>"))
+    several = len(shapes) > 1
+    for currency, marker in shapes.items():
+        keep = np.array([cur == currency for cur in currencies])
+        if "c" not in kwargs and "color" not in kwargs:
+            style["c"] = colors[keep]
+        ax.scatter(c[keep], q[keep], marker=marker if several else "o", zorder=3,
+                   gid="jobs" if not several else f"jobs:{currency or '(none)'}", **style)
+    front = pareto(js, cost=cost, quality=quality)
+    groups = front.partition_by("cost_currency", maintain_order=True) if cost == "cost" else [front]
+    front_labels = []
+    for group, linestyle in zip(groups, ("--", ":", "-.", (0, (5, 1, 1, 1)))):
+        label = "Pareto front"
+        if len(groups) > 1:
+            label += f" ({_truncate(group['cost_currency'][0], 8)})"
+        ax.plot(group[cost].cast(pl.Float64).to_numpy(), group[quality].cast(pl.Float64).to_numpy(),
+                drawstyle="steps-post", color="0.25", linewidth=1.2, linestyle=linestyle,
+                gid="pareto", label=label, zorder=2)
+        front_labels.append(label)
+    if annotate and front.height <= 8:
         short = _short_ids(data["job_id"].to_list())
-        for job_id, x, y in zip(np.array(data["job_id"].to_list())[mask], c[mask], q[mask]):
-            ax.annotate(short[job_id], (x, y), xytext=(4, 4), textcoords="offset points",
-                        fontsize="x-small", color="0.25")
+        for i, (job_id, x, y) in enumerate(front.select("job_id", cost, quality).iter_rows()):
+            ax.annotate(short[job_id], (x, y), xytext=(4, 4 if i % 2 == 0 else -10),
+                        textcoords="offset points", fontsize="x-small", color="0.25")
     if "loss" in quality and (q > 0).all() and q.max() / q.min() >= 10.0:
         ax.set_yscale("log")
     if (c > 0).all() and c.max() / c.min() >= 100.0:
@@ -908,8 +807,13 @@ def plot_cost_quality(
     ax.grid(True, alpha=0.3)
     present = [s for s in _STATUS_ORDER if s in statuses] + sorted({s for s in statuses if s not in _STATUS_ORDER})
     handles = [Line2D([], [], linestyle="none", marker="o", color=_status_color(s)) for s in present]
-    handles.append(ax.lines[-1])
-    _legend_outside(ax, handles=handles, labels=[*present, "Pareto front"])
+    labels = list(present)
+    if several:
+        for currency, marker in shapes.items():
+            handles.append(Line2D([], [], linestyle="none", marker=marker, color="0.4"))
+            labels.append(currency or "(no currency)")
+    handles += [line for line in ax.lines if line.get_gid() == "pareto"]
+    _legend_outside(ax, handles=handles, labels=[*labels, *front_labels])
     return ax
 
 
@@ -918,7 +822,7 @@ def plot_cost_quality(
 _PHASE_OF = {
     "QUEUED": "queued",
     "VALIDATED": "queued",
-    "STARTED": "queued",
+    "STARTED": "validating",
     "VALIDATING": "validating",
     "RUNNING": "running",
     "CANCELLATION_REQUESTED": "running",
@@ -935,7 +839,8 @@ def _phases(js: JobSet) -> dict[str, list[tuple[str, float, float]]]:
     """Per job, (phase, start, end) in UNIX seconds from its status events.
 
     A status holds from its event to the next one; the last non-final status holds until
-    ``modified_at``. QUEUED, VALIDATED and STARTED count as queued (waiting). A job with
+    ``modified_at``. As in :func:`ftkit.analysis.lifecycle`, QUEUED and VALIDATED count as
+    queued (waiting), STARTED and VALIDATING as validating. A job with
     no events gets one "unknown" span from creation to its last modification.
     """
     events = js.events.filter(pl.col("status").is_not_null()).select(
@@ -1307,7 +1212,7 @@ def plot_job(job: Any, *, figsize: tuple[float, float] = (11.0, 6.5)) -> Figure:
         ax_time.set_xlim(-0.5, 0.5)
 
     # Hyperparameters and usage.
-    usage = _token_usage(js).row(0, named=True)
+    usage = token_usage(js).row(0, named=True)
     rows = [(label, _format_cell(row.get(key))) for key, label in _HYPER_ROWS if row.get(key) is not None]
     cost_value = usage.get("cost")
     if cost_value is not None:

@@ -429,6 +429,19 @@ def test_effect_categorical_param(ax):
     assert ax.get_yscale() == "log"  # 0.0006 and 0.8: three decades
 
 
+def test_effect_bins_a_parameter_with_many_values(ax):
+    docs = [job(f"j{i}", losses=[(1, None, 1.0 / (i + 1))], hyperparameters={"learning_rate": (i + 1) * 1e-5})
+            for i in range(12)]
+    fp.plot_effect(read(*docs), param="learning_rate", ax=ax)
+    (mean,) = gids(ax, "mean")
+    xy = mean.get_xydata()
+    segments = xy[~np.isnan(xy[:, 0])].reshape(-1, 2, 2)
+    assert len(segments) == 4  # ftkit.analysis.effect's 4 quantile bins, one segment each
+    assert segments[0, 0, 0] == pytest.approx(1e-5) and segments[-1, 1, 0] == pytest.approx(1.2e-4)
+    assert all(seg[0, 1] == seg[1, 1] for seg in segments)  # flat at the bin's mean
+    assert segments[0, 0, 1] == pytest.approx(np.mean([1, 1 / 2, 1 / 3]))
+
+
 def test_effect_unknown_column_raises(ax):
     with pytest.raises(ValueError, match="param must be a column"):
         fp.plot_effect(real("platformdocs-2.json"), param="colour", ax=ax)
@@ -461,8 +474,11 @@ def test_cost_quality_real_jobs_with_mixed_currencies(ax):
     js = real("cookbook-pixtral-1.json", "cookbook-classifier-intent-3.json", "cookbook-pixtral-2.json")
     fp.plot_cost_quality(js, quality="final_train_loss", ax=ax)
     assert ax.get_xlabel() == "cost (EUR, USD: not converted)"
-    (scatter,) = [c for c in ax.collections if c.get_gid() == "jobs"]
-    assert len(scatter.get_offsets()) == 3
+    scatters = {c.get_gid(): len(c.get_offsets()) for c in ax.collections}
+    assert scatters == {"jobs:EUR": 1, "jobs:USD": 2}
+    # Currencies are never compared: one front each.
+    assert [line.get_label() for line in gids(ax, "pareto")] == ["Pareto front (EUR)", "Pareto front (USD)"]
+    assert {"EUR", "USD"} <= set(legend_texts(ax))
 
 
 # --- timeline and status counts ----------------------------------------------------------------------
