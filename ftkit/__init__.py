@@ -9,6 +9,17 @@ Examples
 """
 
 from . import synth
+from .analysis import (
+    checkpoint_summary,
+    checkpoints_with_axes,
+    compare_hyperparameters,
+    token_usage,
+    token_usage_totals,
+    lifecycle,
+    metric_flags,
+    effect,
+    pareto,
+)
 from .errors import JobDecodeError
 from .frames import checkpoints_frame, events_frame, jobs_frame, targets_frame
 from .jobset import JobSet
@@ -41,6 +52,15 @@ __all__ = [
     "Checkpoint",
     "Event",
     "JobList",
+    "checkpoint_summary",
+    "checkpoints_with_axes",
+    "compare_hyperparameters",
+    "token_usage",
+    "token_usage_totals",
+    "lifecycle",
+    "metric_flags",
+    "effect",
+    "pareto",
 ]
 
 __all__ += ["JobBrowser"]

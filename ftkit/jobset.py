@@ -308,3 +308,59 @@ class JobSet:
             )
         parts.append("</div>")
         return "".join(parts)
+
+    # --- analysis (see ftkit.analysis) ------------------------------------------------
+
+    def checkpoint_summary(self, **kwargs: Any) -> pl.DataFrame:
+        """Per job: checkpoint counts, final and best metrics; see :func:`ftkit.checkpoint_summary`."""
+        from .analysis import checkpoint_summary
+
+        return checkpoint_summary(self, **kwargs)
+
+    def checkpoints_with_axes(self) -> pl.DataFrame:
+        """Checkpoints with ``tokens_seen``, ``epoch``, ``elapsed_s``; see :func:`ftkit.checkpoints_with_axes`."""
+        from .analysis import checkpoints_with_axes
+
+        return checkpoints_with_axes(self)
+
+    def compare_hyperparameters(self, **kwargs: Any) -> pl.DataFrame:
+        """The hyperparameters that vary across the jobs; see :func:`ftkit.compare_hyperparameters`."""
+        from .analysis import compare_hyperparameters
+
+        return compare_hyperparameters(self, **kwargs)
+
+    def token_usage(self) -> pl.DataFrame:
+        """Per job: tokens, epochs realised and cost; see :func:`ftkit.token_usage`."""
+        from .analysis import token_usage
+
+        return token_usage(self)
+
+    def token_usage_totals(self) -> pl.DataFrame:
+        """Token and cost totals per currency; see :func:`ftkit.token_usage_totals`."""
+        from .analysis import token_usage_totals
+
+        return token_usage_totals(self)
+
+    def lifecycle(self) -> pl.DataFrame:
+        """Per job: time queued, validating, running; how it ended; see :func:`ftkit.lifecycle`."""
+        from .analysis import lifecycle
+
+        return lifecycle(self)
+
+    def metric_flags(self) -> pl.DataFrame:
+        """One row per metric or token finding; see :func:`ftkit.metric_flags`."""
+        from .analysis import metric_flags
+
+        return metric_flags(self)
+
+    def effect(self, **kwargs: Any) -> pl.DataFrame:
+        """A metric per value or bin of a parameter; see :func:`ftkit.effect`."""
+        from .analysis import effect
+
+        return effect(self, **kwargs)
+
+    def pareto(self, **kwargs: Any) -> pl.DataFrame:
+        """The jobs no other job beats on both cost and quality; see :func:`ftkit.pareto`."""
+        from .analysis import pareto
+
+        return pareto(self, **kwargs)
