@@ -105,11 +105,6 @@ def test_every_real_document_is_read_by_shape(mistral_path: Path) -> None:
     assert {job.job_type for job in jobs} == {job_type}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the public JobList (and the Job union) cannot be a msgspec decode type: "
-    "TypeError, a union of untagged Structs",
-)
 def test_real_list_responses_decode_as_job_list(real_dir: Path) -> None:
     # The 0.x list has no total; the 1.0 dump spells the key "OBJECT".
     no_total = msgspec.json.decode((real_dir / "cookbook-sdk0x-3.json").read_bytes(), type=JobList)
