@@ -74,6 +74,10 @@ def _frames_from_columns(jobs: dict[str, list], checkpoints: dict[str, list]):
     return jobs_df, utc(cp, ["created_at"])
 
 
+def _widths(jobs, checkpoints) -> dict[str, int]:
+    return {"jobs_columns": jobs.width, "checkpoints_columns": checkpoints.width}
+
+
 def _empty_columns(schema) -> dict[str, list]:
     return {name: [] for name in schema}
 
@@ -144,7 +148,7 @@ def run_sdk(path: Path) -> tuple[int, int, dict]:
                 cps["valid_loss"].append(v(metrics.valid_loss))
                 cps["valid_mean_token_accuracy"].append(v(metrics.valid_mean_token_accuracy))
     jobs_df, cp_df = _frames_from_columns(jobs, cps)
-    return jobs_df.height, cp_df.height, {"sdk_failures": failures}
+    return jobs_df.height, cp_df.height, {"sdk_failures": failures, **_widths(jobs_df, cp_df)}
 
 
 def run_orjson(path: Path) -> tuple[int, int, dict]:
@@ -204,7 +208,7 @@ def run_orjson(path: Path) -> tuple[int, int, dict]:
                 cps["valid_loss"].append(metrics.get("valid_loss"))
                 cps["valid_mean_token_accuracy"].append(metrics.get("valid_mean_token_accuracy"))
     jobs_df, cp_df = _frames_from_columns(jobs, cps)
-    return jobs_df.height, cp_df.height, {}
+    return jobs_df.height, cp_df.height, _widths(jobs_df, cp_df)
 
 
 def _polars_schema():
@@ -335,7 +339,7 @@ def run_polars(path: Path, *, explicit: bool) -> tuple[int, int, dict]:
         )
         .cast(CHECKPOINTS_SCHEMA)
     )
-    return jobs.height, checkpoints.height, {}
+    return jobs.height, checkpoints.height, _widths(jobs, checkpoints)
 
 
 def run_msgspec_floor(path: Path) -> tuple[int, int, dict]:
@@ -353,7 +357,7 @@ def run_ftkit(path: Path) -> tuple[int, int, dict]:
     import ftkit
 
     js = ftkit.read_jobs(path)
-    return js.jobs.height, js.checkpoints.height, {}
+    return js.jobs.height, js.checkpoints.height, _widths(js.jobs, js.checkpoints)
 
 
 def run_iter_jobs(path: Path) -> tuple[int, int, dict]:
@@ -518,6 +522,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, r in results.items():
         same = (r["jobs"], r["checkpoints"]) == (reference["jobs"], reference["checkpoints"])
         assert same, f"{name} gave {r['jobs']} jobs and {r['checkpoints']} checkpoints; ftkit {reference['jobs']} and {reference['checkpoints']}"
+        for key in ("jobs_columns", "checkpoints_columns"):
+            assert r.get(key, reference[key]) == reference[key], f"{name}: {key} {r[key]} != ftkit's {reference[key]}"
         r["ftkit_speedup"] = r["seconds"] / reference["seconds"]
 
     print()
