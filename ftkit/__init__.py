@@ -72,5 +72,9 @@ def __getattr__(name: str):
         from .browser import JobBrowser
 
         return JobBrowser
+    if name == "plot":  # ftkit.plot imports matplotlib: only on first use
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
     msg = f"module 'ftkit' has no attribute {name!r}"
     raise AttributeError(msg)

@@ -164,7 +164,10 @@ def test_plot_job_on_minimal_and_empty_input():
 
 
 def test_import_ftkit_does_not_import_matplotlib():
-    code = "import sys, ftkit; assert 'matplotlib' not in sys.modules; import ftkit.plot; assert 'matplotlib' in sys.modules"
+    code = (
+        "import sys, ftkit; assert 'matplotlib' not in sys.modules;"
+        " assert ftkit.plot.plot_job; assert 'matplotlib' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
