@@ -372,7 +372,7 @@ def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str
 def _figure_html(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 144) -> str:
     """A ``<figure>`` with ``fig`` as a PNG data URI, shown at 96 px per inch."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # constrained layout already fits it
     data = buffer.getvalue()
     width, height = _png_size(data)
     scale = 96 / dpi

@@ -377,3 +377,13 @@ def test_progress_shows_on_a_terminal_stderr_of_the_real_command(tmp_path):
     assert proc.returncode == 0
     assert "\rdrawing plots [" in seen or "\rwriting report" in seen or "\rreading " in seen
     assert "report on 300 jobs" in seen
+
+
+def test_python_dash_m_says_when_the_sample_is_missing(tmp_path, monkeypatch, capsys):
+    import ftkit.__main__ as entry
+
+    monkeypatch.setattr(entry, "SAMPLE", tmp_path / "data" / "sample-jobs.ndjson.gz")
+    assert entry.run([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ftkit: error: the shipped sample {tmp_path / 'data' / 'sample-jobs.ndjson.gz'} was not found")
+    assert len(err.splitlines()) == 1
