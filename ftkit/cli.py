@@ -98,11 +98,18 @@ def format_decode_error(error: JobDecodeError) -> str:
         where = f"{error.source}: index {error.index}"
     else:
         where = error.source
-    return f"{where}: {error.path or '$'}: {_one_line(error.reason)}"
+    return printable(f"{where}: {error.path or '$'}: {_one_line(error.reason)}")
 
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (JSON keys and file names can hold any)."""
+    from .report import printable as _printable
+
+    return _printable(text)
 
 
 # --- commands ---------------------------------------------------------------------
@@ -121,9 +128,12 @@ def run_report(args: argparse.Namespace) -> int:
     """``ftkit report``: one self-contained HTML file."""
     from .report import write_report
 
-    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
     output = Path(args.output)
+    if output.is_dir():
+        msg = f"{output}: is a directory; give the path of the HTML file to write, e.g. {output / 'report.html'}"
+        raise CommandError(msg)
     _check_output_parent(output)
+    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
     with Progress("writing report", enabled=False if args.quiet else None) as bar:
         path = write_report(jobs, output, title=args.title, top=args.top, progress=bar)
     if not args.quiet:
@@ -345,5 +355,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    print(f"{PROG}: error: {_one_line(message)}", file=sys.stderr)
+    print(f"{PROG}: error: {printable(_one_line(message))}", file=sys.stderr)
     return 2

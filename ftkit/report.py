@@ -186,6 +186,19 @@ def format_value(column: str, value: Any, *, missing: str = "-") -> str:
     return str(value)
 
 
+def printable(text: str) -> str:
+    r"""``text`` with control characters shown as escapes, so job text cannot drive a terminal.
+
+    Examples
+    --------
+    >>> printable("ok\x1b[2Jgone\n")
+    'ok\\x1b[2Jgone\\n'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _header(column: str) -> str:
     return _HEADERS.get(column, column.replace("_", " "))
 
@@ -216,8 +229,8 @@ def text_table(frame: pl.DataFrame) -> list[str]:
     SUCCESS    12
     FAILED      3
     """
-    headers = [_header(c) for c in frame.columns]
-    cells = [[format_value(c, v) for c, v in zip(frame.columns, row)] for row in frame.iter_rows()]
+    headers = [printable(_header(c)) for c in frame.columns]
+    cells = [[printable(format_value(c, v)) for c, v in zip(frame.columns, row)] for row in frame.iter_rows()]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     right = [_is_numeric(frame, c) for c in frame.columns]
 
@@ -274,7 +287,7 @@ def summary_text(jobs: Any, *, top: int = 10, sources: Sequence[str] = ()) -> st
     """
     js = _as_jobset(jobs)
     tables = summary_tables(js, top=top)
-    where = f" in {', '.join(sources)}" if sources else ""
+    where = f" in {printable(', '.join(sources))}" if sources else ""
     lines = [f"{len(js)} jobs{where}{_date_range(js.jobs)}"]
     if js.decode_errors:
         lines[0] += f" ({len(js.decode_errors)} unreadable records left out)"

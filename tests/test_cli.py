@@ -387,3 +387,19 @@ def test_python_dash_m_says_when_the_sample_is_missing(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert err.startswith(f"ftkit: error: the shipped sample {tmp_path / 'data' / 'sample-jobs.ndjson.gz'} was not found")
     assert len(err.splitlines()) == 1
+
+
+def test_report_onto_a_directory(tmp_path):
+    proc = run("report", SAMPLE, "-o", tmp_path)
+    assert_one_line_error(proc, mentions="is a directory")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_control_characters_in_job_text_do_not_reach_the_terminal(tmp_path):
+    dump = tmp_path / "jobs.ndjson"
+    checkpoint = {"step_number": 1, "created_at": 1717171718, "metrics": {"valid_loss": 0.5}}
+    dump.write_text(json.dumps(job("j\x1b[2J1", suffix="s\x07", checkpoints=[checkpoint])) + "\n")
+    proc = run("summary", dump)
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    assert "j\\x1b[2J1  s\\x07" in proc.stdout
