@@ -532,10 +532,10 @@ def make_job_dicts(
 def make_jobs(
     n: int, *, seed: int, checkpoints_per_job: float | None = None, sdk_readable: bool = False
 ) -> list[Job]:
-    """``n`` realistic synthetic jobs of both types, as :class:`~ftkit.schema.ClassifierJob`
-    and :class:`~ftkit.schema.CompletionJob` Structs.
+    """``n`` realistic synthetic jobs of both types, as job Structs.
 
-    The Structs are exactly what :func:`ftkit.read_jobs` gives for
+    Jobs are :class:`~ftkit.schema.ClassifierJob` and :class:`~ftkit.schema.CompletionJob`
+    Structs, exactly what :func:`ftkit.read_jobs` gives for
     ``make_jobs_bytes(n, seed=seed)``: ``job_type`` ``"FT"`` stays ``"FT"``, placeholder
     ``0.0`` metrics stay ``0.0``. Options are those of :func:`make_job_dicts`.
 
