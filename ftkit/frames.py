@@ -318,7 +318,9 @@ def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFram
     ).item()
     if not in_order:
         df = df.sort("_position", "step_number", maintain_order=True)
-    placeholder = (pl.col("valid_loss") == 0.0) & (pl.col("valid_mean_token_accuracy") == 0.0)
+    placeholder = (
+        (pl.col("valid_loss") == 0.0) & (pl.col("valid_mean_token_accuracy") == 0.0)
+    ).fill_null(False)
     df = df.with_columns(
         pl.when(placeholder.not_()).then(pl.col(name)).alias(name)
         for name in ("valid_loss", "valid_mean_token_accuracy")
@@ -326,29 +328,69 @@ def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFram
     return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
 
 
+#: Where each status comes in a job's life, to orient lists stamped within one second.
+_LIFECYCLE_RANK = {
+    "QUEUED": 0,
+    "STARTED": 1,
+    "VALIDATING": 1,
+    "VALIDATED": 2,
+    "RUNNING": 3,
+    "CANCELLATION_REQUESTED": 4,
+    "SUCCESS": 5,
+    "FAILED": 5,
+    "FAILED_VALIDATION": 5,
+    "CANCELLED": 5,
+}
+
+
+def _status_rank(event: Any) -> int | None:
+    data = event.data
+    status = data.get("status") if data else None
+    return _LIFECYCLE_RANK.get(status) if isinstance(status, str) else None
+
+
 def _oldest_first(events: list[Any]) -> list[Any]:
-    """Events in the order they happened: lists stamped newest first are reversed."""
-    if len(events) > 1 and events[0].created_at > events[-1].created_at:
-        events = events[::-1]
+    """Events in the order they happened: lists stamped newest first are reversed.
+
+    The direction is read from the first and last timestamps; where they are equal (every
+    event in one second), from the first and last statuses' places in a job's life.
+    """
+    if len(events) > 1:
+        first, last = events[0].created_at, events[-1].created_at
+        if first > last:
+            return events[::-1]
+        if first == last:
+            first_rank, last_rank = _status_rank(events[0]), _status_rank(events[-1])
+            if first_rank is not None and last_rank is not None and first_rank > last_rank:
+                return events[::-1]
     return events
 
 
+def _event_status(data: dict[str, Any] | None) -> str | None:
+    status = data.get("status") if data else None
+    return status if isinstance(status, str) else None
+
+
 def _event_rest(data: dict[str, Any] | None) -> str | None:
+    """``data`` without its (string) status, as JSON text; null when nothing is left."""
     if not data:
         return None
-    rest = {key: value for key, value in data.items() if key != "status"}
-    return _json_encode(rest).decode() if rest else None
+    if isinstance(data.get("status"), str):
+        data = {key: value for key, value in data.items() if key != "status"}
+    return _json_encode(data).decode() if data else None
 
 
 def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     """One row per status event, in time order within each job.
 
     Columns and dtypes are :data:`EVENTS_SCHEMA`: ``job_id``, ``created_at`` (Datetime
-    UTC), ``name``, ``status`` (from ``data.status``), ``data`` (the rest of ``data`` as
-    JSON text, null when there is nothing else). Jobs keep their input order. Within a
-    job, events are sorted by time; events stamped in the same second keep the order in
-    which they happened: a list stamped newest first (as 2024 dumps are) is read in
-    reverse, so same-second ``QUEUED``, ``VALIDATING``, ``VALIDATED`` stay in that order.
+    UTC), ``name``, ``status`` (``data.status`` where it is a string), ``data`` (the rest
+    of ``data`` as JSON text, null when there is nothing else). Jobs keep their input
+    order. Within a job, events are sorted by time; events stamped in the same second keep
+    the order in which they happened: a list stamped newest first (as 2024 dumps are) is
+    read in reverse, so same-second ``QUEUED``, ``VALIDATING``, ``VALIDATED`` stay in that
+    order. A list whose events all share one second is oriented by its first and last
+    statuses (``VALIDATED`` before ``QUEUED`` means newest first).
 
     Examples
     --------
@@ -385,9 +427,7 @@ def _events(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
             "job_id": ids,
             "created_at": [e.created_at for e in events],
             "name": [e.name for e in events],
-            "status": [
-                s if isinstance(s := (d.get("status") if d else None), str) else None for d in datas
-            ],
+            "status": [_event_status(d) for d in datas],
             "data": [_event_rest(d) for d in datas],
         },
         schema={"_position": pl.Int64(), **_raw_schema(EVENTS_SCHEMA)},

@@ -203,7 +203,8 @@ class JobSet:
             functions taking a job Struct and returning a bool.
         **equals
             A column of the :attr:`jobs` frame and the value it must equal, or a list, set
-            or tuple of accepted values (``status=["SUCCESS", "FAILED"]``).
+            or tuple of accepted values (``status=["SUCCESS", "FAILED"]``); ``None``
+            matches nulls.
 
         Examples
         --------
@@ -220,9 +221,15 @@ class JobSet:
                 msg = f"filter: no column {name!r} in the jobs frame; columns are {frame.columns}"
                 raise ValueError(msg)
             if isinstance(value, (list, tuple, set, frozenset)):
-                mask = mask & pl.col(name).is_in(pl.Series(list(value)).implode())
+                values = [v for v in value if v is not None]
+                test = pl.col(name).is_in(pl.Series(values, dtype=frame.schema[name]).implode())
+                if len(values) < len(value):
+                    test = test | pl.col(name).is_null()
+            elif value is None:
+                test = pl.col(name).is_null()
             else:
-                mask = mask & (pl.col(name) == value)
+                test = pl.col(name) == value
+            mask = mask & test
         functions = []
         for predicate in predicates:
             if isinstance(predicate, pl.Expr):
@@ -232,8 +239,11 @@ class JobSet:
             else:
                 msg = f"filter: a predicate must be a polars expression or a function, got {type(predicate).__name__}"
                 raise TypeError(msg)
-        keep = frame.select(mask.fill_null(False).alias("keep"))["keep"]
-        positions = [i for i, k in enumerate(keep) if k]
+        positions = (
+            frame.select(pl.int_range(pl.len()).alias("position"), mask.fill_null(False).alias("keep"))
+            .filter(pl.col("keep"))["position"]
+            .to_list()
+        )
         if functions:
             positions = [i for i in positions if all(f(self._job(i)) for f in functions)]
         return self._subset(positions)

@@ -31,7 +31,7 @@ import polars as pl
 
 from .errors import JobDecodeError
 from .frames import frames_with_positions
-from .reading import _GZIP_MAGIC, _Decoding, _Input, _job_decoder, _layout, _list_decoder, decode_bytes
+from .reading import _BOM, _GZIP_MAGIC, _Decoding, _Input, _job_decoder, _layout, _list_decoder, decode_bytes
 from .schema import Job, to_job
 
 __all__ = ["wants_parallel", "read_parallel", "worker_count"]
@@ -288,6 +288,8 @@ def _split_file(path: Path, size: int, input_index: int, pieces: int) -> list[_T
     start = 0
     step = max(MIN_CHUNK_BYTES, size // max(pieces, 1) + 1)
     with open(path, "rb") as file:
+        if file.read(3) == _BOM:
+            start = 3
         while start < size:
             end = min(start + step, size)
             if end < size:
@@ -317,7 +319,8 @@ def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
     with _POOL_LOCK:
         workers = _workers(count)  # they start while this process looks at the inputs
         datas: list[bytes | None] = [None] * len(inputs)
-        read_errors: dict[int, JobDecodeError] = {}
+        # Errors found while reading an input, listed after those of its records.
+        read_errors: dict[int, list[JobDecodeError]] = {}
         tasks: list[_Task] = []
         to_read: list[int] = []
         total = sum(_size(item) for item in inputs)
@@ -330,13 +333,16 @@ def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
                 tasks += _split_file(item.path, size, index, share)
                 to_read.append(index)
                 continue
+            damage: list[JobDecodeError] = []
             try:
-                data = item.read()
+                data = item.read(damage)
             except JobDecodeError as exc:
-                if errors == "raise":
-                    raise
-                read_errors[index] = exc
+                read_errors[index] = [exc]
                 continue
+            if damage:
+                read_errors[index] = damage
+                if _layout(data) != "ndjson":
+                    continue  # a damaged single document: nothing in it can be trusted
             datas[index] = data
             if len(data) >= MIN_CHUNK_BYTES and _layout(data) == "ndjson":
                 tasks += _split(data, index, share)
@@ -448,9 +454,6 @@ def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
     for task in tasks:
         tasks_by_input.setdefault(task.input_index, []).append(task)
     for index in range(len(inputs)):
-        if index in read_errors:
-            all_errors.append(read_errors[index])
-            continue
         lines_before = 0
         for task in tasks_by_input.get(index, []):
             reply = task.reply
@@ -466,6 +469,7 @@ def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
             for name, frame in zip(_FRAME_NAMES, frames):
                 parts[name].append(frame.with_columns(pl.col("_position") + base) if base else frame)
             reply.frames = []
+        all_errors += read_errors.get(index, [])
     if errors == "raise" and all_errors:
         raise all_errors[0]
     frames = {

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import msgspec
 
 from .errors import JobDecodeError
-from .schema import Job, WireJob, _Wire, to_job
+from .schema import Job, WireJob, WireJobList, _Wire, to_job
 
 __all__ = ["read_jobs", "iter_jobs", "write_jobs", "Source"]
 
@@ -38,16 +38,24 @@ Errors = Literal["raise", "skip"]
 
 _DUMP_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
 _GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n"
 
 _job_decoder = msgspec.json.Decoder(WireJob)
+#: What decoding untrusted bytes can raise: msgspec's errors, invalid UTF-8 inside
+#: strings, and nesting deeper than Python's recursion limit.
+_DECODE_ERRORS = (msgspec.MsgspecError, UnicodeDecodeError, RecursionError)
 _any_decoder = msgspec.json.Decoder()
 
 
 class _ListProbe(msgspec.Struct):
-    """A list response, its jobs left undecoded so that each is read on its own."""
+    """A list response, its jobs left undecoded so that each is read on its own.
+
+    ``id`` tells a bad job that happens to have a ``data`` key from a list response.
+    """
 
     data: list[msgspec.Raw]
+    id: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 _list_decoder = msgspec.json.Decoder(_ListProbe)
@@ -65,25 +73,79 @@ class _Input:
     path: Path | None = None
     data: bytes | None = None
 
-    def read(self) -> bytes:
-        """The decompressed bytes, or a JobDecodeError naming the input."""
+    def read_raw(self) -> bytes:
+        """The bytes as stored, or a JobDecodeError naming the input."""
         if self.data is not None:
-            raw = self.data
-        else:
-            try:
-                raw = self.path.read_bytes()
-            except OSError as exc:
-                raise JobDecodeError(
-                    f"cannot read file: {exc.strerror or exc}", source=self.name
-                ) from None
-        if raw[:2] == _GZIP_MAGIC:
-            try:
-                return gzip.decompress(raw)
-            except (EOFError, OSError, zlib.error) as exc:
-                raise JobDecodeError(
-                    f"truncated or corrupt gzip data ({exc})", source=self.name
-                ) from None
-        return raw
+            return self.data
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:
+            raise JobDecodeError(f"cannot read file: {exc.strerror or exc}", source=self.name) from None
+
+    def read(self, damage: list[JobDecodeError]) -> bytes:
+        """The decompressed bytes; see :func:`gunzip` for what ``damage`` receives."""
+        raw = self.read_raw()
+        if raw[:2] != _GZIP_MAGIC:
+            return _strip_bom(raw)
+        return _strip_bom(b"".join(gunzip_blocks([raw], source=self.name, damage=damage)))
+
+
+def _strip_bom(data: bytes) -> bytes:
+    return data[3:] if data[:3] == _BOM else data
+
+
+def gunzip_blocks(
+    compressed: Iterable[bytes], *, source: str, damage: list[JobDecodeError]
+) -> Iterator[bytes]:
+    """Decompress gzip data (one or more members) block by block, keeping all that is good.
+
+    On truncated or corrupt data, everything decompressed before the damage is still
+    yielded, cut after its last complete line, and a :class:`JobDecodeError` naming the
+    line where the damage starts is appended to ``damage``.
+    """
+    decompressor = zlib.decompressobj(wbits=31)
+    lines = 0
+    tail = b""  # decompressed bytes after the last newline yielded
+
+    def emit(out: bytes) -> bytes:
+        nonlocal lines, tail
+        data = tail + out
+        cut = data.rfind(b"\n") + 1
+        tail = data[cut:]
+        lines += data.count(b"\n", 0, cut)
+        return data[:cut]
+
+    try:
+        for block in compressed:
+            while block:
+                out = decompressor.decompress(block)
+                if out:
+                    yield emit(out)
+                if not decompressor.eof:
+                    break
+                block = decompressor.unused_data
+                if block[:2] != _GZIP_MAGIC:
+                    if block.strip(b"\x00"):
+                        msg = "truncated or corrupt gzip data: unexpected bytes after the end of the gzip stream"
+                        damage.append(JobDecodeError(msg, source=source, line=lines + 1))
+                        if tail:
+                            yield tail
+                        return
+                    block = b""
+                    break
+                decompressor = zlib.decompressobj(wbits=31)
+    except zlib.error as exc:
+        msg = f"truncated or corrupt gzip data from this line on ({exc})"
+        damage.append(JobDecodeError(msg, source=source, line=lines + 1))
+        return
+    if not decompressor.eof:
+        msg = "truncated or corrupt gzip data: the data ends in the middle of this line"
+        if not tail and lines == 0 and not decompressor.unused_data:
+            msg = "truncated or corrupt gzip data: the file ends before any complete line"
+        damage.append(JobDecodeError(msg, source=source, line=lines + 1))
+        return
+    if tail:
+        yield tail
 
 
 def _is_dump_name(name: str) -> bool:
@@ -158,10 +220,13 @@ class Decoded:
 
 
 def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other"]:
-    """Guess the layout of a document from its first bytes and first line."""
-    start = 0
-    if data.startswith(b"\xef\xbb\xbf"):
-        start = 3
+    """Guess the layout of a document from its first bytes and first lines.
+
+    NDJSON is told from one pretty-printed document by its first line (a whole JSON
+    value) or, where the first line is malformed, by its second line (a line of NDJSON
+    starts with ``{``; the second line of a pretty-printed document does not).
+    """
+    start = 3 if data[:3] == _BOM else 0
     while start < len(data) and data[start] in _WHITESPACE:
         start += 1
     if start == len(data):
@@ -174,10 +239,14 @@ def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other
     end = data.find(b"\n", start)
     if end == -1 or _blank(data, end):
         return "object"
+    line = data[start:end].strip()
+    if line == b"{":
+        return "object"  # a pretty-printed document
     try:
-        _any_decoder.decode(data[start:end])
-    except msgspec.DecodeError:
-        return "object"  # a pretty-printed document: its first line is not JSON alone
+        _any_decoder.decode(line)
+    except _DECODE_ERRORS:
+        following = data[end + 1 : end + 1 + 4096].lstrip()
+        return "ndjson" if following[:1] == b"{" else "object"
     return "ndjson"
 
 
@@ -193,9 +262,16 @@ def _describe_scalar(data: bytes) -> str:
         return "binary data, not JSON"
     try:
         value = _any_decoder.decode(data)
-    except msgspec.DecodeError as exc:
+    except _DECODE_ERRORS as exc:
         return f"not JSON ({exc})"
-    return f"a top-level JSON {type(value).__name__}, not a job, a list response or an array"
+    kind = _JSON_NAMES.get(type(value), type(value).__name__)
+    return f"expected a job object, a list response or an array of them; found a top-level JSON {kind}"
+
+
+_JSON_NAMES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string"}
+
+
+_LIST_KEYS = frozenset(WireJobList.__struct_encode_fields__)
 
 
 class _Decoding:
@@ -224,13 +300,21 @@ class _Decoding:
         except msgspec.ValidationError as exc:
             try:
                 listing = _list_decoder.decode(raw)
-            except msgspec.MsgspecError:
+            except _DECODE_ERRORS:
+                listing = None
+            if listing is None or listing.id is not msgspec.UNSET:
                 self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
                 return
+            if self.strict:
+                unknown = [f"$.{key}" for key in _any_decoder.decode(raw) if key not in _LIST_KEYS]
+                if unknown:
+                    reason = "unknown keys (strict=True): " + ", ".join(unknown)
+                    self.fail(JobDecodeError(reason, source=self.source, line=line, index=index, path=unknown[0]))
+                    return
             for i, item in enumerate(listing.data):
                 self.job(item, line=line, index=index, sub=i)
             return
-        except msgspec.DecodeError as exc:
+        except _DECODE_ERRORS as exc:
             self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
             return
         self.keep(job, raw, line=line, index=index, sub=-1)
@@ -239,7 +323,7 @@ class _Decoding:
         prefix = f"$.data[{sub}]"
         try:
             job = _job_decoder.decode(raw)
-        except msgspec.MsgspecError as exc:
+        except _DECODE_ERRORS as exc:
             self.fail(
                 JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index, prefix=prefix)
             )
@@ -273,7 +357,7 @@ def decode_bytes(
     elif layout == "array":
         try:
             items = _array_decoder.decode(data)
-        except msgspec.MsgspecError as exc:
+        except _DECODE_ERRORS as exc:
             state.fail(JobDecodeError.from_msgspec(exc, source=source))
         else:
             for index, item in enumerate(items):
@@ -293,7 +377,7 @@ def decode_lines(data: bytes, state: _Decoding, *, first_line: int = 1) -> None:
             if strict:
                 raise msgspec.ValidationError  # take the slow path, which checks keys
             keep(decode(line))
-        except msgspec.MsgspecError:
+        except _DECODE_ERRORS:
             if line.strip():
                 state.record(line, line=first_line + offset, index=None)
 
@@ -411,15 +495,24 @@ def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False)
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
     for item in inputs:
+        damage: list[JobDecodeError] = []
         try:
-            decoded = decode_bytes(item.read(), source=item.name, errors=errors, strict=strict)
+            data = item.read(damage)
+            if not (damage and not data):
+                if damage and _layout(data) != "ndjson":
+                    data = b""  # a damaged single document: nothing in it can be trusted
+                else:
+                    decoded = decode_bytes(data, source=item.name, errors=errors, strict=strict)
+                    jobs += decoded.jobs
+                    bad += decoded.errors
+            if damage and errors == "raise":
+                raise damage[0]
         except JobDecodeError as exc:
             if errors == "raise":
                 raise
             bad.append(exc)
             continue
-        jobs += decoded.jobs
-        bad += decoded.errors
+        bad += damage
     return JobSet.from_wire(jobs, errors=bad)
 
 
@@ -462,42 +555,48 @@ _STREAM_BLOCK = 8 << 20
 
 def _iter_input(item: _Input, *, errors: Errors, strict: bool) -> Iterator[Decoded]:
     """Decode one input block by block where it is NDJSON, whole otherwise."""
+    damage: list[JobDecodeError] = []
     try:
-        handle = _open_stream(item)
+        blocks = _blocks(item, damage)
+        head = next(blocks, b"")
     except JobDecodeError as exc:
         if errors == "raise":
             raise
         yield Decoded([], [exc])
         return
-    with handle:
-        try:
-            head = handle.read(_STREAM_BLOCK)
-            if _layout(head) != "ndjson":
-                yield _decode_guarded(head + handle.read(), item.name, errors, strict)
-                return
-            line = 1
-            pending = head
-            while True:
-                block = handle.read(_STREAM_BLOCK)
-                data = pending + block
-                pending = b""
-                if block:
-                    cut = data.rfind(b"\n") + 1
-                    if cut == 0:
-                        pending = data
-                        continue
-                    data, pending = data[:cut], data[cut:]
-                state = _Decoding(item.name, errors, strict)
-                decode_lines(data, state, first_line=line)
-                yield Decoded(state.jobs, state.errors)
-                line += data.count(b"\n")
-                if not block:
-                    return
-        except (EOFError, OSError, zlib.error) as exc:
-            error = JobDecodeError(f"truncated or corrupt gzip data ({exc})", source=item.name)
-            if errors == "raise":
-                raise error from None
-            yield Decoded([], [error])
+    head = _strip_bom(head)
+    if _layout(head) != "ndjson":
+        data = head + b"".join(blocks)
+        if not damage:
+            yield _decode_guarded(data, item.name, errors, strict)
+        elif _layout(data) == "ndjson":
+            yield _decode_guarded(data, item.name, errors, strict)
+        # else: a damaged single document; nothing in it can be trusted
+    else:
+        line = 1
+        pending = head
+        for block in _chain_last(blocks):
+            data = pending + block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    pending = data
+                    continue
+                data, pending = data[:cut], data[cut:]
+            state = _Decoding(item.name, errors, strict)
+            decode_lines(data, state, first_line=line)
+            yield Decoded(state.jobs, state.errors)
+            line += data.count(b"\n")
+    if damage:
+        if errors == "raise":
+            raise damage[0]
+        yield Decoded([], damage)
+
+
+def _chain_last(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """The blocks, then one empty block that marks the end."""
+    yield from blocks
+    yield b""
 
 
 def _decode_guarded(data: bytes, source: str, errors: Errors, strict: bool) -> Decoded:
@@ -509,21 +608,21 @@ def _decode_guarded(data: bytes, source: str, errors: Errors, strict: bool) -> D
         return Decoded([], [exc])
 
 
-def _open_stream(item: _Input) -> io.BufferedIOBase:
+def _blocks(item: _Input, damage: list[JobDecodeError]) -> Iterator[bytes]:
+    """The input's decompressed bytes in blocks of about ``_STREAM_BLOCK``."""
     if item.data is not None:
-        magic, raw = item.data[:2], io.BytesIO(item.data)
-    else:
-        try:
-            raw = open(item.path, "rb")  # noqa: SIM115 - closed by the caller
-        except OSError as exc:
-            raise JobDecodeError(f"cannot read file: {exc.strerror or exc}", source=item.name) from None
-        magic = raw.peek(2)[:2]
-    if magic == _GZIP_MAGIC:
-        if item.path is not None:
-            raw.close()
-            return gzip.open(item.path, "rb")  # type: ignore[return-value]
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
+        raw_blocks: Iterable[bytes] = (item.data[i : i + _STREAM_BLOCK] for i in range(0, len(item.data), _STREAM_BLOCK))
+        gzipped = item.data[:2] == _GZIP_MAGIC
+        yield from (gunzip_blocks(raw_blocks, source=item.name, damage=damage) if gzipped else raw_blocks)
+        return
+    try:
+        file = open(item.path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise JobDecodeError(f"cannot read file: {exc.strerror or exc}", source=item.name) from None
+    with file:
+        gzipped = file.peek(2)[:2] == _GZIP_MAGIC
+        raw_blocks = iter(lambda: file.read(_STREAM_BLOCK if not gzipped else _STREAM_BLOCK // 4), b"")
+        yield from (gunzip_blocks(raw_blocks, source=item.name, damage=damage) if gzipped else raw_blocks)
 
 
 # --- writing ------------------------------------------------------------------------
@@ -533,7 +632,59 @@ def write_jobs(jobs: Iterable[Job], path: str | os.PathLike) -> Path:
     """Write jobs as NDJSON, one job per line; gzip-compressed if the name ends in ``.gz``.
 
     The file is written to a temporary name beside ``path`` and moved into place when
-    complete, so a failure never leaves a partial dump. Reading it back gives equal jobs.
+    complete, so a failure never leaves a partial dump. Reading it back gives equal jobs,
+    with one exception: a :class:`~ftkit.ClassifierJob` built by hand with neither
+    ``job_type`` nor ``classifier_targets`` has nothing on the wire that says
+    "classifier", so it reads back as a completion job (jobs that ftkit read never have
+    this shape: such JSON reads as a completion job in the first place).
+
+    Examples
+    --------
+    >>> import ftkit, tempfile, pathlib
+    >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=0))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = ftkit.write_jobs(js, pathlib.Path(tmp) / "jobs.ndjson.gz")
+    ...     list(ftkit.read_jobs(out)) == list(js)
+    True
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    encoder = msgspec.json.Encoder()
+    buffer = bytearray()
+    try:
+        with open(tmp, "wb") as raw:
+            out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) if path.name.endswith(".gz") else raw
+            for job in jobs:
+                encoder.encode_into(job, buffer, -1)
+                buffer.extend(b"\n")
+                if len(buffer) > 1 << 20:
+                    out.write(buffer)
+                    buffer.clear()
+            out.write(buffer)
+            if out is not raw:
+                out.close()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def to_jobs(wire: list[WireJob]) -> list[Job]:
+    """Final job Structs from wire jobs."""
+    return [to_job(job) for job in wire]
+# --- writing ------------------------------------------------------------------------
+
+
+def write_jobs(jobs: Iterable[Job], path: str | os.PathLike) -> Path:
+    """Write jobs as NDJSON, one job per line; gzip-compressed if the name ends in ``.gz``.
+
+    The file is written to a temporary name beside ``path`` and moved into place when
+    complete, so a failure never leaves a partial dump. Reading it back gives equal jobs,
+    with one exception: a :class:`~ftkit.ClassifierJob` built by hand with neither
+    ``job_type`` nor ``classifier_targets`` has nothing on the wire that says
+    "classifier", so it reads back as a completion job (jobs that ftkit read never have
+    this shape: such JSON reads as a completion job in the first place).
 
     Examples
     --------

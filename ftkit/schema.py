@@ -27,6 +27,8 @@ from msgspec import Meta
 
 __all__ = [
     "NonNegativeInt",
+    "Int64",
+    "UnixTime",
     "Metrics",
     "Checkpoint",
     "Event",
@@ -43,8 +45,18 @@ __all__ = [
     "FINAL_STATUSES",
 ]
 
-#: Counts that the API never reports negative: steps, tokens.
-NonNegativeInt = Annotated[int, Meta(ge=0)]
+_INT64_MAX = 2**63 - 1
+
+#: Counts that the API never reports negative: steps, tokens. Bounded to what a 64-bit
+#: frame column holds, so an absurd value is a decode error naming its path, not a
+#: failure later when the frames are built.
+NonNegativeInt = Annotated[int, Meta(ge=0, le=_INT64_MAX)]
+
+#: Any other integer the frames hold in 64 bits.
+Int64 = Annotated[int, Meta(ge=-_INT64_MAX - 1, le=_INT64_MAX)]
+
+#: A UNIX time in seconds, up to the end of year 9999 (what a datetime can show).
+UnixTime = Annotated[int, Meta(ge=-62_135_596_800, le=253_402_300_799)]
 
 #: Statuses after which a job no longer changes.
 FINAL_STATUSES = frozenset({"SUCCESS", "FAILED", "FAILED_VALIDATION", "CANCELLED"})
@@ -79,14 +91,14 @@ class Checkpoint(_Wire, kw_only=True):
 
     metrics: Metrics = msgspec.field(default_factory=Metrics)
     step_number: NonNegativeInt
-    created_at: int
+    created_at: UnixTime
 
 
 class Event(_Wire, kw_only=True):
     """A status event; ``data`` is usually ``{"status": ...}`` and may be absent."""
 
     name: str
-    created_at: int
+    created_at: UnixTime
     data: dict[str, Any] | None = None
 
     @property
@@ -102,13 +114,13 @@ class Event(_Wire, kw_only=True):
 class JobMetadata(_Wire, kw_only=True):
     """Cost and token metadata, including the legacy dry-run keys."""
 
-    expected_duration_seconds: int | None = None
+    expected_duration_seconds: Int64 | None = None
     cost: float | None = None
     cost_currency: str | None = None
     train_tokens_per_step: NonNegativeInt | None = None
     train_tokens: NonNegativeInt | None = None
     data_tokens: NonNegativeInt | None = None
-    estimated_start_time: int | None = None
+    estimated_start_time: UnixTime | None = None
     # LegacyJobMetadataOut, the dry-run answer to a create request.
     details: str | None = None
     deprecated: bool | None = None
@@ -171,8 +183,8 @@ class _JobBase(_Wire, kw_only=True):
     auto_start: bool | None = None
     model: str
     status: str
-    created_at: int
-    modified_at: int
+    created_at: UnixTime
+    modified_at: UnixTime
     training_files: list[str] = []
     validation_files: list[str] | None = None
     object: str | None = None
@@ -185,7 +197,7 @@ class _JobBase(_Wire, kw_only=True):
     events: list[Event] | None = None
     checkpoints: list[Checkpoint] | None = None
     # SDK 0.x DetailedJob carried it at the top level; later moved into metadata.
-    estimated_start_time: int | None = None
+    estimated_start_time: UnixTime | None = None
 
     @property
     def kind(self) -> Literal["classifier", "completion"]:
@@ -280,6 +292,8 @@ class JobList(_Wire, kw_only=True):
     data: list[WireJob] = []  # ClassifierJob or CompletionJob once decoded
     object: str | None = None
     total: NonNegativeInt | None = None
+    #: ``object`` as SDK 1.0's ``model_dump()`` spelled it in real dumps.
+    OBJECT: str | None = None
 
     def __post_init__(self) -> None:
         self.data = [to_job(job) if type(job) is WireJob else job for job in self.data]
@@ -291,6 +305,7 @@ class WireJobList(_Wire, kw_only=True):
     data: list[WireJob] = []
     object: str | None = None
     total: NonNegativeInt | None = None
+    OBJECT: str | None = None
 
 
 _COMPLETION_FIELDS = CompletionJob.__struct_fields__

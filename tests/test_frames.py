@@ -190,11 +190,6 @@ def test_only_both_zero_is_a_placeholder(job_bytes) -> None:
     assert_frame_equal(ftkit.read_jobs(data).checkpoints, expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with one valid metric null, a 0.0 in the other is nulled (null & True is null "
-    "in the placeholder test); only BOTH 0.0 means not evaluated",
-)
 def test_a_lone_zero_beside_a_null_is_kept(job_bytes) -> None:
     data = job_bytes("j", checkpoints=[
         {"step_number": 1, "created_at": 10, "metrics": {"valid_loss": 0.0}},
@@ -260,7 +255,6 @@ def test_events_ties_in_newest_first_lists_are_read_in_reverse(job_bytes) -> Non
     assert_frame_equal(ftkit.read_jobs(data).events, expected)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a non-string data.status is in neither the status nor the data column")
 def test_events_keep_a_non_string_status_somewhere(job_bytes) -> None:
     data = job_bytes("j", events=[{"name": "status-updated", "created_at": 1, "data": {"status": 5, "k": 1}}])
     (row,) = ftkit.read_jobs(data).events.rows()
@@ -467,21 +461,12 @@ def test_targets_with_weight_and_loss_function(job_bytes) -> None:
 # --- values the frames cannot hold -----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: integers beyond int64 decode fine, then building the frames (and repr(js)) raises "
-    "TypeError; they should be a JobDecodeError at read time",
-)
 def test_integers_beyond_int64_are_rejected_when_read(job_bytes) -> None:
     data = job_bytes("j", trained_tokens=18446744073709551615)
     with pytest.raises(ftkit.JobDecodeError, match=r"\$\.trained_tokens"):
         ftkit.read_jobs(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a timestamp beyond datetime[us] range silently wraps (1969-12-31) in the frames",
-)
 def test_out_of_range_timestamps_do_not_wrap_silently(job_bytes) -> None:
     data = job_bytes("j", created_at=9223372036854775807)
     try:

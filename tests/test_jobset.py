@@ -113,11 +113,6 @@ def test_filter_by_expression_keeps_order_and_frames(real_js: JobSet) -> None:
     assert all(trained[job_id] is real_js[job_id] for job_id in trained.ids)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: filter() with only functions (or nothing) looks at the FIRST job only: "
-    "the mask pl.lit(True) selects a single row",
-)
 def test_filter_by_function(real_js: JobSet) -> None:
     assert real_js.filter(lambda job: isinstance(job, ClassifierJob)).ids == CLASSIFIERS
     assert len(real_js.filter()) == 55
@@ -130,7 +125,6 @@ def test_filter_by_function_and_expression(real_js: JobSet) -> None:
     assert_frames_match_jobs(chosen)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: filter(column=None) matches nothing (== None is null), with a polars warning")
 def test_filter_by_none_matches_nulls(real_js: JobSet) -> None:
     unfinished = real_js.filter(fine_tuned_model=None)
     assert unfinished.ids == real_js.jobs.filter(pl.col("fine_tuned_model").is_null())["job_id"].to_list()

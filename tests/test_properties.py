@@ -230,11 +230,6 @@ def test_structural_mutations_only_raise_job_decode_error(data: bytes) -> None:
     _read_never_escapes(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: arbitrary byte mutations escape (invalid UTF-8 -> UnicodeDecodeError), "
-    "see test_reading.py::test_invalid_utf8_is_a_job_decode_error",
-)
 @settings(DETERMINISTIC, max_examples=300)
 @given(data=mutated(st.binary(min_size=1, max_size=3)))
 def test_random_byte_mutations_only_raise_job_decode_error(data: bytes) -> None:
