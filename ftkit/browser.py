@@ -404,6 +404,8 @@ _PANE_STYLE = """<style>
 .ftkit-pane th {font-weight: 600; color: var(--jp-ui-font-color1, #333);}
 .ftkit-pane .ftkit-kv th {font-weight: normal; color: var(--jp-ui-font-color2, #666);}
 .ftkit-pane code {font-size: 0.95em;}
+.ftkit-pane .ftkit-sections {display: flex; flex-wrap: wrap; gap: 0 2.5em; align-items: flex-start;}
+.ftkit-pane td, .ftkit-pane th {line-height: 1.35;}
 .ftkit-timeline {display: flex; height: 14px; width: 100%; max-width: 640px; margin: 4px 0; border-radius: 3px; overflow: hidden;}
 .ftkit-timeline div {height: 100%; min-width: 2px;}
 </style>"""
@@ -544,12 +546,13 @@ def detail_html(jobs: JobSet, job_id: str) -> str:
     title = f"{row['suffix'] or ''} {row['job_id']}".strip()
     return (
         f'{_PANE_STYLE}<div class="ftkit-pane ftkit-detail-html">'
-        f"<h4>Job <code>{_esc(title)}</code></h4>{_kv_table(identity)}"
-        f"<h4>Hyperparameters</h4>{_kv_table(hyper) if hyper else '<p>None recorded.</p>'}"
-        f"{_targets_html(one.targets)}"
-        f"<h4>Tokens and cost</h4>{_kv_table(tokens)}"
-        f"<h4>Checkpoints</h4>{_kv_table(progress)}"
-        f"{_timeline_html(one.events)}{_wandb_html(row)}</div>"
+        f"<h4>Job <code>{_esc(title)}</code></h4>"
+        '<div class="ftkit-sections">'
+        f"<div>{_kv_table(identity)}</div>"
+        f"<div><h4>Hyperparameters</h4>{_kv_table(hyper) if hyper else '<p>None recorded.</p>'}</div>"
+        f"<div><h4>Tokens and cost</h4>{_kv_table(tokens)}"
+        f"<h4>Checkpoints</h4>{_kv_table(progress)}</div></div>"
+        f"{_targets_html(one.targets)}{_timeline_html(one.events)}{_wandb_html(row)}</div>"
     )
 
 
@@ -674,7 +677,7 @@ class DetailPlot:
     has 300 ms to draw. The Figure never goes through pyplot.
     """
 
-    def __init__(self, *, size: tuple[float, float] = (7.5, 2.7), dpi: int = 72) -> None:
+    def __init__(self, *, size: tuple[float, float] = (8.5, 2.8), dpi: int = 80) -> None:
         from matplotlib.figure import Figure
 
         self.figure = Figure(figsize=size, dpi=dpi)
@@ -712,7 +715,7 @@ def compare_figure(jobs: JobSet, job_ids: Sequence[str]) -> Any:
     from matplotlib.figure import Figure
 
     subset = _subset(jobs, list(job_ids)[:_MAX_CURVES])
-    fig = Figure(figsize=(10, 3.2), dpi=72)
+    fig = Figure(figsize=(11, 3.2), dpi=80)
     fig.subplots_adjust(left=0.07, right=0.8, bottom=0.16, top=0.9, wspace=0.22)
     axes = fig.subplots(1, 2)
     plot = _plot_module()
@@ -859,7 +862,7 @@ class JobBrowser:
         )
         self._model = widgets.Dropdown(
             options=[("any", "")] + [(m, m) for m in self._models], value="",
-            description="model", style=label, layout=widgets.Layout(width="260px"),
+            description="model", style=label, layout=widgets.Layout(width="270px"),
         )
         self._text = widgets.Text(
             placeholder="job id, suffix or fine-tuned model", description="search",
@@ -874,11 +877,11 @@ class JobBrowser:
         self._count.add_class("ftkit-count")
 
         self._sort_buttons: dict[str, Any] = {}
-        header = [widgets.Button(description="job id", layout=widgets.Layout(width=f"{_ID_WIDTH + 2}ch"))]
+        header = [widgets.Button(description="job id", layout=widgets.Layout(width=f"{_ID_WIDTH + 2}ch", margin="0"))]
         self._sort_buttons["job_id"] = header[0]
         for column, title, width in TABLE_COLUMNS:
             button = widgets.Button(description=title, tooltip=f"sort by {column}",
-                                    layout=widgets.Layout(width=f"{width}ch"))
+                                    layout=widgets.Layout(width=f"{width}ch", margin="0"))
             self._sort_buttons[column] = button
             header.append(button)
         for column, button in self._sort_buttons.items():
@@ -890,10 +893,12 @@ class JobBrowser:
         self._row_cells = []
         self._row_boxes = []
         for _ in range(page_size):
-            check = widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width=f"{_ID_WIDTH + 2}ch"))
+            check = widgets.Checkbox(
+                value=False, indent=False, layout=widgets.Layout(width=f"{_ID_WIDTH + 2}ch", margin="0")
+            )
             check.add_class("ftkit-row")
             check.observe(self._on_row, names="value")
-            cells = widgets.HTML()
+            cells = widgets.HTML(layout=widgets.Layout(margin="0"))
             box = widgets.HBox([check, cells], layout=widgets.Layout(overflow="hidden"))
             box.add_class("ftkit-row-box")
             self._row_checks.append(check)
@@ -914,12 +919,16 @@ class JobBrowser:
         self._detail_html = widgets.HTML()
         self._plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
         self._plot.add_class("ftkit-detail-plot")
-        self._detail = widgets.VBox([self._plot, self._detail_html])
+        self._detail = widgets.VBox([self._plot, self._detail_html], layout=widgets.Layout(align_items="flex-start"))
         self._detail.add_class("ftkit-detail")
 
+        keep = widgets.Layout(flex="0 0 auto")
         filters_box = widgets.VBox([
-            widgets.HBox([self._status, widgets.VBox([self._job_type, self._model]),
-                          widgets.VBox([self._text, widgets.HBox([self._created_after, self._created_before])])]),
+            widgets.HBox(
+                [self._status, widgets.VBox([self._job_type, self._model], layout=keep),
+                 widgets.VBox([self._text, widgets.HBox([self._created_after, self._created_before])], layout=keep)],
+                layout=widgets.Layout(flex_flow="row wrap"),
+            ),
             self._count,
         ])
         self.widget = widgets.VBox(
