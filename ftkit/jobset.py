@@ -26,6 +26,7 @@ from .frames import (
     jobs_frame,
     targets_frame,
 )
+from .reading import gc_paused
 from .schema import Job, WireJob, to_job
 
 __all__ = ["JobSet", "errors_frame", "latest_by_id"]
@@ -253,8 +254,9 @@ class JobSet:
     def _frame(self, name: str) -> pl.DataFrame:
         frame = self._frames.get(name)
         if frame is None:
-            source = self._items if all(item is not None for item in self._items) else list(self)
-            frame = self._frames[name] = _FRAMES[name](source)
+            with gc_paused():
+                source = self._items if all(item is not None for item in self._items) else list(self)
+                frame = self._frames[name] = _FRAMES[name](source)
         return frame
 
     @property

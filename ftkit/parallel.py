@@ -16,6 +16,7 @@ this process).
 from __future__ import annotations
 
 import atexit
+import gc
 import io
 import os
 import queue
@@ -146,6 +147,7 @@ def decode_chunk(data: bytes | memoryview, *, source: str, errors: str, first_li
 
 def _serve() -> None:
     """The worker's loop: read requests on stdin, answer on stdout, until stdin closes."""
+    gc.disable()  # nothing here makes reference cycles; see ftkit.reading.gc_paused
     stdin = sys.stdin.buffer
     stdout = sys.stdout.buffer
     encode = msgspec.msgpack.Encoder().encode
@@ -322,16 +324,15 @@ def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
         # Errors found while reading an input, listed after those of its records.
         read_errors: dict[int, list[JobDecodeError]] = {}
         tasks: list[_Task] = []
-        to_read: list[int] = []
         total = sum(_size(item) for item in inputs)
         for index, item in enumerate(inputs):
             size = _size(item)
             share = max(1, round(4 * count * size / max(total, 1)))
             if item.path is not None and size >= MIN_CHUNK_BYTES and _plain_ndjson(item.path):
-                # Workers read their share of the file themselves; this process reads the
-                # whole file meanwhile, for the Structs it decodes on demand.
+                # Workers read their share of the file themselves; this process reads it
+                # only when a job's Struct is first asked for.
                 tasks += _split_file(item.path, size, index, share)
-                to_read.append(index)
+                datas[index] = _LazyFile(item.path)
                 continue
             damage: list[JobDecodeError] = []
             try:
@@ -348,15 +349,7 @@ def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
                 tasks += _split(data, index, share)
             else:
                 tasks.append(_Task(index, 0, len(data), local=True))
-
-        def read_files() -> None:
-            for index in to_read:
-                datas[index] = inputs[index].path.read_bytes()
-
-        reader = threading.Thread(target=read_files, daemon=True)
-        reader.start()
-        _run(tasks, workers, datas, inputs, errors, reader)
-        reader.join()
+        _run(tasks, workers, datas, inputs, errors)
     return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
 
 
@@ -376,7 +369,6 @@ def _run(
     datas: list[bytes | None],
     inputs: list[_Input],
     errors: str,
-    reader: threading.Thread,
 ) -> None:
     """Run the remote tasks on the workers (one feeding thread each) and the local ones here."""
     pending: queue.Queue[_Task] = queue.Queue()
@@ -410,13 +402,12 @@ def _run(
     for thread in threads:
         thread.join()
     if not pending.empty():  # every worker failed: finish here
-        reader.join()
         while not pending.empty():
             _run_here(pending.get_nowait(), datas, inputs, errors)
 
 
 def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str) -> None:
-    data = datas[task.input_index]
+    data = _bytes_of(datas, task.input_index)
     name = inputs[task.input_index].name
     if task.local:
         try:
@@ -495,6 +486,33 @@ def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
     return jobset_cls.from_parts(ids=ids, loader=loader, frames=frames, errors=all_errors)
 
 
+class _LazyFile:
+    """A file's bytes, read on first use, refused if the file changed since it was decoded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        stat = path.stat()
+        self.stamp = (stat.st_size, stat.st_mtime_ns)
+        self.data: bytes | None = None
+
+    def get(self) -> bytes:
+        if self.data is None:
+            stat = self.path.stat()
+            if (stat.st_size, stat.st_mtime_ns) != self.stamp:
+                msg = (
+                    f"{self.path}: the file changed after it was read; read it again "
+                    "with ftkit.read_jobs to get its jobs"
+                )
+                raise RuntimeError(msg)
+            self.data = self.path.read_bytes()
+        return self.data
+
+
+def _bytes_of(datas: list[Any], index: int) -> bytes:
+    data = datas[index]
+    return data.get() if isinstance(data, _LazyFile) else data
+
+
 class _Loader:
     """Decodes the Struct of the job at a position, from the bytes kept for it."""
 
@@ -511,7 +529,7 @@ class _Loader:
         start = task.start + reply.starts[i]
         end = task.start + reply.ends[i]
         sub = reply.subs[i]
-        raw = memoryview(self.datas[task.input_index])[start:end]
+        raw = memoryview(_bytes_of(self.datas, task.input_index))[start:end]
         if sub < 0:
             return to_job(_job_decoder.decode(raw))
         key = (task.input_index, start)

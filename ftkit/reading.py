@@ -16,12 +16,14 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import glob as globlib
 import gzip
 import io
 import os
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -60,6 +62,23 @@ class _ListProbe(msgspec.Struct):
 
 _list_decoder = msgspec.json.Decoder(_ListProbe)
 _array_decoder = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a block.
+
+    Decoding a dump allocates millions of containers (lists, event ``data`` dicts) that
+    form no reference cycles; each automatic collection would walk all of them, which
+    made decoding about 40% slower. Reference counting still frees everything.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- sources ----------------------------------------------------------------------
@@ -490,8 +509,16 @@ def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False)
         msg = f"errors must be 'raise' or 'skip', got {errors!r}"
         raise ValueError(msg)
     inputs = expand_sources(source)
-    if wants_parallel(inputs, strict=strict):
-        return read_parallel(inputs, errors=errors)
+    with gc_paused():
+        if wants_parallel(inputs, strict=strict):
+            return read_parallel(inputs, errors=errors)
+        return _read_here(inputs, errors=errors, strict=strict)
+
+
+def _read_here(inputs: list[_Input], *, errors: Errors, strict: bool) -> "JobSet":
+    """:func:`read_jobs` in this process."""
+    from .jobset import JobSet
+
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
     for item in inputs:
@@ -539,7 +566,7 @@ def iter_jobs(
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
     for item in expand_sources(source):
-        for decoded in _iter_input(item, errors=errors, strict=strict):
+        for decoded in _paused(_iter_input(item, errors=errors, strict=strict)):
             jobs += decoded.jobs
             bad += decoded.errors
             while len(jobs) >= batch_size:
@@ -591,6 +618,16 @@ def _iter_input(item: _Input, *, errors: Errors, strict: bool) -> Iterator[Decod
         if errors == "raise":
             raise damage[0]
         yield Decoded([], damage)
+
+
+def _paused(decoding: Iterator[Decoded]) -> Iterator[Decoded]:
+    """Each step of a decoding generator with the garbage collector paused (not between)."""
+    while True:
+        with gc_paused():
+            decoded = next(decoding, None)
+        if decoded is None:
+            return
+        yield decoded
 
 
 def _chain_last(blocks: Iterator[bytes]) -> Iterator[bytes]:
