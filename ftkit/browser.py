@@ -71,7 +71,7 @@ _EXAMPLE = (
 #: The keys of ``JobBrowser.filters`` and of the ``filters`` mapping of :func:`filter_table`.
 FILTER_KEYS = ("status", "job_type", "model", "text", "created_after", "created_before")
 
-#: The table's columns: (column, header, width in ``ch``). All are sortable.
+#: The table's columns: (column, header, width in characters). All are sortable.
 TABLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("status", "status", 11),
     ("job_type", "type", 11),
@@ -82,7 +82,7 @@ TABLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("best_valid_loss", "best valid", 11),
     ("cost", "cost", 10),
 )
-_ID_WIDTH = 12  # ch, the first column: the job id (a checkbox in the widget)
+_ID_WIDTH = 12  # characters, the first column: the job id (a checkbox in the widget)
 _HYPERPARAMETERS = (
     "learning_rate",
     "training_steps",
@@ -299,6 +299,12 @@ def _cell_text(row: Mapping[str, Any], column: str) -> str:
     return format_cell(row.get(column), column)
 
 
+def _px(width: int) -> str:
+    """A column width in characters as CSS pixels: ``ch`` differs between the fonts of the
+    header buttons, the checkboxes and the cells, pixels do not."""
+    return f"{width * 8}px"
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width - 1 else text[: width - 2] + "…"
 
@@ -310,16 +316,16 @@ def row_html(row: Mapping[str, Any]) -> str:
     --------
     >>> for cell in row_html({"status": "SUCCESS", "suffix": "<img src=x>"}).split("</span>")[:4]:
     ...     print(cell)
-    <div class="ftkit-cells"><span class="ftkit-cell" style="width:11ch" title="SUCCESS">SUCCESS
-    <span class="ftkit-cell" style="width:11ch" title="—">—
-    <span class="ftkit-cell" style="width:21ch" title="—">—
-    <span class="ftkit-cell" style="width:17ch" title="&lt;img src=x&gt;">&lt;img src=x&gt;
+    <div class="ftkit-cells"><span class="ftkit-cell" style="width:88px" title="SUCCESS">SUCCESS
+    <span class="ftkit-cell" style="width:88px" title="—">—
+    <span class="ftkit-cell" style="width:168px" title="—">—
+    <span class="ftkit-cell" style="width:136px" title="&lt;img src=x&gt;">&lt;img src=x&gt;
     """
     cells = []
     for column, _, width in TABLE_COLUMNS:
         text = _cell_text(row, column)
         cells.append(
-            f'<span class="ftkit-cell" style="width:{width}ch" title="{_esc(text)}">'
+            f'<span class="ftkit-cell" style="width:{_px(width)}" title="{_esc(text)}">'
             f"{_esc(_clip(text, width))}</span>"
         )
     return '<div class="ftkit-cells">' + "".join(cells) + "</div>"
@@ -398,6 +404,7 @@ def summary_html(
 # --- pure functions: detail and compare panes -------------------------------------------
 
 _PANE_STYLE = """<style>
+.ftkit-pane {overflow-x: auto; max-width: 100%;}
 .ftkit-pane h4 {margin: 0.8em 0 0.3em 0; font-size: 1em;}
 .ftkit-pane table {border-collapse: collapse; font-size: 0.92em;}
 .ftkit-pane th, .ftkit-pane td {padding: 1px 10px 1px 0; text-align: left; vertical-align: top;}
@@ -760,7 +767,7 @@ _ROW_CSS = """<style>
 .ftkit-browser .ftkit-row-box.ftkit-selected {background: var(--jp-brand-color3, #bbdefb);}
 .ftkit-browser .ftkit-row input {cursor: pointer;}
 .ftkit-browser .ftkit-row {font-family: var(--jp-code-font-family, monospace);}
-.ftkit-browser .ftkit-sort button, .ftkit-browser button.ftkit-sort {padding: 0 4px; text-align: left; font-weight: 600;}
+.ftkit-browser button.ftkit-sort {padding: 0 1ch 0 0; justify-content: flex-start !important; text-align: left !important; font-weight: 600; box-sizing: border-box;}
 </style>"""
 
 
@@ -877,11 +884,12 @@ class JobBrowser:
         self._count.add_class("ftkit-count")
 
         self._sort_buttons: dict[str, Any] = {}
-        header = [widgets.Button(description="job id", layout=widgets.Layout(width=f"{_ID_WIDTH + 2}ch", margin="0"))]
+        fixed = {"margin": "0", "flex": "0 0 auto"}
+        header = [widgets.Button(description="job id", layout=widgets.Layout(width=_px(_ID_WIDTH + 2), **fixed))]
         self._sort_buttons["job_id"] = header[0]
         for column, title, width in TABLE_COLUMNS:
             button = widgets.Button(description=title, tooltip=f"sort by {column}",
-                                    layout=widgets.Layout(width=f"{width}ch", margin="0"))
+                                    layout=widgets.Layout(width=_px(width), **fixed))
             self._sort_buttons[column] = button
             header.append(button)
         for column, button in self._sort_buttons.items():
@@ -894,11 +902,11 @@ class JobBrowser:
         self._row_boxes = []
         for _ in range(page_size):
             check = widgets.Checkbox(
-                value=False, indent=False, layout=widgets.Layout(width=f"{_ID_WIDTH + 2}ch", margin="0")
+                value=False, indent=False, layout=widgets.Layout(width=_px(_ID_WIDTH + 2), **fixed)
             )
             check.add_class("ftkit-row")
             check.observe(self._on_row, names="value")
-            cells = widgets.HTML(layout=widgets.Layout(margin="0"))
+            cells = widgets.HTML(layout=widgets.Layout(**fixed))
             box = widgets.HBox([check, cells], layout=widgets.Layout(overflow="hidden"))
             box.add_class("ftkit-row-box")
             self._row_checks.append(check)
