@@ -8,17 +8,16 @@ Examples
 10
 """
 
-from . import synth
 from .analysis import (
     checkpoint_summary,
     checkpoints_with_axes,
     compare_hyperparameters,
-    token_usage,
-    token_usage_totals,
+    effect,
     lifecycle,
     metric_flags,
-    effect,
     pareto,
+    token_usage,
+    token_usage_totals,
 )
 from .errors import JobDecodeError
 from .frames import checkpoints_frame, events_frame, jobs_frame, targets_frame
@@ -45,7 +44,6 @@ __all__ = [
     "checkpoints_frame",
     "events_frame",
     "targets_frame",
-    "synth",
     "Job",
     "ClassifierJob",
     "CompletionJob",
@@ -61,20 +59,33 @@ __all__ = [
     "metric_flags",
     "effect",
     "pareto",
+    "JobBrowser",
+    "export_jobs",
+    "ExportError",
+    "ExportResult",
+    "synth",
 ]
 
-__all__ += ["JobBrowser"]
+# Imported on first use, so that ``import ftkit`` loads neither matplotlib, ipywidgets
+# nor httpx: name -> (module, attribute or None for the module itself).
+_LAZY = {
+    "JobBrowser": (".browser", "JobBrowser"),
+    "export_jobs": (".export", "export_jobs"),
+    "ExportError": (".export", "ExportError"),
+    "ExportResult": (".export", "ExportResult"),
+    "plot": (".plot", None),
+    "synth": (".synth", None),
+}
 
 
 def __getattr__(name: str):
-    """``ftkit.JobBrowser``, imported on first use so that ``import ftkit`` needs no ipywidgets."""
-    if name == "JobBrowser":
-        from .browser import JobBrowser
+    """The names in ``_LAZY``, imported on first use."""
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        msg = f"module 'ftkit' has no attribute {name!r}"
+        raise AttributeError(msg) from None
+    import importlib
 
-        return JobBrowser
-    if name == "plot":  # ftkit.plot imports matplotlib: only on first use
-        import importlib
-
-        return importlib.import_module(".plot", __name__)
-    msg = f"module 'ftkit' has no attribute {name!r}"
-    raise AttributeError(msg)
+    module = importlib.import_module(module_name, __name__)
+    return module if attribute is None else getattr(module, attribute)
