@@ -138,6 +138,10 @@ def _raw_schema(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
     return {name: pl.Int64() if dtype == _UTC else dtype for name, dtype in schema.items()}
 
 
+def _without_id(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+    return {name: dtype for name, dtype in schema.items() if name != "job_id"}
+
+
 def _wandb(job: Any) -> Any:
     for integration in job.integrations or ():
         if integration.type in (None, "wandb"):
@@ -238,19 +242,22 @@ def frames_with_positions(jobs: list[Any]) -> dict[str, pl.DataFrame]:
     }
 
 
-def _positions(jobs: list[Any], attribute: str) -> tuple[list[int], list[str], list[Any]]:
-    """Flatten one list attribute of every job: (job position, job id, item) columns."""
+def _positions(jobs: list[Any], attribute: str) -> tuple[list[int], list[Any]]:
+    """Flatten one list attribute of every job: (job position, item) columns."""
     positions: list[int] = []
-    ids: list[str] = []
     items: list[Any] = []
     for position, job in enumerate(jobs):
         children = getattr(job, attribute, None)
         if children:
-            n = len(children)
-            positions += repeat(position, n)
-            ids += repeat(job.id, n)
+            positions += repeat(position, len(children))
             items += children
-    return positions, ids, items
+    return positions, items
+
+
+def _insert_job_ids(df: pl.DataFrame, jobs: list[Any]) -> pl.DataFrame:
+    """Add ``job_id`` as the second column, looked up from ``_position`` (in Rust, not per row)."""
+    ids = pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
+    return df.insert_column(1, ids.gather(df["_position"]))
 
 
 def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
@@ -289,21 +296,20 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
 
 
 def _checkpoints(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
-    positions, ids, checkpoints = _positions(jobs, "checkpoints")
+    positions, checkpoints = _positions(jobs, "checkpoints")
     metrics = [c.metrics for c in checkpoints]
     df = pl.DataFrame(
         {
             "_position": positions,
-            "job_id": ids,
             "step_number": [c.step_number for c in checkpoints],
             "created_at": [c.created_at for c in checkpoints],
             "train_loss": [m.train_loss for m in metrics],
             "valid_loss": [m.valid_loss for m in metrics],
             "valid_mean_token_accuracy": [m.valid_mean_token_accuracy for m in metrics],
         },
-        schema={"_position": pl.Int64(), **_raw_schema(CHECKPOINTS_SCHEMA)},
+        schema={"_position": pl.Int64(), **_raw_schema(_without_id(CHECKPOINTS_SCHEMA))},
     )
-    return _finish_checkpoints(df, keep_position=keep_position)
+    return _finish_checkpoints(_insert_job_ids(df, jobs), keep_position=keep_position)
 
 
 def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFrame:
@@ -411,28 +417,34 @@ def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
 
 def _events(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
     positions: list[int] = []
-    ids: list[str] = []
     events: list[Any] = []
     for position, job in enumerate(jobs):
         if job.events:
             ordered = _oldest_first(job.events)
-            n = len(ordered)
-            positions += repeat(position, n)
-            ids += repeat(job.id, n)
+            positions += repeat(position, len(ordered))
             events += ordered
-    datas = [e.data for e in events]
+    statuses: list[str | None] = []
+    rests: list[str | None] = []
+    for event in events:
+        data = event.data
+        status = data.get("status") if data else None
+        if type(status) is str and len(data) == 1:  # the usual {"status": ...}
+            statuses.append(status)
+            rests.append(None)
+        else:
+            statuses.append(_event_status(data))
+            rests.append(_event_rest(data))
     df = pl.DataFrame(
         {
             "_position": positions,
-            "job_id": ids,
             "created_at": [e.created_at for e in events],
             "name": [e.name for e in events],
-            "status": [_event_status(d) for d in datas],
-            "data": [_event_rest(d) for d in datas],
+            "status": statuses,
+            "data": rests,
         },
-        schema={"_position": pl.Int64(), **_raw_schema(EVENTS_SCHEMA)},
+        schema={"_position": pl.Int64(), **_raw_schema(_without_id(EVENTS_SCHEMA))},
     )
-    df = df.sort("_position", "created_at", maintain_order=True)
+    df = _insert_job_ids(df.sort("_position", "created_at", maintain_order=True), jobs)
     return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
 
 
@@ -458,16 +470,16 @@ def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
 
 
 def _targets(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
-    positions, ids, targets = _positions(jobs, "classifier_targets")
+    positions, targets = _positions(jobs, "classifier_targets")
     df = pl.DataFrame(
         {
             "_position": positions,
-            "job_id": ids,
             "name": [t.name for t in targets],
             "labels": _string_lists([t.labels for t in targets], "labels"),
             "weight": [t.weight for t in targets],
             "loss_function": [t.loss_function for t in targets],
         },
-        schema={"_position": pl.Int64(), **TARGETS_SCHEMA},
+        schema={"_position": pl.Int64(), **_without_id(TARGETS_SCHEMA)},
     )
+    df = _insert_job_ids(df, jobs)
     return df if keep_position else df.drop("_position")

@@ -20,8 +20,10 @@ import gc
 import io
 import os
 import queue
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +87,8 @@ class _Request(msgspec.Struct, array_like=True):
     #: Read ``size`` bytes from this file at ``start``; without it they follow on the pipe.
     path: str | None = None
     start: int = 0
+    #: Write the frames as Arrow IPC files here, named ``<prefix>-<frame>.arrow``.
+    spill: str = ""
 
 
 class _Reply(msgspec.Struct, array_like=True):
@@ -94,11 +98,14 @@ class _Reply(msgspec.Struct, array_like=True):
     starts: list[int]
     ends: list[int]
     subs: list[int]
-    frames: list[bytes]
+    #: Arrow IPC files of the frames, in ``_FRAME_NAMES`` order (from worker processes).
+    files: list[str] = []
 
 
-def decode_chunk(data: bytes | memoryview, *, source: str, errors: str, first_line: int = 1) -> tuple[list[Any], _Reply]:
-    """Decode a run of NDJSON lines; return the wire jobs and the reply for the caller.
+def decode_chunk(
+    data: bytes | memoryview, *, source: str, errors: str, first_line: int = 1
+) -> tuple[list[Any], _Reply, dict[str, pl.DataFrame]]:
+    """Decode a run of NDJSON lines: the wire jobs, the reply for the caller, the frames.
 
     Each kept job gets the byte range of its line in ``data`` and, for a line holding a
     list response, its index in ``data``.
@@ -129,20 +136,14 @@ def decode_chunk(data: bytes | memoryview, *, source: str, errors: str, first_li
             line_number += 1
     except JobDecodeError as exc:  # errors="raise": the first bad record ends the chunk
         state.errors.append(exc)
-    frames = []
-    for name, frame in frames_with_positions(jobs).items():
-        buffer = io.BytesIO()
-        frame.write_ipc(buffer, compression="uncompressed")
-        frames.append(buffer.getvalue())
     reply = _Reply(
         lines=line_number - first_line - 1,
         errors=[(e.reason, e.source, e.line, e.index, e.path) for e in state.errors],
         starts=starts,
         ends=ends,
         subs=subs,
-        frames=frames,
     )
-    return jobs, reply
+    return jobs, reply, frames_with_positions(jobs)
 
 
 def _serve() -> None:
@@ -163,12 +164,18 @@ def _serve() -> None:
             with open(request.path, "rb") as file:
                 file.seek(request.start)
                 data = file.read(request.size)
-        _, reply = decode_chunk(data, source=request.source, errors=request.errors)
+        jobs, reply, frames = decode_chunk(data, source=request.source, errors=request.errors)
         del data
+        for name, frame in frames.items():
+            path = f"{request.spill}-{name}.arrow"
+            frame.write_ipc(path, compression="uncompressed")
+            reply.files.append(path)
+        del frames
         out = encode(reply)
         stdout.write(len(out).to_bytes(8, "little"))
         stdout.write(out)
         stdout.flush()
+        del jobs  # freed while the caller reads the frames
 
 
 # --- the calling side ------------------------------------------------------------------
@@ -269,6 +276,8 @@ class _Task:
     local: bool = False
     reply: _Reply | None = None
     jobs: list[Any] = field(default_factory=list)
+    #: The frames, where this process built them.
+    frames: dict[str, pl.DataFrame] | None = None
 
 
 def _split(data: bytes, input_index: int, pieces: int) -> list[_Task]:
@@ -349,7 +358,19 @@ def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
                 tasks += _split(data, index, share)
             else:
                 tasks.append(_Task(index, 0, len(data), local=True))
-        _run(tasks, workers, datas, inputs, errors)
+        spill = tempfile.mkdtemp(prefix="ftkit-", dir=_spill_root())
+        try:
+            _run(tasks, workers, datas, inputs, errors, spill)
+            return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
+        finally:
+            # The frames keep their memory maps of these files: removing the names is safe.
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def _spill_root() -> str | None:
+    """Where workers write frames for this process: shared memory if the system has it."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
     return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
 
 
@@ -369,6 +390,7 @@ def _run(
     datas: list[bytes | None],
     inputs: list[_Input],
     errors: str,
+    spill: str,
 ) -> None:
     """Run the remote tasks on the workers (one feeding thread each) and the local ones here."""
     pending: queue.Queue[_Task] = queue.Queue()
@@ -383,7 +405,9 @@ def _run(
             except queue.Empty:
                 return
             name = inputs[task.input_index].name
-            request = _Request(name, errors, task.end - task.start, task.path, task.start)
+            request = _Request(
+                name, errors, task.end - task.start, task.path, task.start, f"{spill}/{id(task)}"
+            )
             view = None
             if task.path is None:
                 view = memoryview(datas[task.input_index])[task.start : task.end]
@@ -392,6 +416,8 @@ def _run(
             except _WorkerFailed:
                 pending.put(task)  # another worker, or this process, takes it
                 return
+            # polars reads without the GIL: this overlaps with the workers' next tasks
+            task.frames = {name: pl.read_ipc(path) for name, path in zip(_FRAME_NAMES, task.reply.files)}
 
     threads = [threading.Thread(target=feed, args=(worker,), daemon=True) for worker in workers]
     for thread in threads:
@@ -417,22 +443,18 @@ def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str
         else:
             decoded_jobs, decoded_errors = decoded.jobs, decoded.errors
         task.jobs = decoded_jobs
-        frames = []
-        for frame in frames_with_positions(decoded_jobs).values():
-            buffer = io.BytesIO()
-            frame.write_ipc(buffer, compression="uncompressed")
-            frames.append(buffer.getvalue())
+        task.frames = frames_with_positions(decoded_jobs)
         task.reply = _Reply(
             lines=0,
             errors=[(e.reason, e.source, e.line, e.index, e.path) for e in decoded_errors],
             starts=[],
             ends=[],
             subs=[],
-            frames=frames,
         )
     else:
-        task.jobs, task.reply = decode_chunk(memoryview(data)[task.start : task.end], source=name, errors=errors)
-        task.jobs = []  # decoded again on demand, like the workers' jobs
+        _, task.reply, task.frames = decode_chunk(
+            memoryview(data)[task.start : task.end], source=name, errors=errors
+        )  # the jobs are decoded again on demand, like the workers' jobs
 
 
 def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
@@ -454,12 +476,12 @@ def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
                 all_errors.append(JobDecodeError(reason, source=source, line=line, index=idx, path=path))
             lines_before += reply.lines
             base = len(origin)
-            frames = [pl.read_ipc(io.BytesIO(raw)) for raw in reply.frames]
+            frames = [task.frames[name] for name in _FRAME_NAMES]
+            task.frames = None
             n = frames[0].height
             origin += [(task, i) for i in range(n)]
             for name, frame in zip(_FRAME_NAMES, frames):
                 parts[name].append(frame.with_columns(pl.col("_position") + base) if base else frame)
-            reply.frames = []
         all_errors += read_errors.get(index, [])
     if errors == "raise" and all_errors:
         raise all_errors[0]
