@@ -153,6 +153,14 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_sanitize_rules(args: argparse.Namespace) -> int:
+    """``ftkit sanitize-rules``: where the nbval sanitize rules are (or, with --show, what)."""
+    from .nbval_rules import SANITIZE_RULES
+
+    print(SANITIZE_RULES.read_text(encoding="utf-8") if args.show else SANITIZE_RULES, end="\n" if not args.show else "")
+    return 0
+
+
 def convert_jobs(jobs, directory: str | os.PathLike, *, progress: Progress | None = None) -> dict[str, int]:
     """Write the jobs, checkpoints, events and targets frames as ``<name>.parquet`` in ``directory``.
 
@@ -307,6 +315,17 @@ def build_parser() -> argparse.ArgumentParser:
         run_validate,
     )
     p.add_argument("--strict", action="store_true", help="also report keys the schema does not know")
+
+    p = sub.add_parser(
+        "sanitize-rules",
+        help="print the path of nbval sanitize rules for job-analysis notebooks",
+        description="Print the path of ftkit's nbval sanitize rules (job ids, fine-tuned model"
+        " names, timestamps, W&B URLs), for validating your own notebooks:"
+        ' pytest --nbval --nbval-sanitize-with "$(ftkit sanitize-rules)" notebooks/.'
+        " With --show, print the rules themselves.",
+    )
+    p.add_argument("--show", action="store_true", help="print the rules instead of their path")
+    p.set_defaults(func=run_sanitize_rules)
 
     try:
         from .export import add_export_command
