@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import io
 import os
 import queue
 import shutil
@@ -363,7 +362,7 @@ def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
             _run(tasks, workers, datas, inputs, errors, spill)
             return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
         finally:
-            # The frames keep their memory maps of these files: removing the names is safe.
+            # The frames were read from these files (on Linux, a memory map would outlive the name).
             shutil.rmtree(spill, ignore_errors=True)
 
 
@@ -371,7 +370,6 @@ def _spill_root() -> str | None:
     """Where workers write frames for this process: shared memory if the system has it."""
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-    return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
 
 
 def _plain_ndjson(path: Path) -> bool:

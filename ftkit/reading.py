@@ -19,19 +19,21 @@ from __future__ import annotations
 import gc
 import glob as globlib
 import gzip
-import io
 import os
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from .errors import JobDecodeError
-from .schema import Job, WireJob, WireJobList, _Wire, to_job
+from .schema import Job, WireJob, WireJobList, _Wire
+
+if TYPE_CHECKING:
+    from .jobset import JobSet
 
 __all__ = ["read_jobs", "iter_jobs", "write_jobs", "Source"]
 
@@ -463,7 +465,7 @@ def _walk_unknown(value: Any, struct: type, path: str, found: list[str]) -> None
 # --- reading ------------------------------------------------------------------------
 
 
-def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False) -> "JobSet":
+def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False) -> JobSet:
     """Read every job from a source into a :class:`~ftkit.JobSet`.
 
     Parameters
@@ -502,7 +504,6 @@ def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False)
     >>> len(js), js.errors.row(0)
     (1, ('<bytes>', None, 1, '$.status', 'Expected `str`, got `int`'))
     """
-    from .jobset import JobSet
     from .parallel import read_parallel, wants_parallel
 
     if errors not in ("raise", "skip"):
@@ -515,7 +516,7 @@ def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False)
         return _read_here(inputs, errors=errors, strict=strict)
 
 
-def _read_here(inputs: list[_Input], *, errors: Errors, strict: bool) -> "JobSet":
+def _read_here(inputs: list[_Input], *, errors: Errors, strict: bool) -> JobSet:
     """:func:`read_jobs` in this process."""
     from .jobset import JobSet
 
@@ -545,7 +546,7 @@ def _read_here(inputs: list[_Input], *, errors: Errors, strict: bool) -> "JobSet
 
 def iter_jobs(
     source: Source, *, batch_size: int = 10_000, errors: Errors = "raise", strict: bool = False
-) -> Iterator["JobSet"]:
+) -> Iterator[JobSet]:
     """Read a source in batches of at most ``batch_size`` jobs, in bounded memory.
 
     NDJSON files (plain or gzip) are streamed line by line, so memory stays bounded
@@ -705,56 +706,3 @@ def write_jobs(jobs: Iterable[Job], path: str | os.PathLike) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
-
-
-def to_jobs(wire: list[WireJob]) -> list[Job]:
-    """Final job Structs from wire jobs."""
-    return [to_job(job) for job in wire]
-# --- writing ------------------------------------------------------------------------
-
-
-def write_jobs(jobs: Iterable[Job], path: str | os.PathLike) -> Path:
-    """Write jobs as NDJSON, one job per line; gzip-compressed if the name ends in ``.gz``.
-
-    The file is written to a temporary name beside ``path`` and moved into place when
-    complete, so a failure never leaves a partial dump. Reading it back gives equal jobs,
-    with one exception: a :class:`~ftkit.ClassifierJob` built by hand with neither
-    ``job_type`` nor ``classifier_targets`` has nothing on the wire that says
-    "classifier", so it reads back as a completion job (jobs that ftkit read never have
-    this shape: such JSON reads as a completion job in the first place).
-
-    Examples
-    --------
-    >>> import ftkit, tempfile, pathlib
-    >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=0))
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     out = ftkit.write_jobs(js, pathlib.Path(tmp) / "jobs.ndjson.gz")
-    ...     list(ftkit.read_jobs(out)) == list(js)
-    True
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    encoder = msgspec.json.Encoder()
-    buffer = bytearray()
-    try:
-        with open(tmp, "wb") as raw:
-            out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) if path.name.endswith(".gz") else raw
-            for job in jobs:
-                encoder.encode_into(job, buffer, -1)
-                buffer.extend(b"\n")
-                if len(buffer) > 1 << 20:
-                    out.write(buffer)
-                    buffer.clear()
-            out.write(buffer)
-            if out is not raw:
-                out.close()
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def to_jobs(wire: list[WireJob]) -> list[Job]:
-    """Final job Structs from wire jobs."""
-    return [to_job(job) for job in wire]

@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 import msgspec
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
