@@ -53,6 +53,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from .analysis import (
+    _PHASE,  # one mapping of statuses to phases, shared with lifecycle()
     as_jobset,
     checkpoint_summary,
     checkpoints_with_axes,
@@ -818,14 +819,6 @@ def plot_cost_quality(
 
 # --- lifecycle ---------------------------------------------------------------------------------
 
-_PHASE_OF = {
-    "QUEUED": "queued",
-    "VALIDATED": "queued",
-    "STARTED": "validating",
-    "VALIDATING": "validating",
-    "RUNNING": "running",
-    "CANCELLATION_REQUESTED": "running",
-}
 _PHASE_STYLE = {
     "queued": {"alpha": 0.35, "hatch": None},
     "validating": {"alpha": 0.6, "hatch": "////"},
@@ -862,7 +855,7 @@ def _phases(js: JobSet) -> dict[str, list[tuple[str, float, float]]]:
         spans = []
         end_of_job = max(float(modified), items[-1][0])
         for i, (t, status) in enumerate(items):
-            phase = _PHASE_OF.get(status)
+            phase = _PHASE.get(status)
             if phase is None:
                 continue
             end = items[i + 1][0] if i + 1 < len(items) else end_of_job
