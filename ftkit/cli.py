@@ -68,8 +68,12 @@ def read_dumps(sources: Sequence[str], *, skip_bad: bool = False, strict: bool =
     from .reading import read_jobs
 
     label = "reading " + _describe_inputs(sources)
-    with Progress(label, enabled=False if quiet else None):
-        jobs = read_jobs(list(sources), errors="skip" if skip_bad else "raise", strict=strict)
+    with Progress(label, enabled=False if quiet else None) as bar:
+
+        def progress(done: int, total: int) -> None:  # a bar in MB read
+            bar.set_label(f"{label.rsplit(' (', 1)[0]}, MB", total=max(1, round(total / 1e6)), done=round(done / 1e6))
+
+        jobs = read_jobs(list(sources), errors="skip" if skip_bad else "raise", strict=strict, progress=progress)
     bad = len(jobs.decode_errors)
     if bad and not quiet:
         print(

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,13 +61,17 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def _size(item: _Input) -> int:
+def input_size(item: _Input) -> int:
+    """The size of an input as stored (compressed, for gzip), 0 if unknown."""
     if item.data is not None:
         return len(item.data)
     try:
         return item.path.stat().st_size
     except OSError:
         return 0
+
+
+_size = input_size
 
 
 def wants_parallel(inputs: list[_Input], *, strict: bool) -> bool:
@@ -321,7 +326,7 @@ def _split_file(path: Path, size: int, input_index: int, pieces: int) -> list[_T
     return tasks
 
 
-def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
+def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int, int], None] | None = None) -> Any:
     """Read inputs with worker processes; see :func:`ftkit.read_jobs`."""
     from .jobset import JobSet
 
@@ -359,7 +364,7 @@ def read_parallel(inputs: list[_Input], *, errors: str) -> Any:
                 tasks.append(_Task(index, 0, len(data), local=True))
         spill = tempfile.mkdtemp(prefix="ftkit-", dir=_spill_root())
         try:
-            _run(tasks, workers, datas, inputs, errors, spill)
+            _run(tasks, workers, datas, inputs, errors, spill, progress)
             return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
         finally:
             # The frames were read from these files (on Linux, a memory map would outlive the name).
@@ -389,12 +394,26 @@ def _run(
     inputs: list[_Input],
     errors: str,
     spill: str,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Run the remote tasks on the workers (one feeding thread each) and the local ones here."""
     pending: queue.Queue[_Task] = queue.Queue()
     for task in tasks:
         if not task.local:
             pending.put(task)
+    total = sum(task.end - task.start for task in tasks)
+    done = 0
+    done_lock = threading.Lock()
+
+    def report(task: _Task) -> None:
+        nonlocal done
+        if progress is not None:
+            with done_lock:
+                done += task.end - task.start
+                progress(done, total)
+
+    if progress is not None:
+        progress(0, total)
 
     def feed(worker: _Worker) -> None:
         while True:
@@ -416,6 +435,7 @@ def _run(
                 return
             # polars reads without the GIL: this overlaps with the workers' next tasks
             task.frames = {name: pl.read_ipc(path) for name, path in zip(_FRAME_NAMES, task.reply.files)}
+            report(task)
 
     threads = [threading.Thread(target=feed, args=(worker,), daemon=True) for worker in workers]
     for thread in threads:
@@ -423,11 +443,13 @@ def _run(
     for task in tasks:
         if task.local:
             _run_here(task, datas, inputs, errors)
+            report(task)
     for thread in threads:
         thread.join()
-    if not pending.empty():  # every worker failed: finish here
-        while not pending.empty():
-            _run_here(pending.get_nowait(), datas, inputs, errors)
+    while not pending.empty():  # every worker failed: finish here
+        task = pending.get_nowait()
+        _run_here(task, datas, inputs, errors)
+        report(task)
 
 
 def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str) -> None:

@@ -21,7 +21,7 @@ import glob as globlib
 import gzip
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -465,7 +465,17 @@ def _walk_unknown(value: Any, struct: type, path: str, found: list[str]) -> None
 # --- reading ------------------------------------------------------------------------
 
 
-def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False) -> JobSet:
+#: Called as reading goes on with (bytes done, bytes in all), of the input as read.
+ProgressCallback = Callable[[int, int], None]
+
+
+def read_jobs(
+    source: Source,
+    *,
+    errors: Errors = "raise",
+    strict: bool = False,
+    progress: ProgressCallback | None = None,
+) -> JobSet:
     """Read every job from a source into a :class:`~ftkit.JobSet`.
 
     Parameters
@@ -482,6 +492,9 @@ def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False)
     strict
         Reject keys the schema does not know (they are tolerated by default, since the
         API adds keys over time), naming them.
+    progress
+        A function called with ``(done, total)`` bytes as the reading goes on (after each
+        input, or each part of a large one), e.g. to draw a progress bar.
 
     Returns
     -------
@@ -512,17 +525,25 @@ def read_jobs(source: Source, *, errors: Errors = "raise", strict: bool = False)
     inputs = expand_sources(source)
     with gc_paused():
         if wants_parallel(inputs, strict=strict):
-            return read_parallel(inputs, errors=errors)
-        return _read_here(inputs, errors=errors, strict=strict)
+            return read_parallel(inputs, errors=errors, progress=progress)
+        return _read_here(inputs, errors=errors, strict=strict, progress=progress)
 
 
-def _read_here(inputs: list[_Input], *, errors: Errors, strict: bool) -> JobSet:
+def _read_here(
+    inputs: list[_Input], *, errors: Errors, strict: bool, progress: ProgressCallback | None
+) -> JobSet:
     """:func:`read_jobs` in this process."""
     from .jobset import JobSet
+    from .parallel import input_size
 
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
-    for item in inputs:
+    sizes = [input_size(item) for item in inputs]
+    done = 0
+    for item, size in zip(inputs, sizes):
+        if progress is not None:
+            progress(done, sum(sizes))
+            done += size
         damage: list[JobDecodeError] = []
         try:
             data = item.read(damage)
@@ -541,6 +562,8 @@ def _read_here(inputs: list[_Input], *, errors: Errors, strict: bool) -> JobSet:
             bad.append(exc)
             continue
         bad += damage
+    if progress is not None:
+        progress(done, sum(sizes))
     return JobSet.from_wire(jobs, errors=bad)
 
 
