@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import ftkit  # noqa: E402
 from ftkit import analysis  # noqa: E402
-from ftkit.synth import write_dump  # noqa: E402
+from _dump import cached_dump, read_with_frames  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "out"
 BUDGET_S = 1.0
 TIMED = ("checkpoint_summary", "compare_hyperparameters", "lifecycle", "token_usage")
 EXTRA = ("checkpoints_with_axes", "token_usage_totals", "pareto")
@@ -39,20 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per helper (default 3)")
     args = parser.parse_args(argv)
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    dump = OUT / f"jobs-{args.jobs}-seed{args.seed}.ndjson"
-    if not dump.exists():
-        start = time.perf_counter()
-        write_dump(dump, args.jobs, seed=args.seed)
-        print(f"wrote {dump} in {time.perf_counter() - start:.1f} s")
-
-    start = time.perf_counter()
-    js = ftkit.read_jobs(dump)
-    frames = {name: getattr(js, name) for name in ("jobs", "checkpoints", "events", "targets")}
-    print(
-        f"read {len(js):,} jobs and built the frames in {time.perf_counter() - start:.1f} s "
-        f"({frames['checkpoints'].height:,} checkpoints, {frames['events'].height:,} events)"
-    )
+    dump = cached_dump(args.jobs, args.seed)
+    js = read_with_frames(dump)
 
     failed = []
     print(f"{'helper':<26}{'best':>9}{'median':>9}  rows")

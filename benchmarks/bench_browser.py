@@ -31,12 +31,11 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import ftkit  # noqa: E402
 from ftkit.browser import JobBrowser  # noqa: E402
-from ftkit.synth import write_dump  # noqa: E402
+from _dump import cached_dump, read_with_frames  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "out"
 BUDGETS_S = {"build": 2.0, "filter/sort": 0.100, "select": 0.300}
 
 
@@ -59,20 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per action (default 5)")
     args = parser.parse_args(argv)
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    dump = OUT / f"jobs-{args.jobs}-seed{args.seed}.ndjson"
-    if not dump.exists():
-        start = time.perf_counter()
-        write_dump(dump, args.jobs, seed=args.seed)
-        print(f"wrote {dump} in {time.perf_counter() - start:.1f} s")
-
-    start = time.perf_counter()
-    js = ftkit.read_jobs(dump)
-    frames = {name: getattr(js, name) for name in ("jobs", "checkpoints", "events", "targets")}
-    print(
-        f"read {len(js):,} jobs and built the frames in {time.perf_counter() - start:.1f} s "
-        f"({frames['checkpoints'].height:,} checkpoints; not part of the browser's budget)"
-    )
+    dump = cached_dump(args.jobs, args.seed)
+    js = read_with_frames(dump, note="; not part of the browser's budget")
 
     results: list[tuple[str, str, list[float]]] = []
     holder: dict[str, JobBrowser] = {}
