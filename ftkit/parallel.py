@@ -1,7 +1,8 @@
 """Decode large NDJSON dumps in worker processes, one per core.
 
 msgspec decodes while holding the GIL, so threads cannot share the work: worker
-*processes* can. Each worker (``python -m ftkit.parallel``, started once and reused)
+*processes* can. Each worker (``python -m ftkit.parallel``, started on the first large
+read, reused by the next ones, and ended after a minute without work)
 receives a run of whole lines over a pipe, decodes and validates every record with the
 same code as :func:`ftkit.read_jobs` uses in-process, builds the four frames, and sends
 them back as Arrow IPC with the byte range of each job. The calling process keeps the
@@ -253,14 +254,38 @@ def _read_exactly(stream: Any, size: int) -> bytes:
 
 _POOL: list[_Worker] = []
 _POOL_LOCK = threading.Lock()
+#: Seconds a pool may stay idle before its workers exit (they keep the memory of their
+#: last chunk): reads close together reuse the pool, a notebook left alone gets it back.
+IDLE_SECONDS = 60.0
+_idle_timer: threading.Timer | None = None
 
 
 def _workers(count: int) -> list[_Worker]:
     """The worker pool, started (or restarted) as needed. Call with _POOL_LOCK held."""
+    global _idle_timer
+    if _idle_timer is not None:
+        _idle_timer.cancel()
+        _idle_timer = None
     _POOL[:] = [worker for worker in _POOL if worker.alive]
     while len(_POOL) < count:
         _POOL.append(_Worker())
     return _POOL[:count]
+
+
+def _release_later() -> None:
+    """Close the pool after IDLE_SECONDS unless a read uses it first. Call with _POOL_LOCK held."""
+    global _idle_timer
+    _idle_timer = threading.Timer(IDLE_SECONDS, _close_idle)
+    _idle_timer.daemon = True
+    _idle_timer.start()
+
+
+def _close_idle() -> None:
+    if _POOL_LOCK.acquire(blocking=False):  # a read in progress keeps its pool
+        try:
+            _shutdown()
+        finally:
+            _POOL_LOCK.release()
 
 
 @atexit.register
@@ -369,6 +394,7 @@ def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int,
         finally:
             # The frames were read from these files (on Linux, a memory map would outlive the name).
             shutil.rmtree(spill, ignore_errors=True)
+            _release_later()
 
 
 def _spill_root() -> str | None:
