@@ -181,8 +181,14 @@ class JobSet:
     def _subset(self, positions: list[int]) -> JobSet:
         subset = JobSet.__new__(JobSet)
         subset._ids = [self._ids[i] for i in positions]
-        subset._items = [self._job(i) for i in positions]
-        subset._loader = None
+        # Jobs not made yet stay so: the subset asks this JobSet for them when needed, so
+        # that both hold the same Struct.
+        items = self._items
+        subset._items = [
+            item if item is not None and type(item) is not WireJob else None
+            for item in (items[i] for i in positions)
+        ]
+        subset._loader = lambda k: self._job(positions[k])
         subset._errors = self._errors
         subset._index = None
         subset._frames = {}
