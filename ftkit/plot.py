@@ -152,9 +152,17 @@ def _no_data(ax: Axes, message: str = _NO_DATA) -> Axes:
 # --- labels ----------------------------------------------------------------------------
 
 
+def _plain(text: str) -> str:
+    """Text from a job as matplotlib must get it to show it as written: every ``$``
+    escaped, so that a suffix like ``run$1$`` is never parsed as maths (which garbles it,
+    or raises on invalid markup)."""
+    return text.replace("$", r"\$")
+
+
 def _truncate(text: Any, width: int) -> str:
+    """Job text cut to ``width`` characters, ready for matplotlib (see :func:`_plain`)."""
     text = str(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return _plain(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def _short_ids(ids: Sequence[str], *, width: int = 8) -> dict[str, str]:
@@ -164,7 +172,7 @@ def _short_ids(ids: Sequence[str], *, width: int = 8) -> dict[str, str]:
     longest = max((len(i) for i in ids), default=0)
     while n < longest and len({i[:n] for i in ids}) < len(set(ids)):
         n += 4
-    return {i: (i if len(i) <= n else i[:n] + "…") for i in ids}
+    return {i: _plain(i if len(i) <= n else i[:n] + "…") for i in ids}
 
 
 def _job_labels(frame: pl.DataFrame) -> dict[str, str]:
@@ -529,7 +537,7 @@ def plot_loss_curves(
         for key, color in zip(keys, colors):
             members = groups[key]
             grid, mean, lo, hi = _group_mean(members)
-            label = f"{_format_value(key)} (n={len(members)})"
+            label = f"{_plain(_format_value(key))} (n={len(members)})"
             if len(members) > 1:
                 ax.fill_between(grid, lo, hi, color=color, alpha=0.2, linewidth=0, gid=f"band:{key}")
             _draw_curve(
@@ -763,9 +771,9 @@ def plot_cost_quality(
     if cost == "cost":
         currencies = sorted({c for c in data["cost_currency"].to_list() if c}) if "cost_currency" in data.columns else []
         if len(currencies) == 1:
-            ax.set_xlabel(f"cost ({currencies[0]})")
+            ax.set_xlabel(f"cost ({_truncate(currencies[0], 12)})")
         elif len(currencies) > 1:
-            ax.set_xlabel(f"cost ({', '.join(currencies)}: not converted)")
+            ax.set_xlabel(f"cost ({', '.join(_truncate(c, 12) for c in currencies)}: not converted)")
     elif cost.endswith("_s"):
         ax.set_xlabel(f"{cost[:-2].replace('_', ' ')} (s)")
     if data.height == 0:
@@ -807,11 +815,11 @@ def plot_cost_quality(
     ax.grid(True, alpha=0.3)
     present = [s for s in _STATUS_ORDER if s in statuses] + sorted({s for s in statuses if s not in _STATUS_ORDER})
     handles = [Line2D([], [], linestyle="none", marker="o", color=_status_color(s)) for s in present]
-    labels = list(present)
+    labels = [_truncate(s, 24) for s in present]
     if several:
         for currency, marker in shapes.items():
             handles.append(Line2D([], [], linestyle="none", marker=marker, color="0.4"))
-            labels.append(currency or "(no currency)")
+            labels.append(_truncate(currency, 12) if currency else "(no currency)")
     handles += [line for line in ax.lines if line.get_gid() == "pareto"]
     _legend_outside(ax, handles=handles, labels=[*labels, *front_labels])
     return ax
@@ -1003,7 +1011,7 @@ def plot_timeline(
     present = [s for s in _STATUS_ORDER if s in statuses.values()] + sorted(
         {str(s) for s in statuses.values() if s not in _STATUS_ORDER}
     )
-    handles: list[Any] = [Patch(facecolor=_status_color(s), label=s) for s in present]
+    handles: list[Any] = [Patch(facecolor=_status_color(s), label=_truncate(s, 24)) for s in present]
     used = {phase for spans in phases.values() for phase, _, _ in spans}
     for phase in ("queued", "validating", "running", "unknown"):
         if phase in used:

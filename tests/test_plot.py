@@ -590,3 +590,29 @@ def test_every_real_document_plots(name):
         fig = fp.plot_job(job_struct)
         assert isinstance(fig, Figure)
         plt.close(fig)
+
+
+def test_dollar_signs_in_job_text_are_drawn_as_written_not_as_maths() -> None:
+    # A suffix (or status, currency) with $...$ is not maths: invalid markup like $\x$
+    # used to raise when the figure was drawn.
+    def job(job_id: str, suffix: str, status: str) -> dict:
+        return {
+            "id": job_id, "model": "m$x$", "status": status, "created_at": 1717200000, "modified_at": 1717200100,
+            "hyperparameters": {"learning_rate": 1e-4 if job_id == "a" else 4e-5}, "suffix": suffix,
+            "metadata": {"cost": 1.0, "cost_currency": "US$"},
+            "events": [{"name": "status-updated", "created_at": 1717200000, "data": {"status": "QUEUED"}},
+                       {"name": "status-updated", "created_at": 1717200100, "data": {"status": status}}],
+            "checkpoints": [{"step_number": 1, "created_at": 1717200010, "metrics": {"train_loss": 1.0, "valid_loss": 0.9}}],
+        }
+
+    js = ftkit.read_jobs(json.dumps([job("a", r"run$\x$", "SUCCESS"), job("b$", "s$1$", r"ODD$\y$")]).encode())
+    for draw in (fp.plot_loss_curves, fp.plot_timeline, fp.plot_status_counts, fp.plot_cost_quality):
+        fig, ax = plt.subplots()
+        draw(js, ax=ax)
+        fig.canvas.draw()  # raised ParseFatalException before
+    fig, ax = plt.subplots()
+    fp.plot_loss_curves(js, ax=ax)
+    fig.canvas.draw()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[:2] == [r"a run\$\x\$", r"b\$ s\$1\$"]  # escaped: matplotlib shows "run$\x$"
+    fp.plot_job(js["b$"]).canvas.draw()
