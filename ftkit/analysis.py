@@ -770,6 +770,10 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
 MAX_DISTINCT_UNBINNED = 8
 
 
+#: Metrics in money, which only jobs of one currency can be averaged over.
+_CURRENCY_METRICS = frozenset({"cost", "cost_per_million_tokens"})
+
+
 def effect(
     jobs: Any,
     *,
@@ -788,7 +792,9 @@ def effect(
         ``"model"``, ``"epochs_realised"``...).
     metric
         A numeric column of :func:`checkpoint_summary` (its defaults: best step by
-        ``valid_loss``), :func:`token_usage`, :func:`lifecycle` or the jobs frame.
+        ``valid_loss``), :func:`token_usage`, :func:`lifecycle` or the jobs frame. A
+        cost (``cost``, ``cost_per_million_tokens``) needs jobs of one currency:
+        amounts in different currencies are never averaged together (``ValueError``).
     bins
         The number of quantile bins for a numeric ``param`` with more than
         :data:`MAX_DISTINCT_UNBINNED` (8) distinct values.
@@ -830,6 +836,16 @@ def effect(
         msg = f"effect: param and metric must be different columns, got {param!r} for both"
         raise ValueError(msg)
     js = as_jobset(jobs)
+    if metric in _CURRENCY_METRICS:
+        usage = token_usage(js).filter(pl.col(metric).is_not_null())
+        currencies = sorted(c for c in usage["cost_currency"].unique().to_list() if c is not None)
+        if len(currencies) > 1:
+            msg = (
+                f"effect: metric {metric!r} mixes currencies ({', '.join(currencies)}), which "
+                "cannot be averaged together; give jobs of one currency, e.g. "
+                f"js.filter(cost_currency={currencies[0]!r})"
+            )
+            raise ValueError(msg)
     df = _per_job(js, [param, metric], where="effect")
     if not df.schema[metric].is_numeric():
         msg = f"effect: metric {metric!r} must be numeric, found dtype {df.schema[metric]}"

@@ -508,3 +508,16 @@ def test_every_kind_of_input():
     assert_frame_equal(checkpoint_summary(iter(structs)), from_path)
     js = ftkit.read_jobs(path)
     assert as_jobset(js) is js
+
+
+def test_effect_never_averages_costs_in_different_currencies() -> None:
+    def job(job_id: str, cost: float, currency: str) -> dict:
+        return {"id": job_id, "model": "m", "status": "SUCCESS", "created_at": 0, "modified_at": 0,
+                "hyperparameters": {"learning_rate": 1e-4}, "trained_tokens": 1_000_000,
+                "metadata": {"cost": cost, "cost_currency": currency}}
+
+    mixed = msgspec.json.encode([job("a", 2.0, "USD"), job("b", 300.0, "EUR")])
+    with pytest.raises(ValueError, match=r"mixes currencies \(EUR, USD\)"):
+        effect(mixed, param="learning_rate", metric="cost")
+    one = msgspec.json.encode([job("a", 2.0, "USD"), job("c", 4.0, "USD")])
+    assert effect(one, param="learning_rate", metric="cost")["mean"].to_list() == [3.0]
