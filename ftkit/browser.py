@@ -34,6 +34,7 @@ from typing import Any
 
 import polars as pl
 
+from . import analysis
 from .jobset import JobSet
 
 __all__ = [
@@ -115,10 +116,14 @@ _esc = html.escape
 def browser_table(jobs: JobSet) -> pl.DataFrame:
     """The frame the browser filters, sorts and pages: one row per job.
 
-    The columns of ``jobs.jobs`` (which include ``cost``) plus ``best_valid_loss`` (the
-    lowest evaluated ``valid_loss`` over the job's checkpoints, null where none was
-    evaluated) and ``_search``, the lower-cased job id, suffix and fine-tuned model name
-    that the free-text filter searches.
+    The columns of ``jobs.jobs`` plus ``best_valid_loss`` and ``_search``, the
+    lower-cased job id, suffix and fine-tuned model name that the free-text filter
+    searches. The values follow :mod:`ftkit.analysis`, so the table never contradicts
+    the compare pane: ``best_valid_loss`` is that of
+    :func:`ftkit.analysis.checkpoint_summary` (a placeholder ``0.0`` never counts as
+    measured; null where nothing was), and ``cost`` that of
+    :func:`ftkit.analysis.token_usage` (null for the ``0.0`` without a currency a job
+    carries right after creation).
 
     Examples
     --------
@@ -135,17 +140,14 @@ def browser_table(jobs: JobSet) -> pl.DataFrame:
     │ job-b  ┆ FAILED  ┆ null            ┆ null │
     └────────┴─────────┴─────────────────┴──────┘
     """
-    frame = jobs.jobs
-    best = jobs.checkpoints.group_by("job_id").agg(
-        pl.col("valid_loss").min().alias("best_valid_loss")
-    )
+    # Both analysis frames have one row per job of ``jobs.jobs``, in its order.
+    best = analysis.checkpoint_summary(jobs)["best_valid_loss"]
+    cost = analysis.token_usage(jobs)["cost"]
     search = pl.concat_str(
         [pl.col(name).fill_null("") for name in ("job_id", "suffix", "fine_tuned_model")],
         separator="\n",
     ).str.to_lowercase()
-    return frame.join(best, on="job_id", how="left", maintain_order="left").with_columns(
-        search.alias(_SEARCH)
-    )
+    return jobs.jobs.with_columns(cost, best, search.alias(_SEARCH))
 
 
 def _bound(value: Any) -> tuple[dt.datetime, bool] | None:
@@ -513,10 +515,11 @@ def detail_html(jobs: JobSet, job_id: str) -> str:
     True
     """
     one = _subset(jobs, [job_id])
-    row = one.jobs.row(0, named=True)
+    # Cost and checkpoint figures as ftkit.analysis gives them (and the table and the
+    # compare pane show): placeholder 0.0 costs and validation metrics are null.
+    row = browser_table(one).row(0, named=True)
+    summary = analysis.checkpoint_summary(one).row(0, named=True)
     checkpoints = one.checkpoints
-    evaluated = checkpoints.filter(pl.col("valid_loss").is_not_null())
-    best = evaluated.sort("valid_loss").head(1)
     identity = [
         ("job id", row["job_id"]),
         ("status", row["status"]),
@@ -539,16 +542,11 @@ def detail_html(jobs: JobSet, job_id: str) -> str:
     ]
     progress = [
         ("checkpoints", checkpoints.height),
-        ("evaluated", evaluated.height),
-        ("last step", checkpoints["step_number"].max() if checkpoints.height else None),
-        ("best step", best["step_number"][0] if best.height else None),
-        ("best valid loss", best["valid_loss"][0] if best.height else None),
-        (
-            "final train loss",
-            checkpoints.sort("step_number")["train_loss"].drop_nulls().tail(1).to_list()[0]
-            if checkpoints["train_loss"].drop_nulls().len()
-            else None,
-        ),
+        ("evaluated", summary["n_evaluated"] or 0),
+        ("last step", summary["last_step"]),
+        ("best step", summary["best_step"]),
+        ("best valid loss", summary["best_valid_loss"]),
+        ("final train loss", summary["final_train_loss"]),
     ]
     title = f"{row['suffix'] or ''} {row['job_id']}".strip()
     return (
@@ -563,49 +561,14 @@ def detail_html(jobs: JobSet, job_id: str) -> str:
     )
 
 
-def _analysis() -> Any:
-    """ftkit.analysis where it exists (it is written alongside this module), else None."""
-    try:
-        from . import analysis
-    except ImportError:
-        return None
-    return analysis
-
-
 def varying_hyperparameters(jobs: JobSet) -> pl.DataFrame:
     """``job_id`` and the hyperparameter columns whose values differ between the jobs."""
-    analysis = _analysis()
-    if analysis is not None and hasattr(analysis, "compare_hyperparameters"):
-        return analysis.compare_hyperparameters(jobs, varying_only=True)
-    frame = jobs.jobs.select("job_id", *_HYPERPARAMETERS)
-    varying = [name for name in _HYPERPARAMETERS if frame[name].n_unique() > 1]
-    return frame.select("job_id", *varying)
+    return analysis.compare_hyperparameters(jobs, varying_only=True)
 
 
 def checkpoint_summaries(jobs: JobSet) -> pl.DataFrame:
     """One row per job summarising its checkpoints (``ftkit.analysis.checkpoint_summary``)."""
-    analysis = _analysis()
-    if analysis is not None and hasattr(analysis, "checkpoint_summary"):
-        return analysis.checkpoint_summary(jobs)
-    checkpoints = jobs.checkpoints.sort("job_id", "step_number")
-    best = (
-        checkpoints.filter(pl.col("valid_loss").is_not_null())
-        .sort("valid_loss", "step_number")
-        .group_by("job_id", maintain_order=True)
-        .first()
-        .select("job_id", pl.col("step_number").alias("best_step"), pl.col("valid_loss").alias("best_valid_loss"))
-    )
-    summary = checkpoints.group_by("job_id").agg(
-        pl.len().alias("n_checkpoints"),
-        pl.col("valid_loss").is_not_null().sum().alias("n_evaluated"),
-        pl.col("step_number").max().alias("last_step"),
-        pl.col("train_loss").drop_nulls().last().alias("final_train_loss"),
-        pl.col("valid_loss").drop_nulls().last().alias("final_valid_loss"),
-    )
-    ids = jobs.jobs.select("job_id")
-    return ids.join(summary, on="job_id", how="left", maintain_order="left").join(
-        best, on="job_id", how="left", maintain_order="left"
-    )
+    return analysis.checkpoint_summary(jobs)
 
 
 def _side_by_side(frame: pl.DataFrame, ids: Sequence[str], headers: Sequence[str]) -> str:
@@ -646,7 +609,7 @@ def compare_html(jobs: JobSet, job_ids: Sequence[str]) -> str:
         if hyper.width > 1
         else "<p>Every hyperparameter is the same.</p>"
     )
-    tokens = frame.select(
+    tokens = analysis.token_usage(subset).select(
         "job_id",
         "trained_tokens",
         "train_tokens",
@@ -700,8 +663,13 @@ class DetailPlot:
         ax.legend(loc="upper right", fontsize="small", frameon=False)
 
     def png(self, checkpoints: pl.DataFrame, *, title: str) -> bytes:
-        """The PNG of these checkpoints (one job's rows of a checkpoints frame)."""
-        points = checkpoints.sort("step_number")
+        """The PNG of these checkpoints (one job's rows of a checkpoints frame).
+
+        Placeholder validation values are left out as :mod:`ftkit.analysis` leaves them
+        out, so the star marks the step :func:`~ftkit.analysis.checkpoint_summary` calls
+        best (the lowest measured ``valid_loss``, the earliest step winning ties).
+        """
+        points = analysis._measured(checkpoints).sort("step_number", maintain_order=True)
         train = points.filter(pl.col("train_loss").is_not_null())
         valid = points.filter(pl.col("valid_loss").is_not_null())
         self.train.set_data(train["step_number"].to_numpy(), train["train_loss"].to_numpy())

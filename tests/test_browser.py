@@ -451,3 +451,87 @@ def test_never_renders_more_than_one_page_of_rows():
     assert len(visible_rows(browser)) == 10 and browser.page_ids == browser.matching[110:]
     browser.page = 99
     assert browser.page == 11
+
+
+# --- placeholders: the browser follows ftkit.analysis --------------------------------
+
+def _bare_checkpoint(step: int, train: float, valid: float) -> dict:
+    """A checkpoint whose metrics have no accuracy at all: a lone 0.0 valid_loss is a placeholder."""
+    return {"step_number": step, "created_at": T0 + step, "metrics": {"train_loss": train, "valid_loss": valid}}
+
+
+PLACEHOLDER_JOBS = [
+    {   # valid_loss 0.0 at step 20 with no accuracy: not measured, so the best is step 10
+        "id": "ph-valid", "model": "m", "status": "SUCCESS", "created_at": T0, "modified_at": T0 + 100,
+        "hyperparameters": {}, "metadata": {"cost": 3.0, "cost_currency": "USD"},
+        "checkpoints": [_bare_checkpoint(20, 0.4, 0.0), _bare_checkpoint(10, 0.5, 0.9)],
+    },
+    {   # cost 0.0 without a currency: the placeholder of a job just created, not "free"
+        "id": "ph-cost", "model": "m", "status": "QUEUED", "created_at": T0 + 1, "modified_at": T0 + 1,
+        "hyperparameters": {}, "metadata": {"cost": 0.0, "cost_currency": None},
+        "checkpoints": [_bare_checkpoint(10, 0.6, 0.7)],
+    },
+    {   # a real zero: it has a currency, so it stays 0.0
+        "id": "zero-usd", "model": "m", "status": "SUCCESS", "created_at": T0 + 2, "modified_at": T0 + 3,
+        "hyperparameters": {}, "metadata": {"cost": 0.0, "cost_currency": "USD"},
+        "checkpoints": [_bare_checkpoint(10, 0.6, 0.8)],
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def placeholder_js() -> ftkit.JobSet:
+    return ftkit.read_jobs(msgspec.json.encode(PLACEHOLDER_JOBS))
+
+
+def test_table_nulls_placeholders_as_analysis_does(placeholder_js):
+    table = browser_table(placeholder_js)
+    assert table.select("job_id", "best_valid_loss", "cost").to_dict(as_series=False) == {
+        "job_id": ["ph-valid", "ph-cost", "zero-usd"],
+        "best_valid_loss": [0.9, 0.7, 0.8],
+        "cost": [3.0, None, 0.0],
+    }
+    summary = ftkit.analysis.checkpoint_summary(placeholder_js)
+    usage = ftkit.analysis.token_usage(placeholder_js)
+    assert table["best_valid_loss"].to_list() == summary["best_valid_loss"].to_list()
+    assert table["cost"].to_list() == usage["cost"].to_list()
+    # A placeholder never sorts first: not as the best loss, not as the cheapest job.
+    assert sort_table(table, "best_valid_loss")["job_id"].to_list() == ["ph-cost", "zero-usd", "ph-valid"]
+    assert sort_table(table, "cost")["job_id"].to_list() == ["zero-usd", "ph-valid", "ph-cost"]
+
+
+def test_static_summary_shows_no_placeholder_values(placeholder_js):
+    browser = JobBrowser(placeholder_js, sort=("cost", False))
+    assert browser.matching == ["zero-usd", "ph-valid", "ph-cost"]
+    rows = {line.split()[0]: line.split() for line in repr(browser).splitlines()[4:]}
+    assert rows["ph-valid"][-3:] == ["0.9", "3.00", "USD"]
+    assert rows["ph-cost"][-2:] == ["0.7", "—"]
+    assert rows["zero-usd"][-3:] == ["0.8", "0.00", "USD"]
+
+
+def _kv(pane: str, key: str) -> str:
+    start = pane.index(f"<th>{key}</th><td>") + len(f"<th>{key}</th><td>")
+    return pane[start : pane.index("</td>", start)]
+
+
+def test_detail_pane_agrees_with_checkpoint_summary_and_token_usage(placeholder_js):
+    pane = detail_html(placeholder_js, "ph-valid")
+    assert [_kv(pane, k) for k in ("checkpoints", "evaluated", "last step", "best step", "best valid loss")] == [
+        "2", "1", "20", "10", "0.9",
+    ]
+    assert _kv(pane, "final train loss") == "0.4"
+    assert _kv(pane, "cost") == "3.00 USD"
+    assert _kv(detail_html(placeholder_js, "ph-cost"), "cost") == "—"
+    assert _kv(detail_html(placeholder_js, "zero-usd"), "cost") == "0.00 USD"
+    compare = compare_html(placeholder_js, ["ph-valid", "ph-cost"])
+    assert "0.00" not in compare and "3.00 USD" in compare
+
+
+def test_detail_plot_stars_the_measured_best_and_leaves_placeholders_out(placeholder_js):
+    browser = JobBrowser(placeholder_js)
+    browser.selected = ["ph-valid"]
+    assert browser.plot_png.startswith(PNG)
+    plot = browser._detail_plot
+    assert [list(v) for v in plot.best.get_data()] == [[10], [0.9]]
+    assert [list(v) for v in plot.valid.get_data()] == [[10], [0.9]]
+    assert [list(v) for v in plot.train.get_data()] == [[10, 20], [0.5, 0.4]]
