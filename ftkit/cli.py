@@ -147,8 +147,12 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     """``ftkit convert``: the four tables as Parquet files in a directory."""
-    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
     output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        msg = f"{output}: exists and is not a directory; give a directory for the Parquet files"
+        raise CommandError(msg)
+    _check_output_parent(output / "x" if output.is_dir() else output)  # before the read, not after
+    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
     with Progress("writing Parquet", total=len(TABLES), enabled=False if args.quiet else None) as bar:
         written = convert_jobs(jobs, output, progress=bar)
     if not args.quiet:
@@ -231,9 +235,18 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _check_output_parent(path: Path) -> None:
+    """Refuse, before any work, an output that cannot or should not be replaced."""
     parent = path.parent
     if not parent.is_dir():
         msg = f"{path}: cannot write here: the directory {parent} does not exist"
+        raise CommandError(msg)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        msg = f"{path}: cannot write here: no permission to create files in {parent}"
+        raise CommandError(msg)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # The output is written beside and moved into place: that would replace a link,
+        # a device (/dev/stdout) or a pipe by a plain file instead of writing through it.
+        msg = f"{path}: exists and is not a regular file; give the path of a file to (over)write"
         raise CommandError(msg)
 
 

@@ -403,3 +403,26 @@ def test_control_characters_in_job_text_do_not_reach_the_terminal(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
     assert "j\\x1b[2J1  s\\x07" in proc.stdout
+
+
+def test_outputs_that_are_not_regular_files_are_refused_before_reading(tmp_path) -> None:
+    target = tmp_path / "target.html"
+    target.write_text("keep me")
+    link = tmp_path / "link.html"
+    link.symlink_to(target)
+    for args in (["report", str(SAMPLE), "-o", str(link)], ["report", str(SAMPLE), "-o", "/dev/null"]):
+        result = run(*args)
+        assert result.returncode == 2, result.stderr
+        assert "is not a regular file" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert link.is_symlink() and target.read_text() == "keep me"
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root writes anywhere: nothing to check
+            return
+        result = run("report", str(SAMPLE), "-o", str(locked / "r.html"))
+        assert result.returncode == 2 and "no permission" in result.stderr
+    finally:
+        locked.chmod(0o700)
