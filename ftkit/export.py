@@ -36,7 +36,13 @@ The API key
 -----------
 The key comes from ``api_key=`` or the ``MISTRAL_API_KEY`` environment variable. It is
 sent only in the ``Authorization`` header and never written to the dump, to logs, to
-error messages or to reprs. The base URL is ``https://api.mistral.ai`` unless
+error messages or to reprs; it must be printable ASCII (HTTP headers carry nothing
+else), and a key that is not is refused without being shown. If the server echoes the
+key back in an error body, it is replaced with ``***`` before the body is shortened for
+a message, so no part of it shows. A key shorter than 8 characters cannot be hidden
+that way without mangling ordinary words (the key ``k`` is in "network"): such a key
+is replaced only where it stands as a whole token (not between letters or digits).
+The base URL is ``https://api.mistral.ai`` unless
 ``base_url=`` or ``MISTRAL_API_URL`` says otherwise.
 
 Examples
@@ -59,6 +65,7 @@ import hashlib
 import logging
 import os
 import random
+import re
 import stat
 import sys
 import tempfile
@@ -190,6 +197,27 @@ class _Secret:
         return "_Secret('***')"
 
     __str__ = __repr__
+
+
+#: Keys at least this long are redacted wherever they occur; shorter ones as whole tokens.
+_MIN_REDACT_ANYWHERE = 8
+
+
+def _redact(text: str, key: str) -> str:
+    """``text`` with ``key`` replaced by ``***``; see :meth:`_ApiClient._redact`.
+
+    Examples
+    --------
+    >>> _redact("401: bad key Bearer sk-0123456789", "sk-0123456789")
+    '401: bad key Bearer ***'
+    >>> _redact("network error for Bearer k", "k")
+    'network error for Bearer ***'
+    """
+    if not key:
+        return text
+    if len(key) >= _MIN_REDACT_ANYWHERE:
+        return text.replace(key, "***")
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(key)}(?![A-Za-z0-9])", "***", text)
 
 
 class _Cancelled(Exception):
@@ -382,13 +410,27 @@ class _Appender:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
-        self._last_sync = time.monotonic()
-        try:
-            _lock(self._file, path)
-        except BaseException:
+        #: Whether this appender created the file (it did not exist before).
+        self.created = False
+        for _ in range(10):
+            self.created = not path.exists()
+            self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
+            try:
+                _lock(self._file, path)
+                # Another export may have replaced (compacted) or removed the file
+                # between our open and our lock: then we locked an orphan; open again.
+                if os.path.samestat(os.fstat(self._file.fileno()), os.stat(path)):
+                    break
+            except FileNotFoundError:
+                pass
+            except BaseException:
+                self._file.close()
+                raise
             self._file.close()
-            raise
+        else:
+            msg = f"cannot write to the dump {str(path)!r}: another process keeps replacing it (expected no other)"
+            raise ExportError(msg)
+        self._last_sync = time.monotonic()
 
     def sync(self) -> None:
         os.fsync(self._file.fileno())
@@ -404,6 +446,18 @@ class _Appender:
         if now - self._last_sync >= _FSYNC_INTERVAL:
             os.fsync(self._file.fileno())
             self._last_sync = now
+
+    def discard_if_unused(self) -> None:
+        """Remove the dump if this appender created it and nothing was written to it.
+
+        Called on failure, before :meth:`close` (the lock is still held), so that an
+        export that fails before fetching anything leaves no empty file behind.
+        """
+        if self.created and not self._file.closed:
+            with contextlib.suppress(OSError):
+                held = os.fstat(self._file.fileno())
+                if held.st_size == 0 and os.path.samestat(held, os.stat(self.path)):
+                    self.path.unlink()
 
     def close(self) -> None:
         if not self._file.closed:
@@ -457,8 +511,13 @@ class _ApiClient:
         self._http.close()
 
     def _redact(self, text: str) -> str:
-        key = self._secret.reveal()
-        return text.replace(key, "***") if key else text
+        """``text`` with the key replaced by ``***`` (redact the whole text, then shorten it).
+
+        A key of at least :data:`_MIN_REDACT_ANYWHERE` characters is replaced wherever it
+        occurs; a shorter one only where it is a whole token, so that the key ``k`` does
+        not turn "network error" into "networ*** error".
+        """
+        return _redact(text, self._secret.reveal())
 
     def _wait(self, seconds: float) -> None:
         if self._stop.wait(seconds):
@@ -497,8 +556,8 @@ class _ApiClient:
                     try:
                         return response.content, check(response.content)
                     except (msgspec.DecodeError, ValueError) as exc:
-                        snippet = self._redact(repr(response.content[:80]))
-                        problem = f"malformed response: {exc} (body starts {snippet})"
+                        snippet = self._redact(response.content.decode("utf-8", "replace"))[:80]
+                        problem = self._redact(f"malformed response: {exc} (body starts {snippet!r})")
                         delay = self._backoff(attempt)
                 elif code == 404 and what.startswith("job "):
                     return b"", None
@@ -508,7 +567,7 @@ class _ApiClient:
                     if delay is None:
                         delay = self._backoff(attempt)
                 else:
-                    snippet = self._redact(response.text[:200])
+                    snippet = self._redact(response.text)[:200]
                     msg = f"the API answered HTTP {code} for {what} at {url}: expected 200, found {snippet!r}"
                     raise ExportError(msg)
             if last:
@@ -553,9 +612,14 @@ class _ApiClient:
                     seen[job.id] = job
                     new += 1
             logger.info("listed page %d: %d jobs (%d new)", page, len(decoded.data), new)
-            if not decoded.data or len(decoded.data) < page_size:
+            if not decoded.data:
                 break
-            if decoded.total is not None and (page + 1) * page_size >= decoded.total:
+            if decoded.total is not None:
+                # The API may send fewer jobs per page than asked: page on until all
+                # ``total`` jobs were seen (or an empty page, should some vanish).
+                if len(seen) >= decoded.total:
+                    break
+            elif len(decoded.data) < page_size:
                 break
             if new == 0:
                 logger.warning("page %d repeated earlier jobs only; stopping the listing there", page)
@@ -638,6 +702,15 @@ def _resolve_base_url(base_url: str | None) -> str:
     url = (base_url or os.environ.get("MISTRAL_API_URL") or DEFAULT_BASE_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
         msg = f"base URL: expected http:// or https://, found {url!r} (from base_url= or MISTRAL_API_URL)"
+        raise ExportError(msg)
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError) as exc:
+        msg = f"base URL: expected a valid http(s) URL, found {url!r} ({exc}) (from base_url= or MISTRAL_API_URL)"
+        raise ExportError(msg) from None
+    if not parsed.host or (port is not None and not 0 < port < 65536):
+        msg = f"base URL: expected a host (and a port up to 65535), found {url!r} (from base_url= or MISTRAL_API_URL)"
         raise ExportError(msg)
     return url
 
@@ -750,6 +823,12 @@ def export_jobs(
     if not key:
         msg = "no API key: expected api_key= or the MISTRAL_API_KEY environment variable, found neither"
         raise ExportError(msg)
+    if not (key.isascii() and key.isprintable()):
+        msg = (
+            "API key: expected printable ASCII characters only (as an HTTP header must be),"
+            " found others; check api_key= or MISTRAL_API_KEY (the key is not shown)"
+        )
+        raise ExportError(msg)
     secret = _Secret(key)
     del key, api_key
     url = _resolve_base_url(base_url)
@@ -760,18 +839,26 @@ def export_jobs(
         )
         raise ExportError(msg)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    appender = _Appender(path)  # holds the dump's lock until the end
     stop = threading.Event()
-    client = _ApiClient(
-        base_url=url,
-        api_key=secret,
-        timeout=timeout,
-        max_retries=max_retries,
-        backoff=backoff,
-        concurrency=concurrency,
-        stop=stop,
-    )
+    try:
+        client = _ApiClient(
+            base_url=url,
+            api_key=secret,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            concurrency=concurrency,
+            stop=stop,
+        )
+    except (httpx.InvalidURL, ValueError) as exc:  # not expected after the checks above
+        msg = f"cannot set up the HTTP client for {url!r}: {type(exc).__name__} (check base_url= and the key)"
+        raise ExportError(msg) from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        appender = _Appender(path)  # holds the dump's lock until the end
+    except BaseException:
+        client.close()
+        raise
     try:
         index = _index_dump(path)
         if path.stat().st_size != index.end:
@@ -799,6 +886,9 @@ def export_jobs(
             final = _index_dump(path)
             _rewrite(path, final)
             total = len(final.jobs)
+    except BaseException:
+        appender.discard_if_unused()
+        raise
     finally:
         stop.set()
         client.close()

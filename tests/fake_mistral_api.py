@@ -5,7 +5,10 @@ newest first, with the API's filters) and ``GET /v1/fine_tuning/jobs/{id}`` (the
 details, as the exact bytes given to :meth:`FakeMistralAPI.set_job`). It listens on a
 free port of 127.0.0.1, answers 401 to a wrong key, records every request, and can be
 told to fail: :meth:`FakeMistralAPI.inject` queues a 429 with ``Retry-After``, a 5xx, a
-response slower than the client's timeout, or a malformed body.
+response slower than the client's timeout, or a malformed body (in which
+``{authorization}`` stands for the request's ``Authorization`` header, as servers that
+echo it do). ``max_page_size`` caps the jobs per list page below what was asked for,
+and ``list_total=False`` leaves ``total`` out of list pages, as older API versions do.
 
 Examples
 --------
@@ -43,6 +46,7 @@ class Request:
     query: dict[str, str]
     authorized: bool
     at: float  # time.monotonic() when it arrived
+    authorization: str = dataclasses.field(default="", repr=False)  # the header, as sent
 
     @property
     def job_id(self) -> str | None:
@@ -63,7 +67,8 @@ class Fault:
     ``target`` is ``"list"`` (any page), ``"page:N"``, ``"job:ID"`` or ``"job"`` (any).
     ``status`` replaces the answer's status (with ``retry_after`` as the header);
     ``delay`` sleeps before answering; ``body`` replaces the answer's body (with 200
-    unless ``status`` is given).
+    unless ``status`` is given), with ``{authorization}`` in it replaced by the request's
+    ``Authorization`` header.
     """
 
     target: str
@@ -98,10 +103,16 @@ def _parse_time(text: str) -> float:
 class FakeMistralAPI:
     """The fine-tuning jobs API on 127.0.0.1; a context manager that starts and stops it."""
 
-    def __init__(self, *, key: str, detail_delay: float = 0.0) -> None:
+    def __init__(
+        self, *, key: str, detail_delay: float = 0.0, max_page_size: int | None = None, list_total: bool = True
+    ) -> None:
         self.key = key
         #: Seconds every details answer waits, to make an export slow enough to kill.
         self.detail_delay = detail_delay
+        #: The most jobs a list page holds, whatever ``page_size`` asked for.
+        self.max_page_size = max_page_size
+        #: Whether list pages say ``total`` (older API versions did not).
+        self.list_total = list_total
         self._bodies: dict[str, bytes] = {}  # id -> the details' exact bytes
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -193,11 +204,16 @@ class FakeMistralAPI:
                 if any(i.get("project") == query["wandb_project"] for i in job.get("integrations") or [])
             ]
         page, size = int(query.get("page", "0")), int(query.get("page_size", "100"))
+        if self.max_page_size is not None:
+            size = min(size, self.max_page_size)
         chunk = jobs[page * size : (page + 1) * size]
         for job in chunk:  # the list endpoint has neither events nor checkpoints
             job.pop("events", None)
             job.pop("checkpoints", None)
-        return json.dumps({"object": "list", "total": len(jobs), "data": chunk}).encode()
+        answer: dict[str, Any] = {"object": "list", "data": chunk}
+        if self.list_total:
+            answer["total"] = len(jobs)
+        return json.dumps(answer).encode()
 
     def answer(self, request: Request) -> tuple[int, dict[str, str], bytes, float]:
         """Status, headers, body and delay for one request."""
@@ -219,6 +235,8 @@ class FakeMistralAPI:
             if fault.status is not None:
                 status = fault.status
                 body = fault.body if fault.body is not None else json.dumps({"detail": f"HTTP {status}"}).encode()
+            if fault.body is not None:
+                body = body.replace(b"{authorization}", request.authorization.encode())
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
         return status, headers, body, delay
@@ -238,6 +256,7 @@ def _make_handler(api: FakeMistralAPI) -> type[BaseHTTPRequestHandler]:
                 query=query,
                 authorized=self.headers.get("Authorization") == f"Bearer {api.key}",
                 at=time.monotonic(),
+                authorization=self.headers.get("Authorization", ""),
             )
             with api._lock:
                 api.requests.append(request)

@@ -275,7 +275,7 @@ def test_refused_key_is_a_clear_error_without_the_key(api, dump, caplog):
     assert "MISTRAL_API_KEY" in message
     assert wrong not in message and wrong not in repr(info.value) and wrong not in caplog.text
     assert len(api.requests) == 1  # not retried
-    assert dump.read_bytes() == b""
+    assert not dump.exists()  # it did not exist before: an export that fetched nothing leaves nothing
 
 
 def test_job_deleted_between_list_and_details_is_counted_not_written(api, dump):
@@ -316,6 +316,29 @@ def test_key_and_base_url_come_from_the_environment(api, dump, monkeypatch):
 
     assert result.total == N_JOBS
     assert all(r.authorized for r in api.requests)
+
+
+def test_short_pages_are_followed_until_total_jobs_are_listed(dump):
+    server = FakeMistralAPI(key=KEY, max_page_size=5)  # sends fewer than the 8 asked for
+    for i in range(N_JOBS):
+        server.set_job(encode(make_job(i), i))
+    with server:
+        result = export(server, dump)
+
+        assert result.listed == result.total == N_JOBS
+        assert_dump_matches_server(dump, server)
+        assert [r.page for r in server.requests if r.page is not None] == [0, 1, 2, 3, 4, 5]
+
+
+def test_without_total_a_short_page_ends_the_listing(dump):
+    server = FakeMistralAPI(key=KEY, list_total=False)
+    for i in range(20):
+        server.set_job(encode(make_job(i), i))
+    with server:
+        result = export(server, dump)
+
+        assert result.listed == result.total == 20
+        assert [r.page for r in server.requests if r.page is not None] == [0, 1, 2]
 
 
 # --- interrupted runs resume without loss or duplicates ---------------------------------
@@ -480,6 +503,79 @@ def test_key_never_reaches_files_logs_or_reprs(api, dump, tmp_path, caplog, caps
     assert KEY not in out + err
     assert "\rexporting: " in err  # the progress line was drawn
     assert KEY not in str(info.value) + repr(info.value) + repr(result)
+
+
+def _key_fragments(key: str, size: int = 6) -> list[str]:
+    return [key[i : i + size] for i in range(len(key) - size + 1)]
+
+
+@pytest.mark.parametrize(
+    ("status", "cut"),
+    [(400, 200), (200, 80)],  # a 4xx body is shown up to 200 characters, a malformed 200 up to 80
+)
+def test_key_echoed_across_the_cut_of_an_error_body_is_not_shown(api, dump, caplog, status, cut):
+    caplog.set_level(logging.DEBUG, logger="ftkit.export")
+    # The server echoes "Bearer <key>" so that the key straddles where the body is cut.
+    prefix = b'{"detail": "'
+    padding = b"x" * (cut - len(prefix) - len("Bearer ") - 10)
+    body = prefix + padding + b'{authorization} is not allowed here"}'
+    api.inject("page:0", status=status, body=body, times=10)
+
+    with pytest.raises(ExportError) as info:
+        export(api, dump, max_retries=1)
+
+    shown = str(info.value) + repr(info.value) + caplog.text
+    assert "Bearer ***" in shown and "xxxx" in shown
+    assert not [frag for frag in _key_fragments(KEY) if frag in shown]
+    assert not dump.exists()
+
+
+def test_short_key_redaction_does_not_mangle_words():
+    from ftkit.export import _redact
+
+    assert _redact("network error: connect failed", "k") == "network error: connect failed"
+    assert _redact('{"detail": "Bearer k refused"}', "k") == '{"detail": "Bearer *** refused"}'
+    assert _redact("token ab12cd3 or xab12cd3", "ab12cd3") == "token *** or xab12cd3"
+    # From 8 characters on, the key is redacted wherever it is, even inside a word.
+    assert _redact("xxsk-12345678yy", "sk-12345678") == "xx***yy"
+
+
+@pytest.mark.parametrize("base_url", ["http://[::1", "http://", "http://host:99999"])
+def test_bad_base_url_is_a_clear_error_and_leaves_nothing(dump, base_url):
+    with pytest.raises(ExportError, match="base URL: expected"):
+        export_jobs(dump, api_key=KEY, base_url=base_url, progress=False)
+    assert not dump.exists()
+
+
+def test_non_ascii_key_is_refused_without_showing_it(api, dump, capsys, monkeypatch):
+    for key in ("sk-SECR\u00c9T-0123456789", "sk-SECRET\x01-0123456789"):
+        with pytest.raises(ExportError, match="printable ASCII") as info:
+            export(api, dump, api_key=key)
+        message = str(info.value) + repr(info.value)
+        assert "SECR" not in message and "\u00c9" not in message and "\\xc9" not in message
+        assert not dump.exists()
+    assert api.requests == []
+
+    monkeypatch.setenv("MISTRAL_API_KEY", "sk-SECR\u00c9T")
+    args = parser().parse_args(["export", "-o", str(dump), "--base-url", "http://[::1"])
+    assert args.func(args) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("ftkit: error: export: API key: expected printable ASCII")
+    assert err.count("\n") == 1 and "Traceback" not in err and "SECR" not in err
+
+
+def test_failed_export_releases_the_dump_and_keeps_an_existing_one(api, dump):
+    saved = []
+    for _ in range(2):  # the error is kept (as Jupyter keeps the last traceback): no lock stays held
+        with pytest.raises(ExportError, match="refused the API key") as info:
+            export(api, dump, api_key="sk-wrong-0123456789")
+        saved.append(info.value)
+        assert not dump.exists()
+    dump.write_bytes(b"")  # a dump that existed before is left in place
+    with pytest.raises(ExportError, match="refused the API key"):
+        export(api, dump, api_key="sk-wrong-0123456789")
+    assert dump.exists()
+    assert export(api, dump).total == N_JOBS
 
 
 def test_client_repr_hides_the_key():
