@@ -708,17 +708,28 @@ def write_jobs(jobs: Iterable[Job], path: str | os.PathLike) -> Path:
     ...     list(ftkit.read_jobs(out)) == list(js)
     True
     """
+    return write_ndjson(jobs, path)
+
+
+def write_ndjson(items: Iterable[Any], path: str | os.PathLike, *, compresslevel: int = 6) -> Path:
+    """Write anything msgspec encodes as NDJSON, atomically; gzip if ``path`` ends in ``.gz``.
+
+    The gzip header carries no file name or time, so the bytes depend on the items only.
+    Used by :func:`write_jobs` and :func:`ftkit.synth.write_dump`.
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    encoder = msgspec.json.Encoder()
+    encode_into = msgspec.json.Encoder().encode_into
     buffer = bytearray()
     try:
         with open(tmp, "wb") as raw:
-            out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) if path.name.endswith(".gz") else raw
-            for job in jobs:
-                encoder.encode_into(job, buffer, -1)
-                buffer.extend(b"\n")
-                if len(buffer) > 1 << 20:
+            out: Any = raw
+            if path.name.endswith(".gz"):
+                out = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0)
+            for item in items:
+                encode_into(item, buffer, -1)
+                buffer += b"\n"
+                if len(buffer) >= 1 << 20:
                     out.write(buffer)
                     buffer.clear()
             out.write(buffer)

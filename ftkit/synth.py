@@ -47,7 +47,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import gzip
 import math
 import os
 import random
@@ -644,38 +643,17 @@ def write_dump(
 
     Examples
     --------
-    >>> import ftkit, tempfile, pathlib
+    >>> import ftkit, gzip, tempfile, pathlib
     >>> from ftkit.synth import write_dump, make_jobs_bytes
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     out = write_dump(pathlib.Path(tmp) / "jobs.ndjson.gz", 20, seed=0)
     ...     ftkit.read_jobs(out).jobs.height, gzip.decompress(out.read_bytes()) == make_jobs_bytes(20, seed=0)
     (20, True)
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    buffer = bytearray()
-    encode_into = msgspec.json.Encoder().encode_into
-    try:
-        with open(tmp, "wb") as raw:
-            out: Any = raw
-            if path.name.endswith(".gz"):
-                out = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0)
-            for job in make_job_dicts(
-                n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable
-            ):
-                encode_into(job, buffer, -1)
-                buffer += b"\n"
-                if len(buffer) >= 1 << 20:
-                    out.write(buffer)
-                    buffer.clear()
-            out.write(buffer)
-            if out is not raw:
-                out.close()
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    from .reading import write_ndjson
+
+    jobs = make_job_dicts(n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable)
+    return write_ndjson(jobs, path, compresslevel=compresslevel)
 
 
 def main(argv: list[str] | None = None) -> None:
