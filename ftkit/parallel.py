@@ -35,7 +35,17 @@ import polars as pl
 
 from .errors import JobDecodeError
 from .frames import frames_with_positions
-from .reading import _BOM, _GZIP_MAGIC, _Decoding, _Input, _job_decoder, _layout, _list_decoder, decode_bytes
+from .reading import (
+    _BOM,
+    _GZIP_MAGIC,
+    _Decoding,
+    _Input,
+    _job_decoder,
+    _layout,
+    _list_decoder,
+    decode_bytes,
+    worth_decoding,
+)
 from .schema import Job, to_job
 
 __all__ = ["wants_parallel", "read_parallel", "worker_count"]
@@ -62,24 +72,11 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def input_size(item: _Input) -> int:
-    """The size of an input as stored (compressed, for gzip), 0 if unknown."""
-    if item.data is not None:
-        return len(item.data)
-    try:
-        return item.path.stat().st_size
-    except OSError:
-        return 0
-
-
-_size = input_size
-
-
 def wants_parallel(inputs: list[_Input], *, strict: bool) -> bool:
     """Whether these inputs are worth decoding in worker processes."""
     if strict or worker_count() < 2:
         return False
-    return sum(_size(item) for item in inputs) >= MIN_PARALLEL_BYTES
+    return sum(item.size() for item in inputs) >= MIN_PARALLEL_BYTES
 
 
 # --- the worker side -----------------------------------------------------------------
@@ -362,9 +359,9 @@ def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int,
         # Errors found while reading an input, listed after those of its records.
         read_errors: dict[int, list[JobDecodeError]] = {}
         tasks: list[_Task] = []
-        total = sum(_size(item) for item in inputs)
+        total = sum(item.size() for item in inputs)
         for index, item in enumerate(inputs):
-            size = _size(item)
+            size = item.size()
             share = max(1, round(4 * count * size / max(total, 1)))
             if item.path is not None and size >= MIN_CHUNK_BYTES and _plain_ndjson(item.path):
                 # Workers read their share of the file themselves; this process reads it
@@ -380,8 +377,8 @@ def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int,
                 continue
             if damage:
                 read_errors[index] = damage
-                if _layout(data) != "ndjson":
-                    continue  # a damaged single document: nothing in it can be trusted
+            if not worth_decoding(data, damage):
+                continue
             datas[index] = data
             if len(data) >= MIN_CHUNK_BYTES and _layout(data) == "ndjson":
                 tasks += _split(data, index, share)

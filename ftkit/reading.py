@@ -94,6 +94,19 @@ class _Input:
     path: Path | None = None
     data: bytes | None = None
 
+    def size(self) -> int:
+        """The size as stored (compressed, for gzip), 0 if unknown."""
+        if self.data is not None:
+            return len(self.data)
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    def unreadable(self, exc: OSError) -> JobDecodeError:
+        """The error for a file that cannot be opened or read."""
+        return JobDecodeError(f"cannot read file: {exc.strerror or exc}", source=self.name)
+
     def read_raw(self) -> bytes:
         """The bytes as stored, or a JobDecodeError naming the input."""
         if self.data is not None:
@@ -101,7 +114,7 @@ class _Input:
         try:
             return self.path.read_bytes()
         except OSError as exc:
-            raise JobDecodeError(f"cannot read file: {exc.strerror or exc}", source=self.name) from None
+            raise self.unreadable(exc) from None
 
     def read(self, damage: list[JobDecodeError]) -> bytes:
         """The decompressed bytes; see :func:`gunzip` for what ``damage`` receives."""
@@ -109,6 +122,13 @@ class _Input:
         if raw[:2] != _GZIP_MAGIC:
             return _strip_bom(raw)
         return _strip_bom(b"".join(gunzip_blocks([raw], source=self.name, damage=damage)))
+
+
+def worth_decoding(data: bytes, damage: list[JobDecodeError]) -> bool:
+    """Whether what was read of an input is decoded: all of it when it was read whole, the
+    complete lines before the damage of damaged NDJSON, nothing of a damaged single
+    document (none of it can be trusted)."""
+    return not damage or _layout(data) == "ndjson"
 
 
 def _strip_bom(data: bytes) -> bytes:
@@ -534,26 +554,23 @@ def _read_here(
 ) -> JobSet:
     """:func:`read_jobs` in this process."""
     from .jobset import JobSet
-    from .parallel import input_size
 
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
-    sizes = [input_size(item) for item in inputs]
+    sizes = [item.size() for item in inputs]
+    total = sum(sizes)
     done = 0
     for item, size in zip(inputs, sizes):
         if progress is not None:
-            progress(done, sum(sizes))
+            progress(done, total)
             done += size
         damage: list[JobDecodeError] = []
         try:
             data = item.read(damage)
-            if not (damage and not data):
-                if damage and _layout(data) != "ndjson":
-                    data = b""  # a damaged single document: nothing in it can be trusted
-                else:
-                    decoded = decode_bytes(data, source=item.name, errors=errors, strict=strict)
-                    jobs += decoded.jobs
-                    bad += decoded.errors
+            if worth_decoding(data, damage):
+                decoded = decode_bytes(data, source=item.name, errors=errors, strict=strict)
+                jobs += decoded.jobs
+                bad += decoded.errors
             if damage and errors == "raise":
                 raise damage[0]
         except JobDecodeError as exc:
@@ -563,7 +580,7 @@ def _read_here(
             continue
         bad += damage
     if progress is not None:
-        progress(done, sum(sizes))
+        progress(done, total)
     return JobSet.from_wire(jobs, errors=bad)
 
 
@@ -618,11 +635,8 @@ def _iter_input(item: _Input, *, errors: Errors, strict: bool) -> Iterator[Decod
     head = _strip_bom(head)
     if _layout(head) != "ndjson":
         data = head + b"".join(blocks)
-        if not damage:
+        if worth_decoding(data, damage):
             yield _decode_guarded(data, item.name, errors, strict)
-        elif _layout(data) == "ndjson":
-            yield _decode_guarded(data, item.name, errors, strict)
-        # else: a damaged single document; nothing in it can be trusted
     else:
         line = 1
         pending = head
@@ -679,7 +693,7 @@ def _blocks(item: _Input, damage: list[JobDecodeError]) -> Iterator[bytes]:
     try:
         file = open(item.path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise JobDecodeError(f"cannot read file: {exc.strerror or exc}", source=item.name) from None
+        raise item.unreadable(exc) from None
     with file:
         gzipped = file.peek(2)[:2] == _GZIP_MAGIC
         raw_blocks = iter(lambda: file.read(_STREAM_BLOCK if not gzipped else _STREAM_BLOCK // 4), b"")
