@@ -1,4 +1,4 @@
-"""Shared fixtures: the real job documents in ``../shared/data/real`` and small helpers."""
+"""Shared fixtures: the real job documents in ``tests/data/real`` and small helpers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-REAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+#: A copy of the real documents of ``shared/data/real`` (provenance in its SOURCES.md), kept
+#: inside the project so that the suite passes on a clone with nothing beside it.
+REAL_DIR = Path(__file__).resolve().parent / "data" / "real"
 
 #: The real Mistral documents (the openai-* files are a neighbouring format, read later).
 MISTRAL_NAMES = sorted(

@@ -28,7 +28,7 @@ from ftkit.analysis import (
 )
 from ftkit.frames import CHECKPOINTS_SCHEMA
 
-REAL = Path(__file__).parents[2] / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parent / "data" / "real"
 
 DOCS = "2813b7e6-c511-43ac-a16a-1a54a5b884b2"  # platformdocs-2: 10 checkpoints, newest first
 INTENT = "db22ea7e-1895-4309-92d9-9ac881b1b117"  # classifier with 0.0 placeholders

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 import ftkit  # noqa: E402
 from ftkit import plot as fp  # noqa: E402
 
-REAL = Path(__file__).parents[2] / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parent / "data" / "real"
 PLATFORMDOCS_2 = "2813b7e6-c511-43ac-a16a-1a54a5b884b2"
 PIXTRAL_1 = "7ddb123c-a827-436a-bacf-882161a16970"
 

@@ -29,7 +29,7 @@ from ftkit.schema import (
     WandbIntegration,
 )
 
-REAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+REAL_DIR = Path(__file__).resolve().parent / "data" / "real"
 SEEDS = [
     (REAL_DIR / name).read_bytes()
     for name in ("platformdocs-2.json", "cookbook-classifier-intent-3.json", "cookbook-sdk0x-3.json",
