@@ -64,6 +64,7 @@ __all__ = [
     "ExportError",
     "ExportResult",
     "synth",
+    "display_config",
 ]
 
 # Imported on first use, so that ``import ftkit`` loads neither matplotlib, ipywidgets
@@ -75,6 +76,7 @@ _LAZY = {
     "ExportResult": (".export", "ExportResult"),
     "plot": (".plot", None),
     "synth": (".synth", None),
+    "display_config": (".display", "display_config"),
 }
 
 

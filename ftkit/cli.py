@@ -336,10 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sanitize-rules",
         help="print the path of nbval sanitize rules for job-analysis notebooks",
-        description="Print the path of ftkit's nbval sanitize rules (job ids, fine-tuned model"
-        " names, timestamps, W&B URLs), for validating your own notebooks:"
-        ' pytest --nbval --nbval-sanitize-with "$(ftkit sanitize-rules)" notebooks/.'
-        " With --show, print the rules themselves.",
+        description="Print the path of ftkit's nbval sanitize rules (ids, fine-tuned model"
+        " names, times, W&B run ids; never a result), for validating your own notebooks:"
+        ' pytest --nbval --nbval-sanitize-with="$(ftkit sanitize-rules)" notebooks/'
+        ' (with "=", so that pytest does not take the path for a test path), or simply'
+        " pytest --nbval --nbval-ftkit notebooks/. With --show, print the rules themselves.",
     )
     p.add_argument("--show", action="store_true", help="print the rules instead of their path")
     p.set_defaults(func=run_sanitize_rules)

@@ -1,75 +1,361 @@
-"""The shipped nbval sanitize rules let a job-analysis notebook validate run after run."""
+"""ftkit's nbval sanitize rules pass every volatile value and fail every real change.
+
+The mutation matrix at the end validates a notebook written as users write them, from a
+project of its own outside this repository, against the same notebook re-run on (a) the
+same jobs with new ids, times, fine-tuned model names and W&B run ids: it must pass; and
+on (b) each single real change: each must fail.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
+import os
+import random
+import re
 import subprocess
 import sys
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
+import polars as pl
 import pytest
 from nbclient import NotebookClient
 
-from ftkit.nbval_rules import SANITIZE_RULES, sanitize
+import ftkit
+from ftkit.nbval_rules import SANITIZE_RULES, sanitize, sanitize_rules
 
-# A notebook printing what changes on every run against a live API: new job and file ids,
-# fine-tuned model names, creation times, W&B run URLs; and one value that must not change.
-CELLS = [
-    "import datetime, secrets, time, uuid",
-    "job_id = str(uuid.uuid4())\n"
-    "print(job_id, f'ft:open-mistral-7b:{secrets.token_hex(4)}:{time.strftime(\"%Y%m%d\")}:{job_id[:8]}')",
-    "now = int(time.time())\nprint(now, datetime.datetime.fromtimestamp(now, datetime.timezone.utc))",
-    "print(f'https://wandb.ai/team/project/runs/{secrets.token_hex(4)}')",
-    "print('best valid_loss', VALUE)",
+# --- the rules, form by form -------------------------------------------------------------
+
+VOLATILE = [
+    # job, file and checkpoint ids, whole, quoted (polars HTML) and shortened
+    ("7a65d35f-fd50-4e07-a90a-498f773c7bda", "<ID>"),
+    ("&quot;7a65d35f-fd50-4e07-a90a-498f773c7bda&quot;", "&quot;<ID>&quot;"),
+    ('["1d025781-12f7-4fc4-97b4-25fcbc353a10"]', '["<ID>"]'),
+    ("0730677d\u2026 1", "<ID> 1"),
+    ("0730677d-f5be-458b-a95d-78b132\u2026", "<ID>"),
+    # fine-tuned model names (Mistral, Mistral classifier, OpenAI, OpenAI checkpoint, Azure)
+    ("ft:open-mistral-7b:9fda217c:20240624:7a65d35f", "ft:open-mistral-7b:<FT-MODEL>"),
+    ("ft:classifier:ministral-3b-latest:4e1a2b3c:20250416:0f9e8d7c", "ft:classifier:ministral-3b-latest:<FT-MODEL>"),
+    ("ft:gpt-3.5-turbo-0613:personal::8R0aC6w3", "ft:gpt-3.5-turbo-0613:personal::<FT-MODEL>"),
+    ("ft:gpt-4o-mini-2024-07-18:acme:bot:AbCd1234:ckpt-step-80", "ft:gpt-4o-mini-2024-07-18:acme:bot:<FT-MODEL>:ckpt-step-80"),
+    ("gpt-4o-mini-2024-07-18.ft-0e208cf33a6a466994aff31a08aba678", "gpt-4o-mini-2024-07-18.ft-<FT-MODEL>"),
+    ("ft:open-mistral-7b:9fda21\u2026", "<FT-MODEL>"),
+    # OpenAI ids
+    ("ftjob-fleKSpQCbZyvqCJpXJ8ilU7T", "ftjob-<ID>"),
+    ("ftjob-900fcfc7ea1d4360a9f0cb1697b4eaa6", "ftjob-<ID>"),
+    ("file-EGpAudFmhAXNpi24L5AoRc", "file-<ID>"),
+    ("ftevent-008dc754dac18b6008dc754dac18b600", "ftevent-<ID>"),
+    ("ftckpt_zc4Q7MP6XxulcVzj4MZdwsAB", "ftckpt_<ID>"),
+    ("ftchkpt-148ab69f0a404cf9ab55a73d51b152de", "ftchkpt-<ID>"),
+    # times, in each form ftkit and polars print them
+    ("2024-07-04 12:12:49 UTC", "<DATETIME>"),
+    ("2024-07-04 12:12:49.250 UTC", "<DATETIME>"),
+    ("2024-07-04 12:12", "<DATETIME>"),
+    ("4 jobs, created 2024-07-04 to 2025-08-20", "4 jobs, created <DATETIME> to <DATETIME>"),
+    ("2024-07-04T12:12:49+00:00", "<DATETIME>"),
+    ("datetime.datetime(2024, 7, 4, 12, 12, 49, tzinfo=zoneinfo.ZoneInfo(key='UTC'))", "<DATETIME>"),
+    ("datetime.date(2024, 7, 4)", "<DATETIME>"),
+    ("CompletionJob(created_at=1720095169, modified_at=1720095170)", "CompletionJob(created_at=<UNIX-TIME>, modified_at=<UNIX-TIME>)"),
+    ('"created_at": 1720095169, "estimated_finish": 1720095999', '"created_at": <UNIX-TIME>, "estimated_finish": <UNIX-TIME>'),
+    # W&B runs: the run id only
+    ("https://wandb.ai/acme/support-bot/runs/7a65d35f", "https://wandb.ai/acme/support-bot/runs/<RUN-ID>"),
+    ("&quot;https://wandb.ai/acme/support-bot/runs/k3x9q2ab&quot;", "&quot;https://wandb.ai/acme/support-bot/runs/<RUN-ID>&quot;"),
+    ("<__main__.Thing object at 0x7f3a2b4c5d6e>", "<__main__.Thing object at 0xADDRESS>"),
+]
+
+RESULTS = [
+    "trained_tokens 1251973014",  # a 10-digit count starting with 1 (was masked as a UNIX time)
+    "│ 1720095169 ┆ 12303500 ┆ 73.821 ┆ 0.738739 ┆ 100 ┆ SUCCESS │",
+    "trained tokens 12,303,500, cost 73.82 EUR, cost per 1M tokens 6.00",
+    "step 20, best valid loss 0.9116, learning rate 0.0002, 3 checkpoints",
+    "12345678 20240624 2024 1e-05 4e-05 7.5e-05",
+    "model gpt-4o-mini-2024-07-18, checkpoint ft:gpt-4o-mini-2024-07-18:acme:bot:<FT-MODEL>:ckpt-step-80",
+    "file-processing and file-based uploads",
+    "n_steps=1720095169",  # not a time field
 ]
 
 
-def _notebook(path: Path, value: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source.replace("VALUE", value)) for source in CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
-    nbformat.write(nb, path)
+@pytest.mark.parametrize(("text", "expected"), VOLATILE)
+def test_the_rules_mask_what_is_new_on_every_run(text: str, expected: str) -> None:
+    assert sanitize(text) == expected
 
 
-def _nbval(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
-         "-o", "addopts=", *extra, str(path)],
-        capture_output=True,
-        text=True,
-        cwd=path.parent,
-        timeout=300,
+PROJECT_RULES = Path(__file__).parents[1] / "notebooks" / "sanitize.cfg"
+
+
+@pytest.mark.parametrize("rules", [SANITIZE_RULES, PROJECT_RULES], ids=["ftkit", "notebooks"])
+@pytest.mark.parametrize("text", RESULTS)
+def test_the_rules_never_mask_a_result(text: str, rules: Path) -> None:
+    assert sanitize(text, rules) == text
+
+
+def test_a_changed_ten_digit_token_count_still_differs() -> None:
+    assert sanitize("trained_tokens 1251973014") != sanitize("trained_tokens 1251974014")
+
+
+def test_the_rules_file_is_read_as_nbval_reads_it() -> None:
+    text = SANITIZE_RULES.read_text(encoding="ascii")  # ASCII: nbval opens it in the locale's encoding
+    from nbval.plugin import get_sanitize_patterns
+
+    assert [(r.pattern, s) for r, s in sanitize_rules()] == get_sanitize_patterns(text)
+    assert len(sanitize_rules()) == text.count("\n[")
+    # each rule says why: a comment right above its regex
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("regex: "):
+            assert lines[i - 1].startswith("# "), line
+
+
+def test_sanitize_rules_command_prints_the_path_or_the_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    from ftkit.cli import main
+
+    assert main(["sanitize-rules"]) == 0
+    assert capsys.readouterr().out == f"{SANITIZE_RULES}\n"
+    assert main(["sanitize-rules", "--show"]) == 0
+    assert capsys.readouterr().out == SANITIZE_RULES.read_text(encoding="utf-8")
+
+
+def test_a_rules_file_with_a_regex_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rules.cfg"
+    path.write_text("regex: a\nreplace: b\n\nregex: a\nreplace: c\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"rules\.cfg: the regex 'a' is given twice"):
+        sanitize_rules(path)
+
+
+def test_display_config_prints_every_id_whole_on_one_line() -> None:
+    js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(6, seed=1))
+    wide = js.jobs.with_columns(pl.col("job_id").alias(f"copy_{i}") for i in range(6))
+    with ftkit.display_config():
+        text, html = repr(wide), wide._repr_html_()
+        summary = repr(js.checkpoint_summary())
+    for job_id in js.ids:
+        assert job_id in text and job_id in summary and f"&quot;{job_id}&quot;" in html
+    assert "<ID>" in sanitize(text) and not re.search(r"[0-9a-f]{4}-[0-9a-f]{4}", sanitize(text + html + summary))
+    assert pl.Config.state(if_set=True).get("POLARS_FMT_STR_LEN") is None  # restored after the block
+
+
+def test_no_id_model_name_time_or_run_survives_in_what_ftkit_prints() -> None:
+    """Every ftkit.synth job (both types, every era's shapes) printed as a user would."""
+    from ftkit.report import summary_text
+
+    js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(120, seed=5))
+    frame = js.jobs.select("job_id", "fine_tuned_model", "created_at", "training_files", "wandb_url", "trained_tokens")
+    with ftkit.display_config(tbl_rows=-1):
+        printed = "\n".join([repr(frame), frame._repr_html_(), summary_text(js), repr(js[js.ids[0]]), repr(js.events)])
+    masked = sanitize(printed)
+    volatile = set(js.ids) | {name for name in js.jobs["fine_tuned_model"] if name}
+    volatile |= {url.rsplit("/", 1)[1] for url in js.jobs["wandb_url"] if url}
+    volatile |= {f"{t:%Y-%m-%d}" for t in js.jobs["created_at"]}
+    assert js.jobs["fine_tuned_model"].str.starts_with("ft:classifier:").any() and js.jobs["wandb_url"].is_not_null().any()
+    assert {v for v in volatile if v in printed} == volatile
+    assert {v for v in volatile if v in masked} == set()
+    assert not re.search(r"_at=\d", masked)
+    for tokens in js.jobs["trained_tokens"].drop_nulls():
+        assert str(tokens) in masked
+
+
+# --- running the rules from a user's own project ----------------------------------------------
+
+USER_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
+# A helper module in the user's project whose docstring is not a doctest: collected only
+# if pytest took ftkit's configuration (--doctest-modules) instead of the user's.
+USER_HELPER = '"""Helpers.\n\n>>> 1 + 1\n3\n"""\n'
+
+
+def _kernel_env() -> dict[str, str]:
+    """The environment of a user's kernel: the inline matplotlib backend, not Agg."""
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(ftkit.__file__).parents[1]), env.get("PYTHONPATH")]))
+    return env
+
+
+def _pytest(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Run pytest in ``project`` as a user would; the outcome of each test, by node id."""
+    report = project / "report.xml"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", f"--junitxml={report}", "-o", "junit_family=xunit1", *args],
+        capture_output=True, text=True, cwd=project, env=_kernel_env(), timeout=300,
     )
+    outcomes: dict[str, str] = {}
+    if report.exists():
+        for case in ET.parse(report).iter("testcase"):
+            name = f"{case.get('file')}::{case.get('name')}"
+            failure = case.find("failure")
+            error = case.find("error")
+            outcomes[name] = (
+                "error: " + (error.get("message") or "") if error is not None
+                else "failed: " + (failure.get("message") or "") + (failure.text or "") if failure is not None
+                else "passed"
+            )
+        report.unlink()
+    return result, outcomes
+
+
+# --- the mutation matrix -----------------------------------------------------------------
+
+CELLS = [
+    'import ftkit\nimport ftkit.plot\n\nftkit.display_config()\njs = ftkit.read_jobs("jobs.ndjson")\njs',
+    "js.jobs",
+    "js.checkpoint_summary()",
+    "js.token_usage_totals()",
+    "from ftkit.report import summary_text\n\nprint(summary_text(js))",
+    "js[js.ids[0]]",
+    'ax = ftkit.plot.plot_loss_curves(js.filter(status="SUCCESS"))',
+]
+
+TARGET = 2  # the job that each real change edits: SUCCESS, checkpoints, cost, a W&B run
+TOKENS = 1251973014  # its trained tokens: ten digits starting with 1, as a UNIX time
+
+
+def _baseline_jobs() -> list[dict]:
+    jobs = [json.loads(line) for line in ftkit.synth.make_jobs_bytes(6, seed=1).splitlines() if line.strip()]
+    target = jobs[TARGET]
+    assert target["status"] == "SUCCESS" and target["checkpoints"] and target["metadata"]["cost"]
+    assert any(i.get("url") for i in target["integrations"])
+    target["trained_tokens"] = TOKENS
+    return jobs
+
+
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+_FT = re.compile(r"\b(ft:(?:classifier:)?[\w.-]+):[0-9a-f]{8}:\d{8}:[0-9a-f]{8}\b")
+_RUN = re.compile(r"(https://wandb\.ai/[^/\"]+/[^/\"]+/runs/)[^/\"]+")
+_SHIFT = 9 * 86400 + 5 * 3600 + 17 * 60 + 3  # the same jobs, run 9 days, 5 h 17 min 3 s later
+
+
+def _rerun(jobs: list[dict]) -> list[dict]:
+    """The same jobs run again: new ids, times, fine-tuned model names and W&B run ids."""
+    rng = random.Random(11)
+    new_ids: dict[str, str] = {}
+
+    def new_id(match: re.Match[str]) -> str:
+        return new_ids.setdefault(match.group(), str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+
+    text = _UUID.sub(new_id, json.dumps(jobs))
+    text = _FT.sub(lambda m: f"{m.group(1)}:{rng.getrandbits(32):08x}:2026{rng.randrange(10, 13)}{rng.randrange(10, 29)}:{rng.getrandbits(32):08x}", text)
+    text = _RUN.sub(lambda m: m.group(1) + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8)), text)
+    jobs = json.loads(text)
+
+    def shift(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("created_at", "modified_at", "estimated_start_time") and isinstance(value, int):
+                    node[key] = value + _SHIFT
+                else:
+                    shift(value)
+        elif isinstance(node, list):
+            for item in node:
+                shift(item)
+
+    shift(jobs)
+    return jobs
+
+
+def _best_checkpoint(job: dict) -> dict:
+    return min((c for c in job["checkpoints"] if c["metrics"].get("valid_loss")), key=lambda c: c["metrics"]["valid_loss"])
+
+
+def _changed(edit: Callable[[dict], None]) -> Callable[[list[dict]], list[dict]]:
+    def change(jobs: list[dict]) -> list[dict]:
+        jobs = copy.deepcopy(jobs)
+        edit(jobs[TARGET])
+        return jobs
+
+    return change
+
+
+REAL_CHANGES: dict[str, Callable[[list[dict]], list[dict]]] = {
+    "tokens": _changed(lambda job: job.update(trained_tokens=TOKENS + 1000)),
+    "loss": _changed(lambda job: _best_checkpoint(job)["metrics"].update(valid_loss=_best_checkpoint(job)["metrics"]["valid_loss"] + 0.001)),
+    "cost": _changed(lambda job: job["metadata"].update(cost=round(job["metadata"]["cost"] + 0.01, 6))),
+    "steps": _changed(lambda job: job["hyperparameters"].update(training_steps=job["hyperparameters"]["training_steps"] + 1)),
+    "status": _changed(lambda job: job.update(status="FAILED")),
+}
+
+
+def _write_dump(jobs: list[dict], path: Path) -> None:
+    path.write_text("".join(json.dumps(job) + "\n" for job in jobs), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def stored(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("nb") / "live.ipynb"
-    _notebook(path, "0.784332")
-    return path
+def project(tmp_path_factory) -> Path:
+    """A user's project: its own pytest.ini, a helper module, and a notebook run once on the jobs."""
+    root = tmp_path_factory.mktemp("user-project")
+    assert not root.resolve().is_relative_to(Path(ftkit.__file__).resolve().parents[1])
+    (root / "pytest.ini").write_text(USER_INI, encoding="utf-8")
+    (root / "helpers.py").write_text(USER_HELPER, encoding="utf-8")
+    base = root / "baseline"
+    base.mkdir()
+    _write_dump(_baseline_jobs(), base / "jobs.ndjson")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(base)}}).execute(env=_kernel_env())
+    for cell in nb.cells:
+        assert all(output.output_type != "error" for output in cell.outputs), cell.outputs
+    nbformat.write(nb, base / "analysis.ipynb")
+    return root
 
 
-def test_live_values_fail_without_the_rules(stored: Path) -> None:
-    result = _nbval(stored)
-    assert result.returncode == 1, result.stdout
-    assert "3 failed" in result.stdout
+def _case(project: Path, name: str, jobs: list[dict]) -> None:
+    case = project / name
+    case.mkdir()
+    (case / "analysis.ipynb").write_bytes((project / "baseline" / "analysis.ipynb").read_bytes())
+    _write_dump(jobs, case / "jobs.ndjson")
 
 
-def test_live_values_pass_with_the_rules(stored: Path) -> None:
-    result = _nbval(stored, "--nbval-sanitize-with", str(SANITIZE_RULES))
-    assert result.returncode == 0, result.stdout
+def test_the_notebook_shows_what_changes_on_every_run(project: Path) -> None:
+    """The matrix means something: the stored outputs hold ids, model names, times and runs."""
+    jobs = _baseline_jobs()
+    outputs = json.dumps([cell.outputs for cell in nbformat.read(project / "baseline" / "analysis.ipynb", as_version=4).cells])
+    target = jobs[TARGET]
+    run_url = next(i["url"] for i in target["integrations"] if i.get("url"))
+    for volatile in (target["id"], target["fine_tuned_model"], run_url, target["training_files"][0], "created_at="):
+        assert volatile in outputs
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", outputs)
+    assert str(TOKENS) in outputs
+    assert "<Figure size" in outputs and "image/png" in outputs
 
 
-def test_a_changed_metric_still_fails_with_the_rules(stored: Path, tmp_path: Path) -> None:
-    nb = nbformat.read(stored, as_version=4)
-    nb.cells[-1].source = nb.cells[-1].source.replace("'best valid_loss', ", "'best valid_loss', 0.1 + ")
-    changed = tmp_path / "changed.ipynb"
-    nbformat.write(nb, changed)
-    result = _nbval(changed, "--nbval-sanitize-with", str(SANITIZE_RULES))
-    assert result.returncode == 1
-    assert "1 failed" in result.stdout
+def test_mutation_matrix(project: Path) -> None:
+    """(a) the same jobs run again pass; (b) each single real change fails, in one pytest run.
+
+    It runs as the README says, with ``--nbval-sanitize-with=PATH``, from the user's
+    project: pytest must take the user's ``pytest.ini`` (no doctests of ``helpers.py``).
+    """
+    jobs = _baseline_jobs()
+    _case(project, "rerun", _rerun(jobs))
+    for name, change in REAL_CHANGES.items():
+        _case(project, name, _rerun(change(jobs)))  # a real change among new ids and times
+    result, outcomes = _pytest(
+        project, "--nbval", "--nbval-current-env", f"--nbval-sanitize-with={SANITIZE_RULES}",
+        "rerun", *REAL_CHANGES, "helpers.py",
+    )
+    assert f"rootdir: {project}" in result.stdout and "configfile: pytest.ini" in result.stdout, result.stdout
+    by_case: dict[str, dict[str, str]] = {}
+    for node, outcome in outcomes.items():
+        by_case.setdefault(node.split("/")[0], {})[node] = outcome
+    assert set(by_case) == {"rerun", *REAL_CHANGES}, result.stdout  # nothing from helpers.py
+    assert len(by_case["rerun"]) == len(CELLS)
+    assert all(o == "passed" for o in by_case["rerun"].values()), [o for o in by_case["rerun"].values() if o != "passed"]
+    for name in REAL_CHANGES:
+        failed = [o for o in by_case[name].values() if o != "passed"]
+        assert failed, f"the real change {name!r} passed"
+        assert all(o.startswith("failed") and "Cell outputs differ" in o for o in failed), (name, failed)
 
 
-def test_the_rules_keep_numbers_that_are_not_times() -> None:
-    assert sanitize("trained 1638400 tokens, cost 3.28 EUR, step 100") == "trained 1638400 tokens, cost 3.28 EUR, step 100"
+def test_nbval_ftkit_flag_runs_the_rules_with_the_users_configuration(project: Path) -> None:
+    """``--nbval-ftkit``: the plugin ftkit registers points nbval at the rules; nothing to misparse."""
+    _case(project, "flag", _rerun(_baseline_jobs()))
+    result, outcomes = _pytest(project, "-p", "ftkit.nbval_plugin", "--nbval", "--nbval-current-env", "--nbval-ftkit", "flag")
+    assert f"rootdir: {project}" in result.stdout and "configfile: pytest.ini" in result.stdout, result.stdout
+    assert len(outcomes) == len(CELLS) and set(outcomes.values()) == {"passed"}, result.stdout
+
+
+def test_nbval_ftkit_refuses_a_second_rules_file(project: Path) -> None:
+    result, _ = _pytest(project, "-p", "ftkit.nbval_plugin", "--nbval", "--nbval-ftkit", f"--nbval-sanitize-with={SANITIZE_RULES}", "helpers.py")
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "--nbval-ftkit and --nbval-sanitize-with=" in result.stderr and "nbval reads one" in result.stderr
