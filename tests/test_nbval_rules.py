@@ -19,6 +19,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import polars as pl
@@ -44,6 +45,7 @@ VOLATILE = [
     ("ft:gpt-4o-mini-2024-07-18:acme:bot:AbCd1234:ckpt-step-80", "ft:gpt-4o-mini-2024-07-18:acme:bot:<FT-MODEL>:ckpt-step-80"),
     ("gpt-4o-mini-2024-07-18.ft-0e208cf33a6a466994aff31a08aba678", "gpt-4o-mini-2024-07-18.ft-<FT-MODEL>"),
     ("ft:open-mistral-7b:9fda21\u2026", "<FT-MODEL>"),
+    ("ftjob-fl\u2026 ftjob-fleKSpQCbZyvqCJpXJ8i\u2026", "ftjob-<ID> ftjob-<ID>"),
     # OpenAI ids
     ("ftjob-fleKSpQCbZyvqCJpXJ8ilU7T", "ftjob-<ID>"),
     ("ftjob-900fcfc7ea1d4360a9f0cb1697b4eaa6", "ftjob-<ID>"),
@@ -57,6 +59,7 @@ VOLATILE = [
     ("2024-07-04 12:12", "<DATETIME>"),
     ("4 jobs, created 2024-07-04 to 2025-08-20", "4 jobs, created <DATETIME> to <DATETIME>"),
     ("2024-07-04T12:12:49+00:00", "<DATETIME>"),
+    ("│ 2024-07 ┆ 12 │", "│ <MONTH> ┆ 12 │"),
     ("datetime.datetime(2024, 7, 4, 12, 12, 49, tzinfo=zoneinfo.ZoneInfo(key='UTC'))", "<DATETIME>"),
     ("datetime.date(2024, 7, 4)", "<DATETIME>"),
     ("CompletionJob(created_at=1720095169, modified_at=1720095170)", "CompletionJob(created_at=<UNIX-TIME>, modified_at=<UNIX-TIME>)"),
@@ -119,6 +122,14 @@ def test_sanitize_rules_command_prints_the_path_or_the_rules(capsys: pytest.Capt
     assert capsys.readouterr().out == SANITIZE_RULES.read_text(encoding="utf-8")
 
 
+def test_the_readme_shows_the_forms_the_matrix_runs() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert 'pytest --nbval --nbval-sanitize-with="$(ftkit sanitize-rules)" my-notebooks/' in readme
+    assert "pytest --nbval --nbval-ftkit my-notebooks/" in readme
+    assert "ftkit.display_config()" in readme
+    assert not re.search(r"--nbval-sanitize-with +[\"$]", readme)  # the form pytest misreads
+
+
 def test_a_rules_file_with_a_regex_twice_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "rules.cfg"
     path.write_text("regex: a\nreplace: b\n\nregex: a\nreplace: c\n", encoding="utf-8")
@@ -173,26 +184,40 @@ def _kernel_env() -> dict[str, str]:
     return env
 
 
-def _pytest(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
-    """Run pytest in ``project`` as a user would; the outcome of each test, by node id."""
-    report = project / "report.xml"
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", f"--junitxml={report}", "-o", "junit_family=xunit1", *args],
-        capture_output=True, text=True, cwd=project, env=_kernel_env(), timeout=300,
-    )
-    outcomes: dict[str, str] = {}
-    if report.exists():
-        for case in ET.parse(report).iter("testcase"):
-            name = f"{case.get('file')}::{case.get('name')}"
-            failure = case.find("failure")
-            error = case.find("error")
-            outcomes[name] = (
-                "error: " + (error.get("message") or "") if error is not None
-                else "failed: " + (failure.get("message") or "") + (failure.text or "") if failure is not None
-                else "passed"
-            )
-        report.unlink()
-    return result, outcomes
+Run = tuple[subprocess.CompletedProcess[str], dict[str, str]]
+
+
+def _pytest_runs(project: Path, *runs: list[str]) -> list[Run]:
+    """Run pytest in ``project`` as a user would, once per argument list, all at once.
+
+    Each run gives its completed process and the outcome of each test, by node id.
+    """
+    started = []
+    for i, args in enumerate(runs):
+        report = project / f"report-{i}.xml"
+        command = [sys.executable, "-m", "pytest", f"--junitxml={report}", "-o", "junit_family=xunit1", *args]
+        process = subprocess.Popen(
+            command, cwd=project, env=_kernel_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        started.append((command, process, report))
+    results = []
+    for command, process, report in started:
+        try:
+            stdout, stderr = process.communicate(timeout=300)
+        finally:
+            process.kill()
+        outcomes: dict[str, str] = {}
+        if report.exists():
+            for case in ET.parse(report).iter("testcase"):
+                failure, error = case.find("failure"), case.find("error")
+                outcomes[f"{case.get('file')}::{case.get('name')}"] = (
+                    "error: " + (error.get("message") or "") if error is not None
+                    else "failed: " + (failure.get("message") or "") + (failure.text or "") if failure is not None
+                    else "passed"
+                )
+            report.unlink()
+        results.append((subprocess.CompletedProcess(command, process.returncode, stdout, stderr), outcomes))
+    return results
 
 
 # --- the mutation matrix -----------------------------------------------------------------
@@ -320,42 +345,75 @@ def test_the_notebook_shows_what_changes_on_every_run(project: Path) -> None:
     assert "<Figure size" in outputs and "image/png" in outputs
 
 
-def test_mutation_matrix(project: Path) -> None:
-    """(a) the same jobs run again pass; (b) each single real change fails, in one pytest run.
+# The matrix runs in two pytest processes at once, one per way of giving the rules.
+FORMS = {
+    "--nbval-sanitize-with=PATH": (["rerun", "tokens", "loss"], [f"--nbval-sanitize-with={SANITIZE_RULES}"]),
+    "--nbval-ftkit": (["rerun-flag", "cost", "steps", "status"], ["-p", "ftkit.nbval_plugin", "--nbval-ftkit"]),
+}
 
-    It runs as the README says, with ``--nbval-sanitize-with=PATH``, from the user's
-    project: pytest must take the user's ``pytest.ini`` (no doctests of ``helpers.py``).
+
+def test_mutation_matrix(project: Path) -> None:
+    """(a) the same jobs run again pass; (b) each single real change fails.
+
+    Run as the README says, from the user's project, with either way of giving the rules:
+    pytest must take the user's ``pytest.ini`` (so no doctest of ``helpers.py``).
     """
     jobs = _baseline_jobs()
-    _case(project, "rerun", _rerun(jobs))
-    for name, change in REAL_CHANGES.items():
-        _case(project, name, _rerun(change(jobs)))  # a real change among new ids and times
-    result, outcomes = _pytest(
-        project, "--nbval", "--nbval-current-env", f"--nbval-sanitize-with={SANITIZE_RULES}",
-        "rerun", *REAL_CHANGES, "helpers.py",
+    changes = {"rerun": _rerun, "rerun-flag": _rerun}
+    changes |= {name: (lambda jobs, change=change: _rerun(change(jobs))) for name, change in REAL_CHANGES.items()}
+    for name, change in changes.items():
+        _case(project, name, change(jobs))  # a real change among new ids and times
+    assert sorted(changes) == sorted(case for cases, _ in FORMS.values() for case in cases)
+    runs = _pytest_runs(
+        project, *(["--nbval", "--nbval-current-env", *args, *cases, "helpers.py"] for cases, args in FORMS.values())
     )
-    assert f"rootdir: {project}" in result.stdout and "configfile: pytest.ini" in result.stdout, result.stdout
     by_case: dict[str, dict[str, str]] = {}
-    for node, outcome in outcomes.items():
-        by_case.setdefault(node.split("/")[0], {})[node] = outcome
-    assert set(by_case) == {"rerun", *REAL_CHANGES}, result.stdout  # nothing from helpers.py
-    assert len(by_case["rerun"]) == len(CELLS)
-    assert all(o == "passed" for o in by_case["rerun"].values()), [o for o in by_case["rerun"].values() if o != "passed"]
+    for (result, outcomes), form in zip(runs, FORMS):
+        assert f"rootdir: {project}" in result.stdout and "configfile: pytest.ini" in result.stdout, (form, result.stdout)
+        for node, outcome in outcomes.items():
+            by_case.setdefault(node.split("/")[0], {})[node] = outcome
+    assert set(by_case) == set(changes), by_case.keys()  # nothing from helpers.py
+    for name in ("rerun", "rerun-flag"):
+        assert len(by_case[name]) == len(CELLS)
+        assert all(o == "passed" for o in by_case[name].values()), [o for o in by_case[name].values() if o != "passed"]
     for name in REAL_CHANGES:
         failed = [o for o in by_case[name].values() if o != "passed"]
         assert failed, f"the real change {name!r} passed"
         assert all(o.startswith("failed") and "Cell outputs differ" in o for o in failed), (name, failed)
 
 
-def test_nbval_ftkit_flag_runs_the_rules_with_the_users_configuration(project: Path) -> None:
-    """``--nbval-ftkit``: the plugin ftkit registers points nbval at the rules; nothing to misparse."""
-    _case(project, "flag", _rerun(_baseline_jobs()))
-    result, outcomes = _pytest(project, "-p", "ftkit.nbval_plugin", "--nbval", "--nbval-current-env", "--nbval-ftkit", "flag")
-    assert f"rootdir: {project}" in result.stdout and "configfile: pytest.ini" in result.stdout, result.stdout
-    assert len(outcomes) == len(CELLS) and set(outcomes.values()) == {"passed"}, result.stdout
+class _Config:
+    """What the plugin's pytest_configure reads of a pytest Config."""
+
+    def __init__(self, **options: object) -> None:
+        self.option = SimpleNamespace(**options)
+
+    def getoption(self, name: str, default: object = None) -> object:
+        return getattr(self.option, name, default)
 
 
-def test_nbval_ftkit_refuses_a_second_rules_file(project: Path) -> None:
-    result, _ = _pytest(project, "-p", "ftkit.nbval_plugin", "--nbval", "--nbval-ftkit", f"--nbval-sanitize-with={SANITIZE_RULES}", "helpers.py")
-    assert result.returncode == 4, result.stdout + result.stderr
-    assert "--nbval-ftkit and --nbval-sanitize-with=" in result.stderr and "nbval reads one" in result.stderr
+def test_nbval_ftkit_points_nbval_at_the_rules() -> None:
+    from ftkit.nbval_plugin import pytest_configure
+
+    config = _Config(nbval_ftkit=True, nbval_sanitize_with=None, sanitize_with=None)
+    pytest_configure(config)
+    assert config.option.nbval_sanitize_with == str(SANITIZE_RULES)
+    config = _Config(nbval_ftkit=False, nbval_sanitize_with=None, sanitize_with=None)
+    pytest_configure(config)
+    assert config.option.nbval_sanitize_with is None
+
+
+@pytest.mark.parametrize("given", [{"nbval_sanitize_with": "mine.cfg"}, {"sanitize_with": "mine.cfg"}])
+def test_nbval_ftkit_refuses_a_second_rules_file(given: dict[str, str]) -> None:
+    from ftkit.nbval_plugin import pytest_configure
+
+    config = _Config(**({"nbval_ftkit": True, "nbval_sanitize_with": None, "sanitize_with": None} | given))
+    with pytest.raises(pytest.UsageError, match=r"--nbval-ftkit and --nbval-sanitize-with=mine\.cfg .* nbval reads one"):
+        pytest_configure(config)
+
+
+def test_nbval_ftkit_without_nbval_says_so() -> None:
+    from ftkit.nbval_plugin import pytest_configure
+
+    with pytest.raises(pytest.UsageError, match="--nbval-ftkit needs the nbval plugin: pip install nbval"):
+        pytest_configure(_Config(nbval_ftkit=True))
