@@ -122,6 +122,14 @@ def test_sanitize_rules_command_prints_the_path_or_the_rules(capsys: pytest.Capt
     assert capsys.readouterr().out == SANITIZE_RULES.read_text(encoding="utf-8")
 
 
+def test_ftkit_registers_the_plugin_under_its_module_name() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    # named as the module, so that an explicit -p ftkit.nbval_plugin does not register it twice
+    assert pyproject["project"]["entry-points"]["pytest11"] == {"ftkit.nbval_plugin": "ftkit.nbval_plugin"}
+
+
 def test_the_readme_shows_the_forms_the_matrix_runs() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert 'pytest --nbval --nbval-sanitize-with="$(ftkit sanitize-rules)" my-notebooks/' in readme
@@ -140,13 +148,14 @@ def test_a_rules_file_with_a_regex_twice_is_refused(tmp_path: Path) -> None:
 def test_display_config_prints_every_id_whole_on_one_line() -> None:
     js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(6, seed=1))
     wide = js.jobs.with_columns(pl.col("job_id").alias(f"copy_{i}") for i in range(6))
+    before = pl.Config.state()
     with ftkit.display_config():
         text, html = repr(wide), wide._repr_html_()
         summary = repr(js.checkpoint_summary())
     for job_id in js.ids:
         assert job_id in text and job_id in summary and f"&quot;{job_id}&quot;" in html
     assert "<ID>" in sanitize(text) and not re.search(r"[0-9a-f]{4}-[0-9a-f]{4}", sanitize(text + html + summary))
-    assert pl.Config.state(if_set=True).get("POLARS_FMT_STR_LEN") is None  # restored after the block
+    assert pl.Config.state() == before  # restored after the block
 
 
 def test_no_id_model_name_time_or_run_survives_in_what_ftkit_prints() -> None:
