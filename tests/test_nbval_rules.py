@@ -178,6 +178,24 @@ def test_no_id_model_name_time_or_run_survives_in_what_ftkit_prints() -> None:
         assert str(tokens) in masked
 
 
+REAL = sorted((Path(__file__).parent / "data" / "real").glob("*.json"))
+_LEFT = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}|\b(?:ftjob|ftevent|ftckpt|ftchkpt|file)[-_](?=[a-z]*[0-9A-Z])\w{8,}"
+    r"|\.ft-[0-9a-f]{8}|:[0-9a-f]{8}:20\d{6}:|_at\"\s*:\s*\d|wandb\.ai/[^\"]*/runs/[^<\"]"
+)
+_RESULT = re.compile(r'"(?:trained_tokens|train_tokens|cost|train_loss|valid_loss|step_number|status|training_steps)"\s*:\s*[^,}\n]+')
+
+
+@pytest.mark.parametrize("path", REAL, ids=[p.stem for p in REAL])
+def test_real_documents_keep_their_results_and_lose_their_ids_and_times(path: Path) -> None:
+    """The real job documents (Mistral and OpenAI formats) as JSON, the most a user could print."""
+    text = path.read_text(encoding="utf-8")
+    masked = sanitize(text)
+    assert _LEFT.search(text)  # what the rules must mask is there to begin with
+    assert _LEFT.findall(masked) == []
+    assert _RESULT.findall(masked) == _RESULT.findall(text)
+
+
 # --- running the rules from a user's own project ----------------------------------------------
 
 USER_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
