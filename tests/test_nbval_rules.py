@@ -228,11 +228,13 @@ def _pytest_runs(project: Path, *runs: list[str]) -> list[Run]:
         )
         started.append((command, process, report))
     results = []
-    for command, process, report in started:
-        try:
-            stdout, stderr = process.communicate(timeout=300)
-        finally:
+    try:
+        finished = [process.communicate(timeout=300) for _, process, _ in started]
+    finally:
+        for _, process, _ in started:
             process.kill()
+            process.wait()
+    for (command, process, report), (stdout, stderr) in zip(started, finished):
         outcomes: dict[str, str] = {}
         if report.exists():
             for case in ET.parse(report).iter("testcase"):
