@@ -8,9 +8,15 @@ is ``--nbval-sanitize-with=<ftkit's rules>`` without a path to spell: a flag has
 value that pytest could take for a test path, so pytest keeps using the project's own
 configuration (``pytest.ini``, ``pyproject.toml``), and the flag fits in its ``addopts``.
 Where plugins are not loaded automatically, add ``-p ftkit.nbval_plugin``.
+
+The plugin also stops, with a message, a run whose configuration pytest took from
+beside a sanitize file given as ``--nbval-sanitize-with PATH`` (see
+:func:`misread_rules_path`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -29,10 +35,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def misread_rules_path(config: pytest.Config) -> str | None:
+    """Why pytest's configuration comes from beside the sanitize file, or None if it does not.
+
+    With ``--nbval-sanitize-with PATH`` (no ``=``), pytest reads ``PATH`` as a test path
+    too while it looks for its configuration file, before nbval defines the option; it
+    may then take the configuration of the project that holds ``PATH`` (ftkit's own,
+    for an editable install) instead of the user's. The sign: the rules lie under the
+    configuration's root, and neither the directory pytest runs in nor any test path does.
+    """
+    rules = getattr(config.option, "nbval_sanitize_with", None)
+    if not rules or config.inipath is None or config.option.inifilename or config.option.rootdir:
+        return None
+    root = config.rootpath.resolve()
+    here = Path(config.invocation_params.dir)
+    if not (here / rules).resolve().is_relative_to(root) or here.resolve().is_relative_to(root):
+        return None
+    if any((here / arg.split("::")[0]).resolve().is_relative_to(root) for arg in config.args):
+        return None
+    return (
+        f"pytest took its configuration ({config.inipath}) from beside the sanitize file {rules},"
+        " which it also read as a test path: write --nbval-sanitize-with=PATH with '=',"
+        " or use --nbval-ftkit for ftkit's rules"
+    )
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Point nbval at ftkit's rules, refusing a second rules file nbval would not read."""
+    """Point nbval at ftkit's rules; refuse a run whose configuration came from beside them."""
     if not config.getoption("nbval_ftkit", default=False):
+        problem = misread_rules_path(config)
+        if problem:
+            raise pytest.UsageError(problem)
         return
     if not hasattr(config.option, "nbval_sanitize_with"):
         msg = "--nbval-ftkit needs the nbval plugin: pip install nbval"

@@ -385,7 +385,8 @@ def test_mutation_matrix(project: Path) -> None:
     """(a) the same jobs run again pass; (b) each single real change fails.
 
     Run as the README says, from the user's project, with either way of giving the rules:
-    pytest must take the user's ``pytest.ini`` (so no doctest of ``helpers.py``).
+    pytest must take the user's ``pytest.ini`` (so no doctest of ``helpers.py``). The form
+    pytest misreads (``--nbval-sanitize-with PATH``) is refused with a clear message.
     """
     jobs = _baseline_jobs()
     changes = {"rerun": _rerun, "rerun-flag": _rerun}
@@ -393,9 +394,20 @@ def test_mutation_matrix(project: Path) -> None:
     for name, change in changes.items():
         _case(project, name, change(jobs))  # a real change among new ids and times
     assert sorted(changes) == sorted(case for cases, _ in FORMS.values() for case in cases)
-    runs = _pytest_runs(
-        project, *(["--nbval", "--nbval-current-env", *args, *cases, "helpers.py"] for cases, args in FORMS.values())
+    # The form pytest misreads, with rules kept in another project (as ftkit's are, in a checkout)
+    other = project.parent / f"{project.name}-other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "--doctest-modules"\n', encoding="utf-8")
+    (other / "rules.cfg").write_bytes(SANITIZE_RULES.read_bytes())
+    misread = ["-p", "ftkit.nbval_plugin", "--nbval", "--nbval-sanitize-with", str(other / "rules.cfg"), "helpers.py"]
+    *runs, (refused, _) = _pytest_runs(
+        project,
+        *(["--nbval", "--nbval-current-env", *args, *cases, "helpers.py"] for cases, args in FORMS.values()),
+        misread,
     )
+    assert refused.returncode == 4, refused.stdout + refused.stderr
+    assert f"pytest took its configuration ({other / 'pyproject.toml'}) from beside the sanitize file" in refused.stderr
+    assert "write --nbval-sanitize-with=PATH with '='" in refused.stderr
     by_case: dict[str, dict[str, str]] = {}
     for (result, outcomes), form in zip(runs, FORMS):
         assert f"rootdir: {project}" in result.stdout and "configfile: pytest.ini" in result.stdout, (form, result.stdout)
