@@ -453,6 +453,33 @@ def test_nbval_ftkit_refuses_a_second_rules_file(given: dict[str, str]) -> None:
         pytest_configure(config)
 
 
+def _run_config(tmp_path: Path, *, here: str, rules: str, args: list[str], inifile: str | None = None) -> SimpleNamespace:
+    """A pytest Config that took its configuration from ``other/pyproject.toml``."""
+    for name in ("user", "other"):
+        (tmp_path / name).mkdir(exist_ok=True)
+    return SimpleNamespace(
+        option=SimpleNamespace(nbval_sanitize_with=rules, inifilename=inifile, rootdir=None),
+        inipath=tmp_path / "other" / "pyproject.toml",
+        rootpath=tmp_path / "other",
+        invocation_params=SimpleNamespace(dir=tmp_path / here),
+        args=args,
+    )
+
+
+def test_misread_rules_path_tells_a_misread_run_from_the_others(tmp_path: Path) -> None:
+    from ftkit.nbval_plugin import misread_rules_path
+
+    misread = _run_config(tmp_path, here="user", rules=str(tmp_path / "other" / "rules.cfg"), args=["nbs"])
+    assert misread_rules_path(misread).startswith(f"pytest took its configuration ({tmp_path / 'other' / 'pyproject.toml'})")
+    # run from the project that holds the rules, or on tests in it: its configuration is meant
+    assert misread_rules_path(_run_config(tmp_path, here="other", rules="rules.cfg", args=["nbs"])) is None
+    assert misread_rules_path(_run_config(tmp_path, here="user", rules="../other/rules.cfg", args=["../other/nbs::Cell 1"])) is None
+    # rules outside the configuration's root; an explicit -c; no rules
+    assert misread_rules_path(_run_config(tmp_path, here="user", rules="rules.cfg", args=["nbs"])) is None
+    assert misread_rules_path(_run_config(tmp_path, here="user", rules=str(tmp_path / "other" / "r.cfg"), args=[], inifile="x.ini")) is None
+    assert misread_rules_path(_run_config(tmp_path, here="user", rules=None, args=["nbs"])) is None
+
+
 def test_nbval_ftkit_without_nbval_says_so() -> None:
     from ftkit.nbval_plugin import pytest_configure
 
