@@ -11,12 +11,14 @@ Where plugins are not loaded automatically, add ``-p ftkit.nbval_plugin``.
 
 The plugin also stops, with a message, a run whose configuration pytest took from
 beside a sanitize file given as ``--nbval-sanitize-with PATH`` (see
-:func:`misread_rules_path`).
+:func:`misread_rules_path`); with ``--nbval-ftkit`` it warns about a notebook that shows
+polars tables without :func:`ftkit.display_config` (see :func:`needs_display_config`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +60,43 @@ def misread_rules_path(config: pytest.Config) -> str | None:
         " which it also read as a test path: write --nbval-sanitize-with=PATH with '=',"
         " or use --nbval-ftkit for ftkit's rules"
     )
+
+
+def needs_display_config(nb: Any) -> bool:
+    """Whether a notebook shows polars tables of ftkit's frames without :func:`ftkit.display_config`.
+
+    There polars may wrap a job id across table lines, where no sanitize rule can mask it.
+    """
+    code = "\n".join(cell.get("source", "") for cell in nb.get("cells", ()) if cell.get("cell_type") == "code")
+    if "ftkit" not in code or "display_config" in code:
+        return False
+    for cell in nb.get("cells", ()):
+        for output in cell.get("outputs", ()):
+            data = output.get("data", {})
+            if "shape: (" in str(data.get("text/plain", "")) or "shape: (" in str(output.get("text", "")):
+                return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--nbval-ftkit``, warn about each notebook that :func:`needs_display_config`."""
+    if not config.getoption("nbval_ftkit", default=False):
+        return
+    warned = set()
+    for item in items:
+        notebook = item.parent
+        nb = getattr(notebook, "nb", None)  # nbval's IPyNbFile keeps the notebook it runs
+        if nb is None or id(notebook) in warned:
+            continue
+        warned.add(id(notebook))
+        if needs_display_config(nb):
+            notebook.warn(
+                pytest.PytestWarning(
+                    f"{notebook.path.name} shows polars tables without ftkit.display_config(): polars may"
+                    " wrap job ids across table lines, where no sanitize rule can mask them;"
+                    " call ftkit.display_config() in its first cell"
+                )
+            )
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -400,11 +400,21 @@ def test_mutation_matrix(project: Path) -> None:
     (other / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "--doctest-modules"\n', encoding="utf-8")
     (other / "rules.cfg").write_bytes(SANITIZE_RULES.read_bytes())
     misread = ["-p", "ftkit.nbval_plugin", "--nbval", "--nbval-sanitize-with", str(other / "rules.cfg"), "helpers.py"]
-    *runs, (refused, _) = _pytest_runs(
+    # A notebook without display_config: --nbval-ftkit warns about it when collecting
+    nb = nbformat.read(project / "baseline" / "analysis.ipynb", as_version=4)
+    nb.cells[0].source = nb.cells[0].source.replace("ftkit.display_config()\n", "")
+    (project / "no-display").mkdir()
+    nbformat.write(nb, project / "no-display" / "analysis.ipynb")
+    collect = ["--co", "-p", "ftkit.nbval_plugin", "--nbval", "--nbval-ftkit", "no-display", "rerun"]
+    *runs, (refused, _), (collected, _) = _pytest_runs(
         project,
         *(["--nbval", "--nbval-current-env", *args, *cases, "helpers.py"] for cases, args in FORMS.values()),
         misread,
+        collect,
     )
+    assert collected.returncode == 0, collected.stdout
+    assert collected.stdout.count("shows polars tables without ftkit.display_config()") == 1, collected.stdout
+    assert "no-display/analysis.ipynb" in collected.stdout.split("warnings summary")[1]
     assert refused.returncode == 4, refused.stdout + refused.stderr
     assert f"pytest took its configuration ({other / 'pyproject.toml'}) from beside the sanitize file" in refused.stderr
     assert "write --nbval-sanitize-with=PATH with '='" in refused.stderr
@@ -478,6 +488,23 @@ def test_misread_rules_path_tells_a_misread_run_from_the_others(tmp_path: Path) 
     assert misread_rules_path(_run_config(tmp_path, here="user", rules="rules.cfg", args=["nbs"])) is None
     assert misread_rules_path(_run_config(tmp_path, here="user", rules=str(tmp_path / "other" / "r.cfg"), args=[], inifile="x.ini")) is None
     assert misread_rules_path(_run_config(tmp_path, here="user", rules=None, args=["nbs"])) is None
+
+
+def test_needs_display_config_spots_tables_printed_without_it() -> None:
+    from ftkit.nbval_plugin import needs_display_config
+
+    def notebook(source: str, text: str) -> nbformat.NotebookNode:
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell(source)
+        cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": text}, execution_count=1)]
+        nb.cells = [nbformat.v4.new_markdown_cell("# jobs"), cell]
+        return nb
+
+    table = "shape: (3, 31)\n┌────────────┬\n│ job_id     ┆\n│ f3a420cd-7 ┆"
+    assert needs_display_config(notebook("import ftkit\njs = ftkit.read_jobs('x')\njs.jobs", table))
+    assert not needs_display_config(notebook("import ftkit\nftkit.display_config()\njs.jobs", table))
+    assert not needs_display_config(notebook("import polars as pl\npl.DataFrame()", table))  # not ftkit's
+    assert not needs_display_config(notebook("import ftkit\nlen(ftkit.read_jobs('x'))", "3"))  # no table
 
 
 def test_nbval_ftkit_without_nbval_says_so() -> None:
