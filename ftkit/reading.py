@@ -731,26 +731,22 @@ def write_ndjson(items: Iterable[Any], path: str | os.PathLike, *, compresslevel
     The gzip header carries no file name or time, so the bytes depend on the items only.
     Used by :func:`write_jobs` and :func:`ftkit.synth.write_dump`.
     """
+    from .atomic import atomic_write
+
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     encode_into = msgspec.json.Encoder().encode_into
     buffer = bytearray()
-    try:
-        with open(tmp, "wb") as raw:
-            out: Any = raw
-            if path.name.endswith(".gz"):
-                out = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0)
-            for item in items:
-                encode_into(item, buffer, -1)
-                buffer += b"\n"
-                if len(buffer) >= 1 << 20:
-                    out.write(buffer)
-                    buffer.clear()
-            out.write(buffer)
-            if out is not raw:
-                out.close()
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as raw:
+        out: Any = raw
+        if path.name.endswith(".gz"):
+            out = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0)
+        for item in items:
+            encode_into(item, buffer, -1)
+            buffer += b"\n"
+            if len(buffer) >= 1 << 20:
+                out.write(buffer)
+                buffer.clear()
+        out.write(buffer)
+        if out is not raw:
+            out.close()
     return path

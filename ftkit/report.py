@@ -31,7 +31,6 @@ import html
 import io
 import math
 import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from typing import Any
 import polars as pl
 
 from . import __version__
+from .atomic import atomic_write
 from .jobset import JobSet
 
 __all__ = ["summary_tables", "summary_text", "write_report", "render_report", "format_value"]
@@ -610,11 +610,6 @@ def write_report(
     """
     path = Path(path)
     document = render_report(jobs, title=title, top=top, progress=progress)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        tmp.write_text(document, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        f.write(document.encode("utf-8"))
     return path
