@@ -313,7 +313,7 @@ def _positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= MAX_COUNT:
-        msg = f"expected a whole number from 1 to {MAX_COUNT:,}, got {text!r}"
+        msg = f"expected a positive whole number up to {MAX_COUNT:,}, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
 

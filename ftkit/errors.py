@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["JobDecodeError"]
+__all__ = ["JobDecodeError", "ExportError"]
 
 _EXPECTED_FOUND = re.compile(r"Expected `(?P<expected>[^`]*)`, got `(?P<found>[^`]*)`")
 _MSGSPEC_PATH = re.compile(r"^(?P<reason>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.S)
@@ -101,3 +101,7 @@ class JobDecodeError(ValueError):
 
 def _rebuild(reason, source, line, index, path):
     return JobDecodeError(reason, source=source, line=line, index=index, path=path)
+
+
+class ExportError(RuntimeError):
+    """An export could not go on; the message says what was expected, found, and where."""

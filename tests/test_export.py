@@ -531,7 +531,7 @@ def test_key_echoed_across_the_cut_of_an_error_body_is_not_shown(api, dump, capl
 
 
 def test_short_key_redaction_does_not_mangle_words():
-    from ftkit.export import _redact
+    from ftkit.export_http import redact as _redact
 
     assert _redact("network error: connect failed", "k") == "network error: connect failed"
     assert _redact('{"detail": "Bearer k refused"}', "k") == '{"detail": "Bearer *** refused"}'
@@ -581,7 +581,7 @@ def test_failed_export_releases_the_dump_and_keeps_an_existing_one(api, dump):
 def test_client_repr_hides_the_key():
     import threading
 
-    from ftkit.export import _ApiClient, _Secret
+    from ftkit.export_http import ApiClient as _ApiClient, Secret as _Secret
 
     client = _ApiClient(
         base_url="http://127.0.0.1:9", api_key=_Secret(KEY), timeout=1, max_retries=0,
