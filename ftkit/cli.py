@@ -36,6 +36,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import atomic_directory, is_no_space
 from .errors import JobDecodeError
+from .escape import printable
 from .progress import Progress
 
 __all__ = ["main", "build_parser", "format_decode_error", "convert_jobs"]
@@ -150,11 +151,6 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters escaped (JSON keys and file names can hold any)."""
-    from .report import printable as _printable
-
-    return _printable(text)
 
 
 # --- commands ---------------------------------------------------------------------

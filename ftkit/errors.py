@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["JobDecodeError", "ExportError"]
+__all__ = ["JobDecodeError", "ExportError", "ExportUsageError"]
 
 _EXPECTED_FOUND = re.compile(r"Expected `(?P<expected>[^`]*)`, got `(?P<found>[^`]*)`")
 _MSGSPEC_PATH = re.compile(r"^(?P<reason>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.S)
@@ -105,3 +105,7 @@ def _rebuild(reason, source, line, index, path):
 
 class ExportError(RuntimeError):
     """An export could not go on; the message says what was expected, found, and where."""
+
+
+class ExportUsageError(ExportError):
+    """An export was asked for wrongly (no key, a bad option or output path); nothing was requested."""

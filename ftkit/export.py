@@ -51,7 +51,7 @@ Examples
 >>> ftkit.export.export_jobs("jobs.ndjson.gz", api_key="k")
 Traceback (most recent call last):
 ...
-ftkit.errors.ExportError: cannot append to the gzip dump 'jobs.ndjson.gz': expected a plain NDJSON path (e.g. 'jobs.ndjson'); export to it and compress it afterwards
+ftkit.errors.ExportUsageError: cannot append to the gzip dump 'jobs.ndjson.gz': expected a plain NDJSON path (e.g. 'jobs.ndjson'); export to it and compress it afterwards
 """
 
 from __future__ import annotations
@@ -61,7 +61,9 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
+import math
 import os
+import stat
 import sys
 import threading
 import urllib.parse
@@ -73,7 +75,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from ftkit.errors import ExportError
+from ftkit.errors import ExportError, ExportUsageError
 from ftkit.export_dump import (
     Appender,
     compact_dump,
@@ -86,13 +88,15 @@ from ftkit.export_dump import (
     normalize_body,
     rewrite_dump,
 )
-from ftkit.export_http import ApiClient, Secret
+from ftkit.export_http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, ApiClient, Secret
+from ftkit.escape import printable
 from ftkit.progress import Progress
 from ftkit.schema import FINAL_STATUSES
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "ExportError",
+    "ExportUsageError",
     "ExportResult",
     "export_jobs",
     "compact_dump",
@@ -104,6 +108,8 @@ logger = logging.getLogger("ftkit.export")
 
 #: Where the Mistral API lives, unless ``base_url=`` or ``MISTRAL_API_URL`` says otherwise.
 DEFAULT_BASE_URL = "https://api.mistral.ai"
+#: Default most list pages read: a million jobs at 100 a page.
+DEFAULT_MAX_PAGES = 10_000
 
 _JOBS_PATH = "/v1/fine_tuning/jobs"
 #: The list endpoint's filters, as ``export_jobs`` accepts them.
@@ -140,6 +146,10 @@ class ExportResult:
         Jobs in the dump at the end, each once.
     not_found
         Listed jobs whose details answered 404 (deleted in between); not written.
+    masked
+        Jobs whose body held the API key: it was replaced with ``***`` before writing.
+    refused
+        Jobs not written because the key was in their id, where it cannot be masked.
     """
 
     path: Path
@@ -149,6 +159,8 @@ class ExportResult:
     written: int
     total: int
     not_found: int = 0
+    masked: int = 0
+    refused: int = 0
 
 
 class _Page(msgspec.Struct, gc=False):
@@ -158,16 +170,26 @@ class _Page(msgspec.Struct, gc=False):
     total: int | None = None
 
 
-
-
 _decode_page = msgspec.json.Decoder(_Page).decode
 
 
-def list_jobs(client: ApiClient, *, params: dict[str, str], page_size: int) -> list[Summary]:
-    """Every listed job, each once, in the API's order."""
+def list_jobs(client: ApiClient, *, params: dict[str, str], page_size: int, max_pages: int = DEFAULT_MAX_PAGES) -> list[Summary]:
+    """Every listed job, each once, in the API's order.
+
+    Stops at an empty page, once ``total`` jobs were seen, at a short page when the API
+    gives no ``total``, or at a page that brings no new job; a listing that needs more
+    than ``max_pages`` pages is an :class:`ExportError`.
+    """
     seen: dict[str, Summary] = {}
     page = 0
     while True:
+        if page >= max_pages:
+            msg = (
+                f"the job list did not end within {max_pages:,} pages of {page_size} (max_pages):"
+                f" expected at most that many, found {len(seen):,} jobs so far and more pages;"
+                " narrow the export with filters (e.g. since=) or raise max_pages"
+            )
+            raise ExportError(msg)
         query = {**params, "page": str(page), "page_size": str(page_size)}
         _, decoded = client.get(_JOBS_PATH, params=query, what=f"page {page} of the job list", check=_decode_page)
         new = 0
@@ -191,6 +213,7 @@ def list_jobs(client: ApiClient, *, params: dict[str, str], page_size: int) -> l
         page += 1
     return list(seen.values())
 
+
 def fetch_job(client: ApiClient, job_id: str) -> bytes | None:
     """The job's detailed JSON as one NDJSON line, or ``None`` if it is gone (404)."""
 
@@ -198,11 +221,11 @@ def fetch_job(client: ApiClient, job_id: str) -> bytes | None:
         job = decode_summary(body)
         if job.id != job_id:
             msg = f"expected job {job_id!r}, found job {job.id!r}"
-            raise ValueError(msg)
+            raise ValueError(client.scrub(msg))
         return job
 
     path = f"{_JOBS_PATH}/{urllib.parse.quote(job_id, safe='')}"
-    body, job = client.get(path, params=None, what=f"job {job_id}", check=check)
+    body, job = client.get(path, params=None, what=f"job {job_id}", check=check, missing_ok=True)
     return None if job is None else normalize_body(body)
 
 
@@ -225,7 +248,7 @@ def _to_query_time(value: Any, *, name: str) -> str:
         except ValueError:
             pass
     msg = f"{name}: expected a datetime, UNIX seconds or an ISO 8601 string, found {value!r}"
-    raise ExportError(msg)
+    raise ExportUsageError(msg)
 
 
 def _parse_time(text: str) -> datetime | float:
@@ -266,17 +289,63 @@ def _resolve_base_url(base_url: str | None) -> str:
     url = (base_url or os.environ.get("MISTRAL_API_URL") or DEFAULT_BASE_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
         msg = f"base URL: expected http:// or https://, found {url!r} (from base_url= or MISTRAL_API_URL)"
-        raise ExportError(msg)
+        raise ExportUsageError(msg)
     try:
         parsed = httpx.URL(url)
         port = parsed.port
     except (httpx.InvalidURL, ValueError) as exc:
         msg = f"base URL: expected a valid http(s) URL, found {url!r} ({exc}) (from base_url= or MISTRAL_API_URL)"
-        raise ExportError(msg) from None
+        raise ExportUsageError(msg) from None
     if not parsed.host or (port is not None and not 0 < port < 65536):
         msg = f"base URL: expected a host (and a port up to 65535), found {url!r} (from base_url= or MISTRAL_API_URL)"
-        raise ExportError(msg)
+        raise ExportUsageError(msg)
     return url
+
+
+def _check_limits(**limits: Any) -> None:
+    """Refuse limits out of range, naming each (an ExportUsageError)."""
+    least = {"page_size": 1, "concurrency": 1, "max_pages": 1, "max_response_bytes": 1, "max_retries": 0}
+    bad = []
+    for name, value in limits.items():
+        if name in least:
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= least[name]
+        else:  # seconds: timeout and deadline > 0, backoff >= 0, all finite
+            ok = (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and (value >= 0 if name == "backoff" else value > 0)
+            )
+        if not ok:
+            bad.append(f"{name}={value!r}")
+    if bad:
+        msg = (
+            "expected whole numbers page_size, concurrency, max_pages, max_response_bytes >= 1 and"
+            " max_retries >= 0, and finite seconds timeout, deadline > 0 and backoff >= 0;"
+            f" found {', '.join(bad)}"
+        )
+        raise ExportUsageError(msg)
+
+
+def _check_output(path: Path) -> None:
+    """Refuse a dump path that is not (and cannot become) a regular file: a FIFO, device, link, directory."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        msg = f"cannot use {str(path)!r} as the dump: {exc.strerror}"
+        raise ExportUsageError(msg) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a symbolic link" if stat.S_ISLNK(info.st_mode)
+            else "a directory" if stat.S_ISDIR(info.st_mode)
+            else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+            else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "not a regular file"
+        )
+        msg = f"cannot export into {str(path)!r}: expected a regular file (or a new path), found {kind}"
+        raise ExportUsageError(msg)
 
 
 # --- the export -------------------------------------------------------------------------
@@ -293,6 +362,9 @@ def export_jobs(
     timeout: float = 30.0,
     max_retries: int = 5,
     backoff: float = 0.5,
+    deadline: float = DEFAULT_DEADLINE,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    max_pages: int = DEFAULT_MAX_PAGES,
     progress: bool | Callable[[int, int], None] | None = None,
     **filters: Any,
 ) -> ExportResult:
@@ -322,13 +394,23 @@ def export_jobs(
     concurrency
         Most detail requests in flight at once.
     timeout
-        Seconds to wait for a connection or for data, per request.
+        Seconds to wait for a connection or for the next bytes of an answer.
     max_retries
         Retries per request after 429, 5xx, a timeout, a network error or a malformed
-        body; waits follow ``Retry-After`` when given (up to 120 s), else exponential
-        backoff from ``backoff`` seconds (up to 30 s).
+        body; waits follow ``Retry-After`` when it is a sane number of seconds or an HTTP
+        date (up to 120 s), else exponential backoff from ``backoff`` seconds (up to 30 s).
     backoff
-        The first retry's wait, in seconds, when the API gives no ``Retry-After``.
+        The first retry's wait, in seconds, when the API gives no usable ``Retry-After``.
+    deadline
+        Seconds one request may take in all, from sending it to the last byte of its
+        answer (``timeout`` bounds each wait for bytes; this bounds their sum, so a
+        server trickling bytes cannot hold the export). Past it, the request is retried.
+    max_response_bytes
+        The largest answer accepted (after decompression), 64 MiB by default; a larger
+        one ends the export with an :class:`ExportError`.
+    max_pages
+        The most list pages read (10,000 by default); a listing that goes on is an
+        :class:`ExportError`. The listing also stops at a page that brings no new job.
     progress
         A progress line on stderr (:class:`ftkit.progress.Progress`): ``None``
         (default) draws it when stderr is a terminal and the export takes over a
@@ -347,10 +429,15 @@ def export_jobs(
 
     Raises
     ------
+    ExportUsageError
+        Before any request: no key (or one that is not printable ASCII), a bad base URL,
+        option or filter value, a ``.gz`` dump, or a dump path that is a FIFO, device,
+        link or directory. A subclass of :class:`ExportError`.
     ExportError
-        When the key is missing or refused (HTTP 401/403; the message never holds the
-        key), the API keeps failing after ``max_retries``, answers another 4xx, sends a
-        body that is not a job, or the dump cannot be appended to. What was written
+        When the key is refused (HTTP 401/403; no message ever holds the key, in any
+        encoding), the API keeps failing after ``max_retries``, answers another 4xx,
+        sends a body that is not a job or is over ``max_response_bytes``, the listing
+        passes ``max_pages``, or the dump cannot be appended to. What was written
         before stays in the dump; re-running resumes.
     TypeError
         On an unknown filter.
@@ -370,7 +457,7 @@ def export_jobs(
     >>> export_jobs("jobs.ndjson")
     Traceback (most recent call last):
     ...
-    ftkit.errors.ExportError: no API key: expected api_key= or the MISTRAL_API_KEY environment variable, found neither
+    ftkit.errors.ExportUsageError: no API key: expected api_key= or the MISTRAL_API_KEY environment variable, found neither
     >>> if saved is not None:
     ...     os.environ["MISTRAL_API_KEY"] = saved
     """
@@ -380,28 +467,33 @@ def export_jobs(
             f"cannot append to the gzip dump {str(path)!r}: expected a plain NDJSON path"
             f" (e.g. {path.with_suffix('').name!r}); export to it and compress it afterwards"
         )
-        raise ExportError(msg)
+        raise ExportUsageError(msg)
     params = _query_params(since, filters)
     key = api_key if api_key is not None else os.environ.get("MISTRAL_API_KEY", "")
     key = key.strip()
     if not key:
         msg = "no API key: expected api_key= or the MISTRAL_API_KEY environment variable, found neither"
-        raise ExportError(msg)
+        raise ExportUsageError(msg)
     if not (key.isascii() and key.isprintable()):
         msg = (
             "API key: expected printable ASCII characters only (as an HTTP header must be),"
             " found others; check api_key= or MISTRAL_API_KEY (the key is not shown)"
         )
-        raise ExportError(msg)
+        raise ExportUsageError(msg)
     secret = Secret(key)
     del key, api_key
     url = _resolve_base_url(base_url)
-    if page_size < 1 or concurrency < 1 or max_retries < 0 or timeout <= 0:
-        msg = (
-            "expected page_size >= 1, concurrency >= 1, max_retries >= 0 and timeout > 0,"
-            f" found {page_size}, {concurrency}, {max_retries} and {timeout}"
-        )
-        raise ExportError(msg)
+    _check_limits(
+        page_size=page_size,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        timeout=timeout,
+        backoff=backoff,
+        deadline=deadline,
+        max_response_bytes=max_response_bytes,
+        max_pages=max_pages,
+    )
+    _check_output(path)
 
     stop = threading.Event()
     try:
@@ -413,10 +505,13 @@ def export_jobs(
             backoff=backoff,
             concurrency=concurrency,
             stop=stop,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            key_hint="MISTRAL_API_KEY or api_key=",
         )
     except (httpx.InvalidURL, ValueError) as exc:  # not expected after the checks above
         msg = f"cannot set up the HTTP client for {url!r}: {type(exc).__name__} (check base_url= and the key)"
-        raise ExportError(msg) from None
+        raise ExportUsageError(msg) from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         appender = Appender(path)  # holds the dump's lock until the end
@@ -433,13 +528,13 @@ def export_jobs(
             appender.append(b"")  # a last line written without its newline: end it
         with _progress_line(progress) as (bar, report):
             logger.info("listing jobs at %s%s", url, _JOBS_PATH)
-            listed = list_jobs(client, params=params, page_size=page_size)
+            listed = list_jobs(client, params=params, page_size=page_size, max_pages=max_pages)
             todo = [job for job in listed if _needs_fetch(job, index.jobs.get(job.id))]
             skipped = len(listed) - len(todo)
             logger.info("%d jobs listed: fetching %d, %d unchanged", len(listed), len(todo), skipped)
             if bar is not None:
                 bar.set_label(f"exporting: {skipped} unchanged, fetching", total=len(todo))
-            fetched, written_ids, not_found = _fetch_all(
+            fetched, written_ids, not_found, masked, refused = _fetch_all(
                 client, appender, index, todo, concurrency=concurrency, stop=stop, report=report
             )
         total = len(index.jobs.keys() | written_ids)
@@ -465,6 +560,8 @@ def export_jobs(
         written=len(written_ids),
         total=total,
         not_found=not_found,
+        masked=masked,
+        refused=refused,
     )
     logger.info("export done: %s", result)
     return result
@@ -510,7 +607,7 @@ def _fetch_all(
     concurrency: int,
     stop: threading.Event,
     report: Callable[[int, int], None] | None,
-) -> tuple[int, set[str], int]:
+) -> tuple[int, set[str], int, int, int]:
     """Fetch ``todo`` on a thread pool; append each result from this thread, in order of arrival.
 
     Threads rather than asyncio so that the export also runs inside Jupyter, whose
@@ -518,11 +615,11 @@ def _fetch_all(
     not yet started are cancelled, the ones in flight are waited for (their results are
     dropped), and the error propagates.
     """
-    fetched = not_found = 0
+    fetched = not_found = masked = refused = 0
     written: set[str] = set()
     total = len(todo)
     if not todo:
-        return 0, written, 0
+        return 0, written, 0, 0, 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ftkit-export") as pool:
         futures = {pool.submit(fetch_job, client, job.id): job for job in todo}
         try:
@@ -531,13 +628,28 @@ def _fetch_all(
                 line = future.result()
                 if line is None:
                     not_found += 1
-                    logger.warning("job %s was listed but its details answered 404; skipped", job.id)
+                    logger.warning("job %s was listed but its details answered 404; skipped", client.scrub(job.id))
                 else:
                     fetched += 1
-                    stored = index.jobs.get(job.id)
-                    if stored is None or stored.digest != digest(line):
-                        appender.append(line)
-                        written.add(job.id)
+                    line, times = client.mask(line)
+                    if times and not _same_id(line, job.id):
+                        refused += 1
+                        logger.warning(
+                            "job %s: its id holds the API key, which cannot be masked there; not written",
+                            client.scrub(job.id),
+                        )
+                    else:
+                        if times:
+                            masked += 1
+                            logger.warning(
+                                "job %s: its body held the API key (%d times); replaced with *** before writing",
+                                client.scrub(job.id),
+                                times,
+                            )
+                        stored = index.jobs.get(job.id)
+                        if stored is None or stored.digest != digest(line):
+                            appender.append(line)
+                            written.add(job.id)
                 if report is not None:
                     report(fetched + not_found, total)
         except BaseException:
@@ -545,7 +657,15 @@ def _fetch_all(
             for future in futures:
                 future.cancel()
             raise
-    return fetched, written, not_found
+    return fetched, written, not_found, masked, refused
+
+
+def _same_id(line: bytes, job_id: str) -> bool:
+    """Whether ``line`` still decodes to a job with id ``job_id`` (after masking)."""
+    try:
+        return decode_summary(line).id == job_id
+    except msgspec.DecodeError:
+        return False
 
 
 
@@ -591,7 +711,33 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
     parser.add_argument("--suffix", help="only jobs whose fine-tuned model has this suffix")
     parser.add_argument("--concurrency", type=int, default=8, metavar="N", help="detail requests in flight (default 8)")
     parser.add_argument("--page-size", type=int, default=100, metavar="N", help="jobs per list page (default 100)")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-request timeout (default 30)")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="longest wait for a connection or for data (default 30)"
+    )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE,
+        metavar="SECONDS",
+        help=f"longest time one request may take in all (default {DEFAULT_DEADLINE:g})",
+    )
+    parser.add_argument(
+        "--max-retries", type=int, default=5, metavar="N", help="retries per request after 429, 5xx or a timeout (default 5)"
+    )
+    parser.add_argument(
+        "--max-response-bytes",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        metavar="N",
+        help=f"largest answer accepted, in bytes (default {DEFAULT_MAX_RESPONSE_BYTES:,} = 64 MiB)",
+    )
+    parser.add_argument(
+        "--max-pages",
+        type=int,
+        default=DEFAULT_MAX_PAGES,
+        metavar="N",
+        help=f"most list pages read (default {DEFAULT_MAX_PAGES:,})",
+    )
     parser.add_argument("--base-url", metavar="URL", help="API base URL (default: MISTRAL_API_URL or https://api.mistral.ai)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     parser.set_defaults(func=run_export)
@@ -599,11 +745,12 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Run ``ftkit export`` for parsed ``args``; print a one-line error and return 1 on failure.
+    """Run ``ftkit export`` for parsed ``args``; print a one-line error and return 1 or 2 on failure.
 
-    A one-line summary goes to stderr (unless ``--quiet``). Returns 0 on success, 1 on
-    an error (``ftkit: error: export: ...``, no traceback), 130 when interrupted (the
-    dump keeps what was fetched; re-running resumes).
+    A one-line summary goes to stderr (unless ``--quiet``). Returns 0 on success, 2 on a
+    usage error (no ``MISTRAL_API_KEY``, a bad option or output path: nothing was
+    requested), 1 when the export failed (``ftkit: error: export: ...``, no traceback),
+    130 when interrupted (the dump keeps what was fetched; re-running resumes).
     """
     filters = {
         "model": args.model,
@@ -622,19 +769,23 @@ def run_export(args: argparse.Namespace) -> int:
             page_size=args.page_size,
             concurrency=args.concurrency,
             timeout=args.timeout,
+            deadline=args.deadline,
+            max_retries=args.max_retries,
+            max_response_bytes=args.max_response_bytes,
+            max_pages=args.max_pages,
             progress=False if args.quiet else None,
             **filters,
         )
     except (ExportError, OSError) as exc:
-        message = " ".join(str(exc).split())
+        message = printable(" ".join(str(exc).split()))
         print(f"ftkit: error: export: {message}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, ExportUsageError) else 1
     except KeyboardInterrupt:
-        print(f"ftkit: interrupted; {args.output} keeps the jobs fetched so far: re-run to resume", file=sys.stderr)
+        print(f"ftkit: interrupted; {printable(args.output)} keeps the jobs fetched so far: re-run to resume", file=sys.stderr)
         return 130
     if not args.quiet:
         print(
-            f"{result.path}: {result.total} jobs ({result.listed} listed, {result.fetched} fetched,"
+            f"{printable(str(result.path))}: {result.total} jobs ({result.listed} listed, {result.fetched} fetched,"
             f" {result.skipped_unchanged} unchanged, {result.written} written)",
             file=sys.stderr,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import logging
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +20,8 @@ from typing import BinaryIO
 
 import msgspec
 
-from ftkit.errors import ExportError
+from ftkit.atomic import atomic_write
+from ftkit.errors import ExportError, ExportUsageError
 
 try:  # POSIX only: guards a dump against two exports writing to it at once.
     import fcntl
@@ -39,6 +40,7 @@ __all__ = [
     "iter_lines",
     "lock_dump",
     "normalize_body",
+    "open_regular",
     "rewrite_dump",
 ]
 
@@ -171,7 +173,7 @@ def compact_dump(path: str | os.PathLike[str]) -> int:
     {"id":"a","status":"SUCCESS","modified_at":9,"new_key":true}
     """
     path = Path(path)
-    with open(path, "rb") as held:
+    with open(open_regular(path, os.O_RDONLY), "rb") as held:
         lock_dump(held, path)
         index = index_dump(path)
         if index.stale == 0 and not index.torn_tail and index.end == path.stat().st_size:
@@ -181,35 +183,44 @@ def compact_dump(path: str | os.PathLike[str]) -> int:
 
 
 def rewrite_dump(path: Path, index: DumpIndex) -> None:
-    """Write the winning snapshots of ``index`` to a temporary file, then replace ``path``."""
+    """Write the winning snapshots of ``index`` to a temporary file, then replace ``path``.
+
+    The temporary file is unpredictable and created exclusively beside the dump
+    (:func:`ftkit.atomic.atomic_write`): removed on any error, interrupt or SIGTERM, and
+    by the next compaction if a kill left it behind.
+    """
     keep = {snap.offset for snap in index.jobs.values()}
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, open(path, "rb") as f:
-            for offset, raw in iter_lines(f):
-                if offset >= index.end:
-                    break
-                if offset in keep:
-                    out.write(raw.strip() + b"\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    with atomic_write(path, fsync=True) as out, open(path, "rb") as f:
+        for offset, raw in iter_lines(f):
+            if offset >= index.end:
+                break
+            if offset in keep:
+                out.write(raw.strip() + b"\n")
     logger.info("compacted %s: %d jobs, %d stale lines removed", path, len(index.jobs), index.stale)
 
 
-def fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not possible on every platform
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def open_regular(path: Path, flags: int, *, what: str = "the dump") -> int:
+    """``os.open`` that refuses (ExportUsageError) a path that is not a regular file.
+
+    The file is opened without blocking and without following a link, then checked, so
+    that a FIFO, a device or a link put at ``path`` is neither waited on nor written
+    through.
+    """
+    extra = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags | extra, 0o666)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.EMLINK):
+            msg = f"cannot use {str(path)!r} as {what}: expected a regular file, found a link, FIFO, device or directory"
+            raise ExportUsageError(msg) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        msg = f"cannot use {str(path)!r} as {what}: expected a regular file, found a FIFO, device or directory"
+        raise ExportUsageError(msg)
+    if fcntl is not None and extra & getattr(os, "O_NONBLOCK", 0):
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return fd
 
 
 def normalize_body(body: bytes) -> bytes:
@@ -246,7 +257,8 @@ class Appender:
         self.created = False
         for _ in range(10):
             self.created = not path.exists()
-            self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
+            fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            self._file = open(fd, "ab", buffering=0)  # noqa: SIM115 - closed in close()
             try:
                 lock_dump(self._file, path)
                 # Another export may have replaced (compacted) or removed the file

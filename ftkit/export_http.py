@@ -1,14 +1,33 @@
-"""An HTTP client for a provider's JSON API: one ``httpx.Client``, retries, a hidden key.
+"""An HTTP client for a provider's JSON API: one ``httpx.Client``, retries, limits, a hidden key.
 
-Used by the exporters (:mod:`ftkit.export.mistral`): it knows nothing of any provider's
-endpoints, only how to GET a JSON body with retries and keep the API key out of every
-message.
+It knows nothing of any provider's endpoints (:mod:`ftkit.export` holds Mistral's), only
+how to GET a JSON body within bounds and keep the API key out of every message:
+
+- each request has an overall ``deadline`` (a server trickling one byte at a time is cut
+  off), besides ``timeout``, the longest wait for a connection or for the next bytes;
+- a body larger than ``max_response_bytes`` (after decompression) is refused;
+- 429 and 5xx are retried after ``Retry-After`` when it is a sane number of seconds or an
+  HTTP date (at most 120 s), else after exponential backoff (``NaN``, negative or garbage
+  values fall back to the backoff);
+- every message built from server text has the key redacted in each encoding a server
+  may echo it back in (:func:`redact`) and control characters escaped.
+
+Examples
+--------
+>>> key = Secret("sk-0123456789abcdef")
+>>> key
+Secret('***')
+>>> redact('echo: {"auth": "Bearer sk-0123456789abcdef"}', key.reveal())
+'echo: {"auth": "Bearer ***"}'
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import functools
 import logging
+import math
 import random
 import re
 import threading
@@ -20,8 +39,20 @@ import httpx
 import msgspec
 
 from ftkit.errors import ExportError
+from ftkit.escape import printable
 
-__all__ = ["ApiClient", "Cancelled", "Secret", "redact", "MIN_REDACT_ANYWHERE"]
+__all__ = [
+    "ApiClient",
+    "Cancelled",
+    "Secret",
+    "redact",
+    "key_pattern",
+    "might_contain",
+    "mask_key",
+    "MIN_REDACT_ANYWHERE",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+]
 
 logger = logging.getLogger("ftkit.export.http")
 
@@ -30,6 +61,12 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER = 120.0
 #: Longest wait between retries without ``Retry-After``, in seconds.
 _MAX_BACKOFF = 30.0
+#: Default longest time one request may take, from sending it to its body's last byte.
+DEFAULT_DEADLINE = 120.0
+#: Default largest response body accepted, in bytes (after decompression).
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: Most bytes of an error body read for its message.
+_ERROR_BODY_BYTES = 4096
 
 
 class Secret:
@@ -53,21 +90,129 @@ class Secret:
 MIN_REDACT_ANYWHERE = 8
 
 
-def redact(text: str, key: str) -> str:
-    """``text`` with ``key`` replaced by ``***``; see :meth:`ApiClient._redact`.
+def _char_forms(c: str) -> str:
+    """A regex for one character of the key as it may come back: as is, JSON-escaped,
+    percent-encoded or as an HTML character reference."""
+    code = ord(c)
+    forms = [re.escape(c), rf"\\u{_hex_ci(code, 4)}", f"%{_hex_ci(code, 2)}", f"&#0*{code};", f"&#[xX]0*{_hex_ci(code, 2)};"]
+    if c in "/\"\\":
+        forms.append(re.escape("\\" + c))
+    if c == " ":
+        forms.append(r"\+")
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _hex_ci(code: int, width: int) -> str:
+    """``code`` in hex as a case-insensitive regex: ``2f`` -> ``2[fF]``."""
+    return "".join(f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in f"{code:0{width}x}")
+
+
+def _base64_forms(key: str) -> list[str]:
+    """The runs of base64 (standard and URL-safe) that only the key's bytes decide, at each
+    of the three alignments the key can have inside a longer encoded string."""
+    raw = key.encode()
+    forms = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw)
+        start = -(-shift * 4 // 3)  # characters that also depend on what precedes the key
+        stop = (shift + len(raw)) * 4 // 3  # ...and on what follows
+        run = encoded[start:stop].decode()
+        if len(run) >= MIN_REDACT_ANYWHERE:
+            forms.add(run)
+            forms.add(run.replace("+", "-").replace("/", "_"))
+    return sorted(forms, key=len, reverse=True)
+
+
+@functools.lru_cache(maxsize=4)
+def key_pattern(key: str) -> re.Pattern[str]:
+    """The regex that finds ``key`` in text in any encoding :func:`redact` knows.
 
     Examples
     --------
-    >>> redact("401: bad key Bearer sk-0123456789", "sk-0123456789")
+    >>> bool(key_pattern("sk-abc/123XYZ").search("token=sk%2Dabc%2f123XYZ"))
+    True
+    """
+    chars = "".join(_char_forms(c) for c in key)
+    forms = [chars]
+    if len(key) >= MIN_REDACT_ANYWHERE:
+        edge = "[A-Za-z0-9+/_-]?"
+        forms += [f"{edge}{re.escape(run)}{edge}=*" for run in _base64_forms(key)]
+        return re.compile("|".join(forms))
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{chars})(?![A-Za-z0-9])")
+
+
+def redact(text: str, key: str) -> str:
+    r"""``text`` with ``key`` replaced by ``***``, in every form a server may echo it in.
+
+    The forms: as is; JSON-escaped (``\u0073``, ``\/``), percent-encoded (``%2F``, any
+    case), as HTML character references (``&#115;``), each character independently; and
+    base64 (standard or URL-safe) of any text that contains the key (with the characters
+    next to it, which carry some of its bits). A key shorter than
+    :data:`MIN_REDACT_ANYWHERE` characters is replaced only where it stands as a whole
+    token, so that the key ``k`` does not turn "network" into "networ***".
+
+    Examples
+    --------
+    >>> key = "sk-0123456789"
+    >>> redact("401: bad key Bearer sk-0123456789", key)
     '401: bad key Bearer ***'
+    >>> redact('{"echo": "\u0073k-0123456789"} and sk%2D0123456789', key)
+    '{"echo": "***"} and ***'
+    >>> import base64
+    >>> redact(base64.b64encode(b"Bearer sk-0123456789").decode(), key)
+    'QmVhcmVyI***'
     >>> redact("network error for Bearer k", "k")
     'network error for Bearer ***'
     """
     if not key:
         return text
-    if len(key) >= MIN_REDACT_ANYWHERE:
-        return text.replace(key, "***")
-    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(key)}(?![A-Za-z0-9])", "***", text)
+    return key_pattern(key).sub("***", text)
+
+
+_ESCAPES = re.compile(r'\\u([0-9a-fA-F]{4})|%([0-9a-fA-F]{2})|&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));|\\([/"\\])|\+')
+
+
+def _unescape(match: re.Match[str]) -> str:
+    number = match[1] or match[2] or match[3]
+    code = int(number, 16) if number else int(match[4]) if match[4] else None
+    if code is not None:
+        return chr(code) if code < 0x110000 else ""
+    return match[5] or " "
+
+
+def might_contain(text: str, key: str) -> bool:
+    """A fast screen: ``False`` only when ``text`` holds ``key`` in none of the forms of :func:`redact`.
+
+    Examples
+    --------
+    >>> might_contain("a%73k-0123456789 b", "sk-0123456789"), might_contain("nothing", "sk-0123456789")
+    (True, False)
+    """
+    if key in text:
+        return True
+    if len(key) >= MIN_REDACT_ANYWHERE and any(run in text for run in _base64_forms(key)):
+        return True
+    return any(c in text for c in "\\%&+") and key in _ESCAPES.sub(_unescape, text)
+
+
+def mask_key(body: bytes, key: str) -> tuple[bytes, int]:
+    """``body`` with each form of ``key`` (see :func:`redact`) replaced by ``***``, and how many.
+
+    Every other byte is kept. Keys shorter than :data:`MIN_REDACT_ANYWHERE` are not
+    looked for (as whole tokens they would match ordinary values of a job).
+
+    Examples
+    --------
+    >>> mask_key(b'{"id":"a","note":"key sk-0123456789"}', "sk-0123456789")
+    (b'{"id":"a","note":"key ***"}', 1)
+    """
+    if len(key) < MIN_REDACT_ANYWHERE:
+        return body, 0
+    text = body.decode("latin-1")  # one char per byte: the bytes come back unchanged
+    if not might_contain(text, key):
+        return body, 0
+    masked, count = key_pattern(key).subn("***", text)
+    return masked.encode("latin-1"), count
 
 
 class Cancelled(Exception):
@@ -76,10 +221,32 @@ class Cancelled(Exception):
 
 
 class ApiClient:
-    """The Mistral fine-tuning endpoints over one ``httpx.Client``, with retries.
+    """GET JSON from one API over one ``httpx.Client``, with retries and bounds.
 
     The API key lives only in the client's ``Authorization`` header (which httpx shows
     as ``[secure]``); this object's repr shows the base URL only.
+
+    Parameters
+    ----------
+    base_url
+        The API's base URL; paths given to :meth:`get` are relative to it.
+    api_key
+        The key, sent as ``Authorization: Bearer <key>``.
+    timeout
+        Seconds to wait for a connection or for the next bytes of an answer.
+    deadline
+        Seconds one request may take in all, from sending it to its body's last byte
+        (checked as bytes arrive; a request that stalls ends after ``timeout``).
+    max_response_bytes
+        The largest body accepted, after decompression.
+    max_retries, backoff
+        Retries per request, and the first retry's wait without ``Retry-After``.
+    concurrency
+        Most requests in flight at once (the connection pool's size).
+    stop
+        Set to cancel: waits between retries end and no new request starts.
+    key_hint
+        Where the key comes from, for the message when the API refuses it.
     """
 
     def __init__(
@@ -92,11 +259,18 @@ class ApiClient:
         backoff: float,
         concurrency: int,
         stop: threading.Event,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        key_hint: str = "the API key",
     ) -> None:
         self.base_url = base_url
         self._secret = api_key
+        self.timeout = timeout
+        self.deadline = deadline
+        self.max_response_bytes = max_response_bytes
         self.max_retries = max_retries
         self.backoff = backoff
+        self.key_hint = key_hint
         self._stop = stop
         self._http = httpx.Client(
             base_url=base_url,
@@ -105,7 +279,7 @@ class ApiClient:
                 "Accept": "application/json",
                 "User-Agent": "ftkit-export",
             },
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(min(timeout, deadline)),
             limits=httpx.Limits(max_connections=concurrency + 1),
             follow_redirects=False,
         )
@@ -116,64 +290,106 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def _redact(self, text: str) -> str:
-        """``text`` with the key replaced by ``***`` (redact the whole text, then shorten it).
+    def scrub(self, text: str) -> str:
+        """``text`` (built from server text) with the key redacted and control characters escaped."""
+        return printable(redact(text, self._secret.reveal()))
 
-        A key of at least :data:`MIN_REDACT_ANYWHERE` characters is replaced wherever it
-        occurs; a shorter one only where it is a whole token, so that the key ``k`` does
-        not turn "network error" into "networ*** error".
-        """
-        return redact(text, self._secret.reveal())
+    def mask(self, body: bytes) -> tuple[bytes, int]:
+        """``body`` with the key masked (see :func:`mask_key`), and how many times it was."""
+        return mask_key(body, self._secret.reveal())
 
     def _wait(self, seconds: float) -> None:
         if self._stop.wait(seconds):
             raise Cancelled
 
-    def get(self, path: str, *, params: dict[str, str] | None, what: str, check: Callable[[bytes], Any]) -> tuple[bytes, Any]:
+    def _read(self, response: httpx.Response, *, limit: int, until: float, what: str, url: str) -> bytes | None:
+        """The body, up to ``limit`` bytes (``None`` past ``until``); ExportError past ``max_response_bytes``."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes and limit >= self.max_response_bytes:
+            msg = (
+                f"the API's answer to {what} at {url} is too large: expected at most"
+                f" {self.max_response_bytes:,} bytes (max_response_bytes), found Content-Length {int(declared):,}"
+            )
+            raise ExportError(msg)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                if limit < self.max_response_bytes:  # an error body: its start is enough
+                    chunks.append(chunk)
+                    break
+                msg = (
+                    f"the API's answer to {what} at {url} is too large: expected at most"
+                    f" {self.max_response_bytes:,} bytes (max_response_bytes), found more"
+                )
+                raise ExportError(msg)
+            chunks.append(chunk)
+            if time.monotonic() > until:
+                return None
+        return b"".join(chunks)[:limit]
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: dict[str, str] | None,
+        what: str,
+        check: Callable[[bytes], Any],
+        missing_ok: bool = False,
+    ) -> tuple[bytes, Any]:
         """GET ``path`` and return its body and ``check(body)``, retrying what may pass.
 
-        Retried: 429 and 5xx (honouring ``Retry-After``), timeouts, network errors, and
-        a 200 whose body ``check`` rejects. Raised at once: 401/403 (the key was
-        refused), other 4xx. ``None`` is returned for a 404 of a job's details.
+        Retried: 429 and 5xx (honouring ``Retry-After``), timeouts, a request past its
+        deadline, network errors, and a 200 whose body ``check`` rejects. Raised at
+        once: 401/403 (the key was refused), other 4xx, a body over
+        ``max_response_bytes``. ``(b"", None)`` is returned for a 404 if ``missing_ok``.
         """
-        url = f"{self.base_url}{path}"
+        what = self.scrub(what)
+        url = self.scrub(f"{self.base_url}{path}")
+        problem = "no attempt"
         for attempt in range(self.max_retries + 1):
             if self._stop.is_set():
                 raise Cancelled
             last = attempt == self.max_retries
+            until = time.monotonic() + self.deadline
             try:
-                response = self._http.get(path, params=params)
+                with self._http.stream("GET", path, params=params) as response:
+                    code = response.status_code
+                    limit = self.max_response_bytes if code == 200 else _ERROR_BODY_BYTES
+                    body = self._read(response, limit=limit, until=until, what=what, url=url)
+                    retry_after = self._retry_after(response) if code in _RETRY_STATUSES else None
             except httpx.TimeoutException as exc:
-                problem = f"no answer within {self._http.timeout.read}s ({type(exc).__name__})"
+                problem = f"no answer within {min(self.timeout, self.deadline)}s ({type(exc).__name__})"
                 delay = self._backoff(attempt)
             except httpx.TransportError as exc:
-                problem = self._redact(f"network error: {type(exc).__name__}: {exc}")
+                problem = self.scrub(f"network error: {type(exc).__name__}: {exc}")
                 delay = self._backoff(attempt)
             else:
-                code = response.status_code
-                if code in (401, 403):
+                if body is None:
+                    problem = f"the answer took longer than the deadline of {self.deadline}s"
+                    delay = self._backoff(attempt)
+                elif code in (401, 403):
                     msg = (
                         f"the API refused the API key (HTTP {code}) for {what} at {url}:"
-                        " expected a valid key in MISTRAL_API_KEY or api_key=, with access"
+                        f" expected a valid key in {self.key_hint}, with access"
                         " to fine-tuning jobs"
                     )
                     raise ExportError(msg)
-                if code == 200:
+                elif code == 200:
                     try:
-                        return response.content, check(response.content)
+                        return body, check(body)
                     except (msgspec.DecodeError, ValueError) as exc:
-                        snippet = self._redact(response.content.decode("utf-8", "replace"))[:80]
-                        problem = self._redact(f"malformed response: {exc} (body starts {snippet!r})")
+                        snippet = self.scrub(body[:400].decode("utf-8", "replace"))[:80]
+                        problem = self.scrub(f"malformed response: {exc} (body starts {snippet!r})")
                         delay = self._backoff(attempt)
-                elif code == 404 and what.startswith("job "):
+                elif code == 404 and missing_ok:
                     return b"", None
                 elif code in _RETRY_STATUSES:
                     problem = f"HTTP {code}"
-                    delay = self._retry_after(response)
-                    if delay is None:
-                        delay = self._backoff(attempt)
+                    delay = retry_after if retry_after is not None else self._backoff(attempt)
                 else:
-                    snippet = self._redact(response.text)[:200]
+                    snippet = self.scrub(body.decode("utf-8", "replace"))[:200]
                     msg = f"the API answered HTTP {code} for {what} at {url}: expected 200, found {snippet!r}"
                     raise ExportError(msg)
             if last:
@@ -192,6 +408,14 @@ class ApiClient:
 
     @staticmethod
     def _retry_after(response: httpx.Response) -> float | None:
+        """``Retry-After`` in seconds (at most 120); ``None`` when absent or not a sane value.
+
+        Examples
+        --------
+        >>> [ApiClient._retry_after(httpx.Response(429, headers={"Retry-After": v}))
+        ...  for v in ("2", "NaN", "inf", "-1", "soon", "1e999")]
+        [2.0, None, None, None, None, None]
+        """
         value = response.headers.get("Retry-After")
         if value is None:
             return None
@@ -200,7 +424,14 @@ class ApiClient:
         except ValueError:
             try:
                 when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 return None
-            seconds = when.timestamp() - time.time()
-        return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
+            if when is None:
+                return None
+            try:
+                seconds = max(when.timestamp() - time.time(), 0.0)
+            except (OverflowError, ValueError, OSError):
+                return None
+        if not math.isfinite(seconds) or seconds < 0:
+            return None
+        return min(seconds, _MAX_RETRY_AFTER)

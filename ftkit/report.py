@@ -39,6 +39,7 @@ import polars as pl
 
 from . import __version__
 from .atomic import atomic_write
+from .escape import printable
 from .jobset import JobSet
 
 __all__ = ["summary_tables", "summary_text", "write_report", "render_report", "format_value"]
@@ -184,19 +185,6 @@ def format_value(column: str, value: Any, *, missing: str = "-") -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(item) for item in value)
     return str(value)
-
-
-def printable(text: str) -> str:
-    r"""``text`` with control characters shown as escapes, so job text cannot drive a terminal.
-
-    Examples
-    --------
-    >>> printable("ok\x1b[2Jgone\n")
-    'ok\\x1b[2Jgone\\n'
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _header(column: str) -> str:

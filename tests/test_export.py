@@ -558,7 +558,7 @@ def test_non_ascii_key_is_refused_without_showing_it(api, dump, capsys, monkeypa
 
     monkeypatch.setenv("MISTRAL_API_KEY", "sk-SECR\u00c9T")
     args = parser().parse_args(["export", "-o", str(dump), "--base-url", "http://[::1"])
-    assert args.func(args) == 1
+    assert args.func(args) == 2  # a usage error, found before any request
     out, err = capsys.readouterr()
     assert err.startswith("ftkit: error: export: API key: expected printable ASCII")
     assert err.count("\n") == 1 and "Traceback" not in err and "SECR" not in err
