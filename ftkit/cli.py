@@ -315,10 +315,12 @@ def _positive_int(text: str) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose error messages show control characters escaped."""
+    """An argument parser whose usage errors are one line, with control characters escaped."""
 
     def error(self, message: str):  # type: ignore[override]
-        super().error(printable(message))
+        command = self.prog.removeprefix(PROG).strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"{PROG}: error: {where}{printable(message)} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
