@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from .escape import printable
+
 __all__ = ["JobDecodeError", "ExportError", "ExportUsageError"]
 
 _EXPECTED_FOUND = re.compile(r"Expected `(?P<expected>[^`]*)`, got `(?P<found>[^`]*)`")
@@ -63,6 +65,7 @@ class JobDecodeError(ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
+        """The message, with control characters escaped: keys and file names can hold any."""
         parts = [self.source]
         if self.line is not None:
             parts.append(f"line {self.line}")
@@ -71,7 +74,7 @@ class JobDecodeError(ValueError):
         if self.path:
             parts.append(f"at {self.path}")
         parts.append(self.reason)
-        return ": ".join(parts)
+        return printable(": ".join(parts))
 
     def __reduce__(self):
         return (_rebuild, (self.reason, self.source, self.line, self.index, self.path))

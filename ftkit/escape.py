@@ -12,7 +12,11 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["printable"]
+import contextlib
+import warnings
+from collections.abc import Iterator
+
+__all__ = ["printable", "escaped_warnings"]
 
 
 def printable(text: str) -> str:
@@ -28,3 +32,31 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+@contextlib.contextmanager
+def escaped_warnings() -> Iterator[None]:
+    r"""Re-issue the warnings raised inside with their control characters escaped.
+
+    Matplotlib warns ``Glyph 27 (\x1b) missing from font(s)`` with the character itself
+    when a label holds one; drawing job text inside this block keeps such warnings (and
+    any other) from writing raw control characters to stderr.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     with escaped_warnings():
+    ...         warnings.warn("Glyph 27 (\x1b) missing", UserWarning)
+    >>> str(seen[0].message)
+    'Glyph 27 (\\x1b) missing'
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        yield
+    for warning in caught:
+        message = warning.message
+        text = printable(str(message))
+        if text != str(message) or not isinstance(message, Warning):
+            message = warning.category(text)
+        warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)

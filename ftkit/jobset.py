@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from .errors import JobDecodeError
+from .escape import printable
 from .frames import (
     ERRORS_SCHEMA,
     checkpoints_frame,
@@ -306,7 +307,7 @@ class JobSet:
     def __repr__(self) -> str:
         statuses = ", ".join(f"{n} {s}" for s, n in self._counts("status"))
         errors = f", {len(self._errors)} unreadable records" if self._errors else ""
-        return f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})"
+        return printable(f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})")
 
     def _repr_html_(self) -> str:
         esc = html.escape

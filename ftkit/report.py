@@ -39,7 +39,7 @@ import polars as pl
 
 from . import __version__
 from .atomic import atomic_write
-from .escape import printable
+from .escape import escaped_warnings, printable
 from .jobset import JobSet
 
 __all__ = ["summary_tables", "summary_text", "write_report", "render_report", "format_value"]
@@ -373,7 +373,8 @@ def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str
 def _figure_html(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 144) -> str:
     """A ``<figure>`` with ``fig`` as a PNG data URI, shown at 96 px per inch."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # constrained layout already fits it
+    with escaped_warnings():  # missing-glyph warnings quote the job's text
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # constrained layout already fits it
     data = buffer.getvalue()
     width, height = _png_size(data)
     scale = 96 / dpi

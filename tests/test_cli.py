@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import shutil
+import textwrap
 import subprocess
 import sys
 import time
@@ -509,3 +510,40 @@ def test_convert_onto_a_full_filesystem_is_one_line_exit_2(tmp_path, capsys, mon
     assert status == 2
     assert err == f"ftkit: error: {full / 'tables'}: cannot write the Parquet files: no space left on the device (nothing was written)\n"
     assert left == []
+
+
+def test_control_characters_in_job_text_never_reach_stderr_or_a_repr(tmp_path):
+    """Reprs, strict-mode errors, and matplotlib's missing-glyph warnings in report and browser."""
+    dump = tmp_path / "jobs.ndjson"
+    checkpoints = [{"step_number": s, "created_at": 1717171718 + s, "metrics": {"valid_loss": 1 / s, "train_loss": 1 / s}}
+                   for s in (1, 2)]
+    dump.write_text(json.dumps(job("j\x1b[2J1", suffix="s\x1b]0;x\x07", status="RUN\x1bNING", checkpoints=checkpoints,
+                                   **{"unknown\x1b[31m": 1})) + "\n")
+
+    proc = run("report", dump, "-o", tmp_path / "report.html")
+    assert proc.returncode == 0, proc.stderr
+    assert "Glyph 27 (\\x1b) missing" in proc.stderr  # the warning came, escaped
+    assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
+
+    code = textwrap.dedent(
+        f"""
+        import warnings, ftkit
+        from ftkit.browser import JobBrowser
+        js = ftkit.read_jobs({str(dump)!r})
+        print(repr(js)); print(repr(JobBrowser(js)))
+        try:
+            ftkit.read_jobs({str(dump)!r}, strict=True)
+        except ftkit.JobDecodeError as exc:
+            print(repr(exc)); print(str(exc))
+        browser = JobBrowser(js)
+        browser.selected = [js.jobs["job_id"][0]]
+        assert browser.plot_png
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stderr
+    assert "JobSet(1 jobs: 1 RUN\\x1bNING)" in proc.stdout
+    assert "unknown\\x1b[31m" in proc.stdout and "s\\x1b]0;x\\x07" in proc.stdout
+    for text in (proc.stdout, proc.stderr):
+        assert "\x1b" not in text and "\x07" not in text
