@@ -473,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _os_error_message(exc) if exc.filename else str(exc)
     except OSError as exc:
         message = _os_error_message(exc)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         message = str(exc)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
