@@ -37,11 +37,23 @@ The API key
 The key comes from ``api_key=`` or the ``MISTRAL_API_KEY`` environment variable. It is
 sent only in the ``Authorization`` header and never written to the dump, to logs, to
 error messages or to reprs; it must be printable ASCII (HTTP headers carry nothing
-else), and a key that is not is refused without being shown. If the server echoes the
-key back in an error body, it is replaced with ``***`` before the body is shortened for
-a message, so no part of it shows. A key shorter than 8 characters cannot be hidden
-that way without mangling ordinary words (the key ``k`` is in "network"): such a key
-is replaced only where it stands as a whole token (not between letters or digits).
+else), and a key that is not is refused without being shown. Wherever a message is
+built from server text, the key is replaced with ``***`` in every form a server may echo
+it in (as is, JSON-escaped, percent-encoded, as HTML references, in base64: see
+:func:`ftkit.export_http.redact`) before the text is shortened, and control characters
+are escaped. A key shorter than 8 characters cannot be hidden that way without mangling
+ordinary words (the key ``k`` is in "network"): such a key is replaced only where it
+stands as a whole token. A job body that holds the key (of 8 characters or more) is
+written with it replaced by ``***``, with a warning; a job whose id holds it is not
+written at all.
+
+Limits
+------
+Each request has a ``deadline`` besides its ``timeout``, each answer a size limit
+(``max_response_bytes``), and the listing a page limit (``max_pages``); see
+:func:`export_jobs`. The HTTP client (:mod:`ftkit.export_http`) and the dump store
+(:mod:`ftkit.export_dump`) know nothing of Mistral, so another provider can use them.
+
 The base URL is ``https://api.mistral.ai`` unless
 ``base_url=`` or ``MISTRAL_API_URL`` says otherwise.
 
