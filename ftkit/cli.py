@@ -185,7 +185,7 @@ def run_report(args: argparse.Namespace) -> int:
             raise CommandError(msg) from None
         raise
     if not args.quiet:
-        print(f"{path}: report on {len(jobs)} jobs ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+        print(f"{printable(str(path))}: report on {len(jobs)} jobs ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
     return 0
 
 
@@ -202,7 +202,7 @@ def run_convert(args: argparse.Namespace) -> int:
         written = convert_jobs(jobs, output, progress=bar)
     if not args.quiet:
         rows = ", ".join(f"{name} {n}" for name, n in written.items())
-        print(f"{output}: wrote {len(written)} Parquet tables ({rows} rows)", file=sys.stderr)
+        print(f"{printable(str(output))}: wrote {len(written)} Parquet tables ({rows} rows)", file=sys.stderr)
     return 0
 
 
