@@ -302,10 +302,15 @@ class ApiClient:
         if self._stop.wait(seconds):
             raise Cancelled
 
-    def _read(self, response: httpx.Response, *, limit: int, until: float, what: str, url: str) -> bytes | None:
-        """The body, up to ``limit`` bytes (``None`` past ``until``); ExportError past ``max_response_bytes``."""
+    def _read(self, response: httpx.Response, *, until: float, what: str, url: str) -> bytes | None:
+        """The body (``None`` past ``until``); ExportError past ``max_response_bytes``.
+
+        Of an error answer (not 200), only the first bytes are read, for its message.
+        """
+        whole = response.status_code == 200
+        limit = self.max_response_bytes if whole else _ERROR_BODY_BYTES
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_response_bytes and limit >= self.max_response_bytes:
+        if whole and declared.isdigit() and int(declared) > limit:
             msg = (
                 f"the API's answer to {what} at {url} is too large: expected at most"
                 f" {self.max_response_bytes:,} bytes (max_response_bytes), found Content-Length {int(declared):,}"
@@ -316,7 +321,7 @@ class ApiClient:
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > limit:
-                if limit < self.max_response_bytes:  # an error body: its start is enough
+                if not whole:  # an error body: its start is enough
                     chunks.append(chunk)
                     break
                 msg = (
@@ -356,8 +361,7 @@ class ApiClient:
             try:
                 with self._http.stream("GET", path, params=params) as response:
                     code = response.status_code
-                    limit = self.max_response_bytes if code == 200 else _ERROR_BODY_BYTES
-                    body = self._read(response, limit=limit, until=until, what=what, url=url)
+                    body = self._read(response, until=until, what=what, url=url)
                     retry_after = self._retry_after(response) if code in _RETRY_STATUSES else None
             except httpx.TimeoutException as exc:
                 problem = f"no answer within {min(self.timeout, self.deadline)}s ({type(exc).__name__})"
