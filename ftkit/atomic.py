@@ -51,8 +51,20 @@ _SUFFIX = ".tmp"
 #: Room left for the marker, pid and random part within a 255-byte file name.
 _MAX_STEM = 180
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the platform allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (briefly visible to other threads)
+    os.umask(mask)
+    return mask
 
 
 def temp_prefix(target: Path) -> str:
@@ -71,7 +83,7 @@ def _mode_for(target: Path) -> int:
     try:
         return stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
-        return 0o666 & ~_UMASK
+        return 0o666 & ~_umask()
 
 
 def _process_gone(pid: int) -> bool:
@@ -182,7 +194,7 @@ def make_temp_dir(target: Path) -> Path:
     remove_stale_temps(target)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{temp_prefix(target)}{os.getpid()}-", suffix=_SUFFIX))
     with contextlib.suppress(OSError):
-        os.chmod(tmp, 0o777 & ~_UMASK)
+        os.chmod(tmp, 0o777 & ~_umask())
     return tmp
 
 

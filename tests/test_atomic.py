@@ -224,3 +224,19 @@ def test_after_a_sigkill_the_next_run_removes_what_the_killed_run_left(tmp_path,
     assert ftkit.cli.main(argv) == 0
     assert _leftovers(tmp_path) == []
     assert output.exists()
+
+
+def test_a_new_file_gets_the_usual_mode_and_a_replaced_one_keeps_its_own(tmp_path):
+    mask = os.umask(0o027)
+    try:
+        with atomic_write(tmp_path / "new.txt") as f:
+            f.write(b"x")
+    finally:
+        os.umask(mask)
+    kept = tmp_path / "kept.txt"
+    kept.write_bytes(b"old")
+    kept.chmod(0o604)
+    with atomic_write(kept) as f:
+        f.write(b"new")
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o640  # not mkstemp's 0600
+    assert kept.stat().st_mode & 0o777 == 0o604 and kept.read_bytes() == b"new"
