@@ -404,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=run_sanitize_rules)
 
     try:
-        from .export import add_export_command
+        from .export_cli import add_export_command
     except ImportError:  # pragma: no cover - export is optional while it is built
         pass
     else:

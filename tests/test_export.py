@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from ftkit.export import ExportError, ExportResult, ExportUsageError, add_export_command, compact_dump, export_jobs
+from ftkit.export import ExportError, ExportResult, ExportUsageError, compact_dump, export_jobs
+from ftkit.export_cli import add_export_command
 
 
 def _load_fake_api():
