@@ -53,6 +53,10 @@ def test_temp_names_are_unpredictable_and_a_planted_link_is_not_followed(tmp_pat
     assert target.read_text() == "two" and victim.read_text() == "keep me"
     assert not target.is_symlink()
 
+    jobs = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(2, seed=0))
+    ftkit.write_jobs(jobs, target)  # write_jobs writes through the same writer
+    assert list(ftkit.read_jobs(target)) == list(jobs) and victim.read_text() == "keep me"
+
 
 def test_concurrent_writers_of_one_path_never_collide(tmp_path):
     target = tmp_path / "out.bin"
