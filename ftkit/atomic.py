@@ -48,9 +48,9 @@ __all__ = [
 #: The marker in every temporary name, so that stale ones can be told from others' files.
 _MARK = ".ftkit-"
 _SUFFIX = ".tmp"
-#: Room left for the marker, pid and random part within a 255-byte file name.
+#: Bytes of the target's name kept, leaving room for the marker, pid and random part
+#: within a 255-byte file name.
 _MAX_STEM = 180
-
 
 
 def _umask() -> int:
@@ -75,7 +75,10 @@ def temp_prefix(target: Path) -> str:
     >>> temp_prefix(Path("/data/report.html"))
     '.report.html.ftkit-'
     """
-    return f".{target.name[:_MAX_STEM]}{_MARK}"
+    stem = os.fsencode(target.name)
+    if len(stem) > _MAX_STEM:  # file names are limited in bytes: cut, on a whole character
+        stem = stem[:_MAX_STEM].decode("utf-8", "ignore").encode()
+    return f".{os.fsdecode(stem)}{_MARK}"
 
 
 def _mode_for(target: Path) -> int:

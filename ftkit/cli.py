@@ -151,8 +151,6 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-
-
 # --- commands ---------------------------------------------------------------------
 
 

@@ -46,6 +46,7 @@ __all__ = [
 
 logger = logging.getLogger("ftkit.export.dump")
 
+#: How often appended lines are fsynced (they are flushed to the OS at once).
 _FSYNC_INTERVAL = 1.0
 
 
@@ -57,7 +58,7 @@ class Summary(msgspec.Struct, gc=False):
     modified_at: int
 
 
-
+#: Decodes a job's JSON into its :class:`Summary` only (the rest is skipped, not built).
 decode_summary = msgspec.json.Decoder(Summary).decode
 
 

@@ -219,7 +219,6 @@ class Cancelled(Exception):
     """Raised in a worker when the export stops before its request was made."""
 
 
-
 class ApiClient:
     """GET JSON from one API over one ``httpx.Client``, with retries and bounds.
 
