@@ -14,7 +14,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -98,11 +98,14 @@ def iter_lines(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
         offset += len(line)
 
 
-def index_dump(path: Path) -> DumpIndex:
+def index_dump(path: Path, *, summarize: Callable[[bytes], Summary] = decode_summary) -> DumpIndex:
     """Read a dump's snapshots; raise :class:`ExportError` on a line that is not a job.
 
     A last line without its newline that does not decode is a write cut short by a
-    kill: it is reported as ``torn_tail`` rather than as an error.
+    kill: it is reported as ``torn_tail`` rather than as an error. ``summarize`` reads
+    a line's :class:`Summary` (raising ``msgspec.DecodeError`` or ``ValueError``); the
+    default reads Mistral's ``id``, ``status`` and ``modified_at``, another provider
+    maps its own keys (its version of a job goes to ``modified_at``).
     """
     jobs: dict[str, Snapshot] = {}
     lines = end = 0
@@ -122,8 +125,8 @@ def index_dump(path: Path) -> DumpIndex:
                 end = offset + len(raw)
                 continue
             try:
-                job = decode_summary(line)
-            except msgspec.DecodeError as exc:
+                job = summarize(line)
+            except (msgspec.DecodeError, ValueError) as exc:
                 if not raw.endswith(b"\n"):
                     torn_tail = True
                     break
@@ -140,7 +143,7 @@ def index_dump(path: Path) -> DumpIndex:
     return DumpIndex(jobs, lines, end, torn_tail)
 
 
-def compact_dump(path: str | os.PathLike[str]) -> int:
+def compact_dump(path: str | os.PathLike[str], *, summarize: Callable[[bytes], Summary] = decode_summary) -> int:
     """Rewrite a dump so that it holds each job once, keeping its latest snapshot.
 
     A job's latest snapshot is its line with the greatest ``modified_at``; among equal
@@ -151,7 +154,9 @@ def compact_dump(path: str | os.PathLike[str]) -> int:
     Parameters
     ----------
     path
-        An NDJSON dump, as written by :func:`export_jobs`.
+        An NDJSON dump, as written by :func:`ftkit.export.export_jobs`.
+    summarize
+        Reads a line's :class:`Summary`; see :func:`index_dump`.
 
     Returns
     -------
@@ -176,7 +181,7 @@ def compact_dump(path: str | os.PathLike[str]) -> int:
     path = Path(path)
     with open(open_regular(path, os.O_RDONLY), "rb") as held:
         lock_dump(held, path)
-        index = index_dump(path)
+        index = index_dump(path, summarize=summarize)
         if index.stale == 0 and not index.torn_tail and index.end == path.stat().st_size:
             return 0
         rewrite_dump(path, index)
