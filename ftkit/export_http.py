@@ -3,8 +3,9 @@
 It knows nothing of any provider's endpoints (:mod:`ftkit.export` holds Mistral's), only
 how to GET a JSON body within bounds and keep the API key out of every message:
 
-- each request has an overall ``deadline`` (a server trickling one byte at a time is cut
-  off), besides ``timeout``, the longest wait for a connection or for the next bytes;
+- each request has an overall ``deadline`` that bounds every socket operation (a server
+  trickling its headers or body one byte at a time is cut off), besides ``timeout``, the
+  longest wait for a connection or for the next bytes;
 - a body larger than ``max_response_bytes`` (after decompression) is refused;
 - 429 and 5xx are retried after ``Retry-After`` when it is a sane number of seconds or an
   HTTP date (at most 120 s), else after exponential backoff (``NaN``, negative or garbage
@@ -35,6 +36,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpcore  # httpx's own transport layer, to bound each socket operation
 import httpx
 import msgspec
 
@@ -215,6 +217,80 @@ def mask_key(body: bytes, key: str) -> tuple[bytes, int]:
     return masked.encode("latin-1"), count
 
 
+# --- the deadline, down to each socket operation ------------------------------------
+
+#: The monotonic time the current thread's request must end by (httpx is synchronous:
+#: a request's reads and writes happen in the thread that made it).
+_deadline = threading.local()
+
+
+def _clamp(timeout: float | None) -> float | None:
+    """``timeout`` cut to what is left of the current request's deadline."""
+    until = getattr(_deadline, "until", None)
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("past the request's deadline")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and handshake ends by the request's deadline,
+    so that a server trickling its headers or body a byte at a time is cut off."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _clamp(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, with connections that keep the request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, _clamp(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _clamp(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's transport, its connections keeping each request's deadline.
+
+    httpx takes no network backend, so the one of its connection pool is wrapped. Should a
+    later httpx lay its pool out otherwise, the transport is returned as is: the deadline
+    is then checked as the body arrives only (see :meth:`ApiClient._read`).
+    """
+    transport = httpx.HTTPTransport(limits=limits)
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, httpcore.NetworkBackend):
+        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    return transport
+
+
 class Cancelled(Exception):
     """Raised in a worker when the export stops before its request was made."""
 
@@ -234,8 +310,9 @@ class ApiClient:
     timeout
         Seconds to wait for a connection or for the next bytes of an answer.
     deadline
-        Seconds one request may take in all, from sending it to its body's last byte
-        (checked as bytes arrive; a request that stalls ends after ``timeout``).
+        Seconds one request may take in all, from connecting to its body's last byte:
+        every socket operation (connect, TLS handshake, each read and write) waits at
+        most what is left of it, so a server trickling its headers or body is cut off.
     max_response_bytes
         The largest body accepted, after decompression.
     max_retries, backoff
@@ -279,7 +356,7 @@ class ApiClient:
                 "User-Agent": "ftkit-export",
             },
             timeout=httpx.Timeout(min(timeout, deadline)),
-            limits=httpx.Limits(max_connections=concurrency + 1),
+            transport=_deadline_transport(httpx.Limits(max_connections=concurrency + 1)),
             follow_redirects=False,
         )
 
@@ -356,14 +433,17 @@ class ApiClient:
             if self._stop.is_set():
                 raise Cancelled
             last = attempt == self.max_retries
-            until = time.monotonic() + self.deadline
+            until = _deadline.until = time.monotonic() + self.deadline
             try:
                 with self._http.stream("GET", path, params=params) as response:
                     code = response.status_code
                     body = self._read(response, until=until, what=what, url=url)
                     retry_after = self._retry_after(response) if code in _RETRY_STATUSES else None
             except httpx.TimeoutException as exc:
-                problem = f"no answer within {min(self.timeout, self.deadline)}s ({type(exc).__name__})"
+                if time.monotonic() >= until:
+                    problem = f"the answer took longer than the deadline of {self.deadline}s"
+                else:
+                    problem = f"no answer within {min(self.timeout, self.deadline)}s ({type(exc).__name__})"
                 delay = self._backoff(attempt)
             except httpx.TransportError as exc:
                 problem = self.scrub(f"network error: {type(exc).__name__}: {exc}")
@@ -395,6 +475,8 @@ class ApiClient:
                     snippet = self.scrub(body.decode("utf-8", "replace"))[:200]
                     msg = f"the API answered HTTP {code} for {what} at {url}: expected 200, found {snippet!r}"
                     raise ExportError(msg)
+            finally:
+                _deadline.until = None
             if last:
                 break
             logger.warning(

@@ -81,6 +81,8 @@ class Fault:
     trickle: float = 0.0
     #: Send no Content-Length (the body ends when the connection closes).
     no_length: bool = False
+    #: Seconds between the bytes of the status line and headers (a trickle before any body).
+    trickle_headers: float = 0.0
 
     def matches(self, request: Request) -> bool:
         if self.target == "list":
@@ -273,6 +275,18 @@ def _make_handler(api: FakeMistralAPI) -> type[BaseHTTPRequestHandler]:
             finally:
                 with api._lock:
                     api._in_flight -= 1
+            if fault is not None and fault.trickle_headers:
+                head = f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                try:
+                    for byte in head.encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(fault.trickle_headers)
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+                return
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

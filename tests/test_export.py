@@ -666,8 +666,9 @@ def test_ftkit_export_command_in_a_subprocess(api, dump):
 # --- hostile servers: bounded in time, size and pages; nothing leaked ----------------
 
 
-def test_a_trickling_answer_ends_at_the_deadline(api, dump):
-    api.inject("page:0", trickle=0.05)  # the page would take minutes at this pace
+@pytest.mark.parametrize("where", ["trickle", "trickle_headers"])
+def test_a_trickling_answer_ends_at_the_deadline(api, dump, where):
+    api.inject("page:0", **{where: 0.05})  # the page would take a minute at this pace
     started = time.monotonic()
 
     with pytest.raises(ExportError, match=r"gave up on page 0 .* longer than the deadline of 0\.5s"):
