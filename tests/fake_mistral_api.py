@@ -83,6 +83,8 @@ class Fault:
     no_length: bool = False
     #: Seconds between the bytes of the status line and headers (a trickle before any body).
     trickle_headers: float = 0.0
+    #: A Content-Encoding header to send (the body given must be encoded so).
+    content_encoding: str | None = None
 
     def matches(self, request: Request) -> bool:
         if self.target == "list":
@@ -245,6 +247,8 @@ class FakeMistralAPI:
                 body = body.replace(b"{authorization}", request.authorization.encode())
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
+            if fault.content_encoding is not None:
+                headers["Content-Encoding"] = fault.content_encoding
         return status, headers, body, delay, fault
 
 

@@ -689,6 +689,17 @@ def test_an_answer_over_max_response_bytes_is_refused(api, dump, no_length):
     assert len(requested) == len(set(requested)) <= 2  # not retried; at most the one in flight besides
 
 
+def test_a_compressed_answer_is_bounded_by_its_decompressed_size(api, dump):
+    import gzip
+
+    bomb = gzip.compress(b'{"id": "x", "pad": "' + b"a" * 5_000_000 + b'"}', compresslevel=9)
+    assert len(bomb) < 20_000
+    api.inject("page:0", body=bomb, content_encoding="gzip")
+
+    with pytest.raises(ExportError, match=r"too large: expected at most 1,000,000 bytes \(max_response_bytes\), found more"):
+        export(api, dump, max_response_bytes=1_000_000)
+
+
 def test_listing_is_bounded_by_max_pages(dump):
     with FakeMistralAPI(key=KEY, list_total=False) as server:  # every page full: no end in sight
         for i in range(N_JOBS):
