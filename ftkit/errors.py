@@ -1,4 +1,7 @@
-"""Errors raised when job JSON cannot be read.
+"""The errors ftkit raises: job JSON that cannot be read, and exports that cannot go on.
+
+Messages hold text from the input (keys, file names), always with control characters
+escaped, so that printing one cannot drive a terminal.
 
 Examples
 --------
