@@ -345,13 +345,14 @@ def _check_output(path: Path) -> None:
         msg = f"cannot use {str(path)!r} as the dump: {exc.strerror}"
         raise ExportUsageError(msg) from None
     if not stat.S_ISREG(info.st_mode):
-        kind = (
-            "a symbolic link" if stat.S_ISLNK(info.st_mode)
-            else "a directory" if stat.S_ISDIR(info.st_mode)
-            else "a FIFO" if stat.S_ISFIFO(info.st_mode)
-            else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
-            else "not a regular file"
-        )
+        mode = info.st_mode
+        kinds = {
+            "a symbolic link": stat.S_ISLNK(mode),
+            "a directory": stat.S_ISDIR(mode),
+            "a FIFO": stat.S_ISFIFO(mode),
+            "a device": stat.S_ISCHR(mode) or stat.S_ISBLK(mode),
+        }
+        kind = next((name for name, hit in kinds.items() if hit), "a socket or other special file")
         msg = f"cannot export into {str(path)!r}: expected a regular file (or a new path), found {kind}"
         raise ExportUsageError(msg)
 
