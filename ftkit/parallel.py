@@ -47,6 +47,7 @@ from .reading import (
     worth_decoding,
 )
 from .schema import Job, to_job
+from .snapshots import merge_snapshots
 
 __all__ = ["wants_parallel", "read_parallel", "worker_count"]
 
@@ -76,7 +77,10 @@ def wants_parallel(inputs: list[_Input], *, strict: bool) -> bool:
     """Whether these inputs are worth decoding in worker processes."""
     if strict or worker_count() < 2:
         return False
-    return sum(item.size() for item in inputs) >= MIN_PARALLEL_BYTES
+    sizes = [item.size() for item in inputs]
+    # Inputs too small to be split are decoded here anyway, each on its own: many small
+    # files are faster read in one go by the in-process path.
+    return sum(sizes) >= MIN_PARALLEL_BYTES and max(sizes, default=0) >= MIN_CHUNK_BYTES
 
 
 # --- the worker side -----------------------------------------------------------------
@@ -501,7 +505,7 @@ def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str
 
 
 def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
-    """Join the tasks' frames in input order, drop superseded snapshots, build the JobSet."""
+    """Join the tasks' frames in input order, resolve snapshots of one job, build the JobSet."""
     all_errors: list[JobDecodeError] = []
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in _FRAME_NAMES}
     # Where each job's Struct comes from: (task, index within the task).
@@ -534,21 +538,59 @@ def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
     if frames["jobs"] is None:
         return jobset_cls(errors=all_errors)
     jobs = frames["jobs"]
+    loader = _Loader(origin, datas)
     if jobs["job_id"].n_unique() < jobs.height:
-        kept = (
-            jobs.select("job_id", "modified_at", "_position")
-            .sort("modified_at", "_position")
-            .group_by("job_id")
-            .agg(pl.col("_position").last())
-            .sort("_position")["_position"]
-        )
-        keep = kept.implode()
-        frames = {name: frame.filter(pl.col("_position").is_in(keep)) for name, frame in frames.items()}
-        origin = [origin[i] for i in kept.to_list()]
+        frames, kept, merged = _resolve_snapshots(frames, loader)
+        loader.origin = [origin[i] for i in kept]
+        loader.overrides = merged
     frames = {name: frame.drop("_position") for name, frame in frames.items()}
     ids = frames["jobs"]["job_id"].to_list()
-    loader = _Loader(origin, datas)
     return jobset_cls.from_parts(ids=ids, loader=loader, frames=frames, errors=all_errors)
+
+
+def _resolve_snapshots(
+    frames: dict[str, pl.DataFrame], loader: _Loader
+) -> tuple[dict[str, pl.DataFrame], list[int], dict[int, Job]]:
+    """Keep one job per id by the rule of :mod:`ftkit.snapshots`, on the assembled frames.
+
+    Returns the frames of the kept jobs, the positions kept (in order) and, by index
+    among the kept, the jobs merged from tied records (their rows rebuilt).
+    """
+    latest = (
+        frames["jobs"]
+        .select("job_id", "modified_at", "_position")
+        .filter(pl.col("modified_at") == pl.col("modified_at").max().over("job_id"))
+        .group_by("job_id")
+        .agg(pl.col("_position"))
+        .with_columns(pl.col("_position").list.max().alias("kept"))
+        .sort("kept")
+    )
+    kept = latest["kept"]
+    merged: dict[int, Job] = {}
+    tied = latest.filter(pl.col("_position").list.len() > 1)
+    for positions, position in zip(tied["_position"].to_list(), tied["kept"].to_list()):
+        job = merge_snapshots([loader(p) for p in sorted(positions)])
+        if job != loader(position):
+            merged[position] = job
+    keep = kept.implode()
+    frames = {name: frame.filter(pl.col("_position").is_in(keep)) for name, frame in frames.items()}
+    if merged:
+        rebuilt = frames_with_positions(list(merged.values()))
+        at = pl.Series(list(merged), dtype=pl.Int64())
+        replaced = at.implode()
+        frames = {
+            name: pl.concat(
+                [
+                    frame.filter(~pl.col("_position").is_in(replaced)),
+                    rebuilt[name].with_columns(at.gather(rebuilt[name]["_position"]).alias("_position")),
+                ],
+                how="vertical",
+            ).sort("_position", maintain_order=True)
+            for name, frame in frames.items()
+        }
+    kept_list = kept.to_list()
+    index = {position: i for i, position in enumerate(kept_list)}
+    return frames, kept_list, {index[p]: job for p, job in merged.items()}
 
 
 class _LazyFile:
@@ -584,9 +626,14 @@ class _Loader:
     def __init__(self, origin: list[tuple[_Task, int]], datas: list[bytes]) -> None:
         self.origin = origin
         self.datas = datas
+        #: Jobs merged from tied snapshots, by position.
+        self.overrides: dict[int, Job] = {}
         self._listing: tuple[tuple[int, int], list[Any]] | None = None
 
     def __call__(self, position: int) -> Job:
+        merged = self.overrides.get(position)
+        if merged is not None:
+            return merged
         task, i = self.origin[position]
         if task.jobs:  # decoded in this process and kept
             return to_job(task.jobs[i])

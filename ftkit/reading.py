@@ -519,8 +519,10 @@ def read_jobs(
     Returns
     -------
     JobSet
-        One job per id: where several sources (snapshots over time) hold the same job,
-        the one with the latest ``modified_at`` is kept, the later source winning ties.
+        One job per id: where several records (snapshots over time) hold the same job,
+        the one with the latest ``modified_at`` is kept, and records tied on it are merged
+        key by key (see :mod:`ftkit.snapshots`); the result never depends on the order
+        of the inputs.
 
     Notes
     -----

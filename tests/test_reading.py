@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 import ftkit
 import ftkit.reading
+import ftkit.snapshots
 from ftkit import JobDecodeError
 
 FRAMES = ("jobs", "checkpoints", "events", "targets")
@@ -43,27 +44,81 @@ def test_every_real_document_reads(mistral_path: Path, load_json, json_jobs) -> 
     assert ftkit.read_jobs(mistral_path, strict=True).ids == js.ids
 
 
-def test_all_real_documents_together_keep_the_latest_snapshot(
-    real_dir: Path, mistral_paths: list[Path], load_json, json_jobs, tmp_path: Path
-) -> None:
-    # The reference rule, written independently: the latest modified_at per id, later wins ties.
-    records = [job for path in mistral_paths for job in json_jobs(load_json(path))]
-    best: dict[str, int] = {}
-    for position, job in enumerate(records):
-        if job["id"] not in best or job["modified_at"] >= records[best[job["id"]]]["modified_at"]:
-            best[job["id"]] = position
-    expected = [records[i] for i in sorted(best.values())]
-    assert len(records) == 96 and len(expected) == 55
+def _record(path: Path, index: int) -> dict:
+    document = json.loads(path.read_bytes())
+    return document["data"][index] if isinstance(document, dict) and "data" in document else document
 
-    for source in (mistral_paths, str(real_dir / "[!o]*.json"), real_dir / "[cpl]*.json"):
-        js = ftkit.read_jobs(source)
-        assert js.ids == [job["id"] for job in expected]
-        assert [(j.status, j.modified_at) for j in js] == [(j["status"], j["modified_at"]) for j in expected]
 
-    # a directory is read recursively, in sorted order
+def _by_id(js: ftkit.JobSet) -> dict[str, ftkit.Job]:
+    return {job.id: job for job in js}
+
+
+def _sorted_frames(js: ftkit.JobSet) -> dict[str, pl.DataFrame]:
+    """The frames in an order that does not depend on the order of the inputs."""
+    return {name: getattr(js, name).sort("job_id", maintain_order=True) for name in FRAMES}
+
+
+def _real_expectation(real_dir: Path, mistral_paths: list[Path]) -> dict[str, ftkit.Job]:
+    """Every real job as read_jobs of the whole directory must give it, worked out by hand.
+
+    Most ids have one record with the latest modified_at: it is the job. Three kinds of
+    record tie on it, and the merge keeps what each adds:
+    - sdk0x-2 (detailed) and the sdk0x-3 list entry of job 63be4026: the detail's
+      checkpoint and events stay (the list entry has neither key);
+    - sdk1-3 (detailed) and the sdk1-4 list entry of job 20178c3c: likewise;
+    - the sdk1-4 and sdk1-5 list entries of 30 jobs: sdk1-5 adds ``object`` (absent in
+      sdk1-4) and its integrations carry ``type`` (a richer value), so it is the job.
+    """
+    latest: dict[str, tuple[int, Path, int]] = {}
     for path in mistral_paths:
-        shutil.copy(path, tmp_path / path.name)
-    assert ftkit.read_jobs(tmp_path).ids == [job["id"] for job in expected]
+        document = json.loads(path.read_bytes())
+        records = document["data"] if isinstance(document, dict) and "data" in document else [document]
+        for i, record in enumerate(records):
+            if record["id"] not in latest or record["modified_at"] > latest[record["id"]][0]:
+                latest[record["id"]] = (record["modified_at"], path, i)
+    chosen = {job_id: (path, i) for job_id, (_, path, i) in latest.items()}
+    chosen["63be4026-cb98-4dc0-becd-83c424a42e0e"] = (real_dir / "cookbook-sdk0x-2.json", 0)
+    chosen["20178c3c-d75b-428e-b20d-7d39aa2b7468"] = (real_dir / "cookbook-sdk1-3.json", 0)
+    listing = json.loads((real_dir / "cookbook-sdk1-5.json").read_bytes())["data"]
+    for i in range(2, 32):
+        chosen[listing[i]["id"]] = (real_dir / "cookbook-sdk1-5.json", i)
+    return {job_id: next(iter(ftkit.read_jobs(compact(_record(path, i))))) for job_id, (path, i) in chosen.items()}
+
+
+def test_all_real_documents_together_keep_every_best_snapshot(
+    real_dir: Path, mistral_paths: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _real_expectation(real_dir, mistral_paths)
+    assert len(expected) == 55
+    reference = ftkit.JobSet(expected.values())
+    for source in (mistral_paths, list(reversed(mistral_paths)), str(real_dir / "[!o]*.json"), real_dir / "[cpl]*.json"):
+        js = ftkit.read_jobs(source)
+        assert _by_id(js) == expected
+        for name, frame in _sorted_frames(js).items():
+            assert_frame_equal(frame, _sorted_frames(reference)[name])
+    # the whole directory, OpenAI documents included (whatever ftkit makes of those)
+    js = ftkit.read_jobs(real_dir, errors="skip")
+    assert all(Path(source).name.startswith("openai-") for source in js.errors["source"])
+    got = _by_id(js)
+    assert {job_id: got[job_id] for job_id in expected} == expected
+    # the two jobs that lost their best checkpoint when the list entry came last
+    assert [len(js[i].checkpoints) for i in ("63be4026-cb98-4dc0-becd-83c424a42e0e", "20178c3c-d75b-428e-b20d-7d39aa2b7468")] == [1, 1]
+    best = js.checkpoint_summary()
+    assert best.filter(pl.col("job_id").is_in(["63be4026-cb98-4dc0-becd-83c424a42e0e", "20178c3c-d75b-428e-b20d-7d39aa2b7468"])).height == 2
+    # through the worker path: the real documents beside a dump over 16 MB, in both orders
+    filler = tmp_path / "filler.ndjson"
+    filler.write_bytes(ftkit.synth.make_jobs_bytes(900, seed=5, checkpoints_per_job=150))
+    assert filler.stat().st_size > 16 << 20
+    for workers in (None, "0"):
+        if workers is None:
+            monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+        else:
+            monkeypatch.setenv("FTKIT_WORKERS", workers)
+        for source in ([filler, *mistral_paths], [*reversed(mistral_paths), filler]):
+            js = ftkit.read_jobs(source)
+            assert len(js) == 55 + 900
+            got = _by_id(js)
+            assert {job_id: got[job_id] for job_id in expected} == expected
 
 
 def test_snapshots_the_latest_modified_at_wins_whatever_the_order(real_dir: Path) -> None:
@@ -73,27 +128,78 @@ def test_snapshots_the_latest_modified_at_wins_whatever_the_order(real_dir: Path
         assert (job.status, job.modified_at, len(job.checkpoints)) == ("SUCCESS", 1744814940, 27)
 
 
-def test_snapshots_the_later_source_wins_ties(real_dir: Path) -> None:
+def test_snapshots_tied_detail_and_list_entry_merge_in_either_order(real_dir: Path) -> None:
     # sdk1-3 (detailed, with events) and the sdk1-4 list entry are the same job at the
-    # same modified_at: the later source wins.
+    # same modified_at: the detail's events and checkpoint are kept whichever comes last.
     detailed, listing = real_dir / "cookbook-sdk1-3.json", real_dir / "cookbook-sdk1-4.json"
     job_id = "20178c3c-d75b-428e-b20d-7d39aa2b7468"
-    assert ftkit.read_jobs([detailed, listing])[job_id].events is None
-    assert len(ftkit.read_jobs([listing, detailed])[job_id].events) == 6
+    for order in ([detailed, listing], [listing, detailed]):
+        job = ftkit.read_jobs(order)[job_id]
+        assert (len(job.events), len(job.checkpoints)) == (6, 1)
 
 
-def test_snapshots_within_one_source(job_bytes) -> None:
+def _snapshot_records(job: dict) -> dict[str, dict]:
+    """Snapshots of one generated job, as a dump of list and detail responses holds them."""
+    detail = {k: v for k, v in job.items() if k != "object"}
+    listed = {k: v for k, v in job.items() if k not in ("events", "checkpoints")}
+    listed["object"] = "job"
+    older = dict(detail, modified_at=job["modified_at"] - 60, status="RUNNING", checkpoints=job.get("checkpoints", [])[1:])
+    return {"detail": detail, "listed": listed, "older": older}
+
+
+def test_snapshots_within_one_source(job_json) -> None:
+    a = job_json("a", status="RUNNING", modified_at=5)
     data = b"\n".join(
-        [
-            job_bytes("a", status="RUNNING", modified_at=5),
-            job_bytes("b", status="QUEUED", modified_at=1),
-            job_bytes("a", status="SUCCESS", modified_at=9),
-            job_bytes("a", status="FAILED", modified_at=7),  # older: loses
-            job_bytes("b", status="RUNNING", modified_at=1),  # tie: the later record wins
+        compact(record)
+        for record in [
+            a,
+            job_json("b", status="QUEUED", modified_at=1, object="job"),
+            dict(a, status="SUCCESS", modified_at=9),
+            dict(a, status="FAILED", modified_at=7),  # older: loses
+            job_json("b", status="QUEUED", modified_at=1, suffix="x", events=[]),  # tie: merged
         ]
     )
     js = ftkit.read_jobs(data)
-    assert [(j.id, j.status) for j in js] == [("a", "SUCCESS"), ("b", "RUNNING")]
+    assert [(j.id, j.status) for j in js] == [("a", "SUCCESS"), ("b", "QUEUED")]
+    assert (js["b"].object, js["b"].suffix, js["b"].events) == ("job", "x", [])
+
+
+def test_snapshots_a_symmetric_tie_has_one_answer(job_json) -> None:
+    # Same modified_at, same number of checkpoints, other metrics: nothing says which is
+    # newer, and the answer must not depend on the order; the rule takes the value whose
+    # compact JSON (keys sorted) sorts last, here train_loss 0.9 over 0.5.
+    def at(loss: float) -> bytes:
+        return compact(job_json("a", checkpoints=[{"step_number": 1, "created_at": 1, "metrics": {"train_loss": loss}}]))
+
+    for records in ([at(0.5), at(0.9)], [at(0.9), at(0.5)]):
+        for source in (records, b"\n".join(records)):
+            (job,) = ftkit.read_jobs(source)
+            assert job.checkpoints[0].metrics.train_loss == 0.9
+    # Structs given to JobSet follow the same rule
+    jobs = [next(iter(ftkit.read_jobs(at(loss)))) for loss in (0.9, 0.5)]
+    assert ftkit.JobSet(jobs)["a"] == ftkit.JobSet(jobs[::-1])["a"] == jobs[0]
+
+
+def test_snapshots_generated_in_both_orders_and_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = list(ftkit.synth.make_job_dicts(900, seed=11, checkpoints_per_job=150))
+    snapshots = [_snapshot_records(job) for job in jobs]
+    encode = msgspec.json.encode
+    details, listings = tmp_path / "details.ndjson", tmp_path / "listings.ndjson"
+    details.write_bytes(b"\n".join(encode(s["detail"]) for s in snapshots))
+    listings.write_bytes(b"\n".join(encode(r) for s in snapshots for r in (s["listed"], s["older"])))
+    assert details.stat().st_size > 16 << 20
+    expected = ftkit.read_jobs(b"\n".join(encode(dict(s["detail"], object="job")) for s in snapshots))
+    assert len(expected) == 900
+    for workers in (None, "0"):
+        if workers is None:
+            monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+        else:
+            monkeypatch.setenv("FTKIT_WORKERS", workers)
+        for source in ([details, listings], [listings, details]):
+            js = ftkit.read_jobs(source)
+            assert _by_id(js) == _by_id(expected)
+            for name, frame in _sorted_frames(js).items():
+                assert_frame_equal(frame, _sorted_frames(expected)[name])
 
 
 # --- source shapes ------------------------------------------------------------------
@@ -587,7 +693,8 @@ def test_truncated_gzip_ndjson_keeps_the_records_before_the_damage(big_ndjson, t
     assert "truncated or corrupt gzip data" in whole.errors["message"][-1]
 
 
-def test_doctests() -> None:
-    result = doctest.testmod(ftkit.reading, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+@pytest.mark.parametrize("module", [ftkit.reading, ftkit.snapshots], ids=lambda m: m.__name__)
+def test_doctests(module) -> None:
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
