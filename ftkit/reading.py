@@ -31,6 +31,7 @@ import msgspec
 
 from .errors import JobDecodeError
 from .schema import Job, WireJob, WireJobList, _Wire
+from .snapshots import merge_snapshots
 
 if TYPE_CHECKING:
     from .jobset import JobSet
@@ -587,13 +588,37 @@ def _read_here(
 
 
 def iter_jobs(
-    source: Source, *, batch_size: int = 10_000, errors: Errors = "raise", strict: bool = False
+    source: Source,
+    *,
+    batch_size: int = 10_000,
+    errors: Errors = "raise",
+    strict: bool = False,
+    dedupe: bool = True,
 ) -> Iterator[JobSet]:
     """Read a source in batches of at most ``batch_size`` jobs, in bounded memory.
 
-    NDJSON files (plain or gzip) are streamed line by line, so memory stays bounded
+    NDJSON files (plain or gzip) are streamed block by block, so memory stays bounded
     whatever the dump's size; a file holding one JSON document or array is read whole,
-    then yielded in batches. Duplicate job ids are resolved within a batch only.
+    then yielded in batches.
+
+    Parameters
+    ----------
+    source, errors, strict
+        As in :func:`read_jobs`.
+    batch_size
+        The most jobs in one batch.
+    dedupe
+        ``True`` (default): each job id comes once in the whole stream, chosen by the
+        same rule as :func:`read_jobs` (see :mod:`ftkit.snapshots`), whatever
+        ``batch_size`` is, so that the batches together hold the jobs ``read_jobs``
+        gives. The source is read twice: first to find each id's winning records (an
+        index of a few bytes per record), then to yield them. A job comes in the batch
+        where the last record it is made of is read; records tied on their latest
+        ``modified_at`` but different are kept until then to be merged. With
+        ``errors="raise"`` a bad record raises before the first batch. A file that
+        grows between the two reads (a dump still being written) is read up to where
+        the first read ended. ``False``: one pass, each record as it comes; a job with
+        several records may come in several batches.
 
     Examples
     --------
@@ -601,21 +626,124 @@ def iter_jobs(
     >>> [len(batch) for batch in ftkit.iter_jobs(ftkit.synth.make_jobs_bytes(5, seed=0), batch_size=2)]
     [2, 2, 1]
     """
-    from .jobset import JobSet
-
     if batch_size < 1:
         msg = f"batch_size must be at least 1, got {batch_size}"
         raise ValueError(msg)
+    if errors not in ("raise", "skip"):
+        msg = f"errors must be 'raise' or 'skip', got {errors!r}"
+        raise ValueError(msg)
+    inputs = expand_sources(source)
+    if not dedupe:
+        return _batches(_decoded_stream(inputs, errors=errors, strict=strict), batch_size)
+    return _iter_deduped(inputs, batch_size=batch_size, errors=errors, strict=strict)
+
+
+def _iter_deduped(inputs: list[_Input], *, batch_size: int, errors: Errors, strict: bool) -> Iterator[JobSet]:
+    """The two passes of :func:`iter_jobs` with ``dedupe=True``."""
+    extents: list[tuple[int | None, int]] = []
+    keep, merges = _snapshot_plan(inputs, errors=errors, strict=strict, extents=extents)
+    yield from _batches(_chosen(inputs, keep, merges, errors=errors, strict=strict, extents=extents), batch_size)
+
+
+def _snapshot_plan(
+    inputs: list[_Input], *, errors: Errors, strict: bool, extents: list[tuple[int | None, int]]
+) -> tuple[bytearray, dict[int, tuple[frozenset[int], int]]]:
+    """The first pass: which records to yield, by position in the stream of good records.
+
+    Returns one flag per record (1: yield it as it comes) and, for the records to merge,
+    by position, the positions of the job's tied records and the last of them. Identical
+    tied records count once (the last of them), so that a dump read twice holds nothing
+    back. ``extents`` receives, per input, the bytes read of a file and the records found.
+    """
+    encode = msgspec.json.encode
+    #: id -> (modified_at, position, content hash), or (modified_at, {hash: position}) on a tie
+    latest: dict[str, tuple[Any, ...]] = {}
+    position = 0
+    for item in inputs:
+        seen: list[int] = []
+        start = position
+        for decoded in _paused(_iter_input(item, errors=errors, strict=strict, seen=seen)):
+            for job in decoded.jobs:
+                entry = latest.get(job.id)
+                if entry is None or job.modified_at > entry[0]:
+                    latest[job.id] = (job.modified_at, position, hash(encode(job)))
+                elif job.modified_at == entry[0]:
+                    if len(entry) == 3:
+                        entry = latest[job.id] = (entry[0], {entry[2]: entry[1]})
+                    entry[1][hash(encode(job))] = position
+                position += 1
+        extents.append((seen[0] if seen else None, position - start))
+    keep = bytearray(position)
+    merges: dict[int, tuple[frozenset[int], int]] = {}
+    for entry in latest.values():
+        if len(entry) == 3:
+            keep[entry[1]] = 1
+            continue
+        positions = frozenset(entry[1].values())
+        last = max(positions)
+        if len(positions) == 1:
+            keep[last] = 1
+        else:
+            for p in positions:
+                merges[p] = (positions, last)
+    return keep, merges
+
+
+def _chosen(
+    inputs: list[_Input],
+    keep: bytearray,
+    merges: dict[int, tuple[frozenset[int], int]],
+    *,
+    errors: Errors,
+    strict: bool,
+    extents: list[tuple[int | None, int]],
+) -> Iterator[Decoded]:
+    """The second pass: the records the first pass chose, merged where they tie."""
+    waiting: dict[int, list[Any]] = {}  # last position of a merge -> the records so far
+    position = 0
+    for item, (extent, records) in zip(inputs, extents):
+        end = position + records
+        for decoded in _paused(_iter_input(item, errors=errors, strict=strict, limit=extent)):
+            if position + len(decoded.jobs) > end:
+                raise _changed(item)
+            chosen = []
+            for job in decoded.jobs:
+                if keep[position]:
+                    chosen.append(job)
+                elif position in merges:
+                    positions, last = merges[position]
+                    waiting.setdefault(last, []).append(job)
+                    if position == last:
+                        chosen.append(merge_snapshots(waiting.pop(last)))
+                position += 1
+            yield Decoded(chosen, decoded.errors)
+        if position != end:
+            raise _changed(item)
+
+
+def _changed(item: _Input) -> JobDecodeError:
+    msg = "the file changed between the two reads of iter_jobs; read it again, or pass dedupe=False"
+    return JobDecodeError(msg, source=item.name)
+
+
+def _decoded_stream(inputs: list[_Input], *, errors: Errors, strict: bool) -> Iterator[Decoded]:
+    for item in inputs:
+        yield from _paused(_iter_input(item, errors=errors, strict=strict))
+
+
+def _batches(decoding: Iterator[Decoded], batch_size: int) -> Iterator[JobSet]:
+    """Batches of at most ``batch_size`` jobs, each with the errors found while filling it."""
+    from .jobset import JobSet
+
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
-    for item in expand_sources(source):
-        for decoded in _paused(_iter_input(item, errors=errors, strict=strict)):
-            jobs += decoded.jobs
-            bad += decoded.errors
-            while len(jobs) >= batch_size:
-                yield JobSet.from_wire(jobs[:batch_size], errors=bad)
-                jobs = jobs[batch_size:]
-                bad = []
+    for decoded in decoding:
+        jobs += decoded.jobs
+        bad += decoded.errors
+        while len(jobs) >= batch_size:
+            yield JobSet.from_wire(jobs[:batch_size], errors=bad)
+            jobs = jobs[batch_size:]
+            bad = []
     if jobs or bad:
         yield JobSet.from_wire(jobs, errors=bad)
 
@@ -623,11 +751,17 @@ def iter_jobs(
 _STREAM_BLOCK = 2 << 20  # small blocks keep iter_jobs's peak memory low (360 MB vs 420 MB at 8 MB)
 
 
-def _iter_input(item: _Input, *, errors: Errors, strict: bool) -> Iterator[Decoded]:
-    """Decode one input block by block where it is NDJSON, whole otherwise."""
+def _iter_input(
+    item: _Input, *, errors: Errors, strict: bool, seen: list[int] | None = None, limit: int | None = None
+) -> Iterator[Decoded]:
+    """Decode one input block by block where it is NDJSON, whole otherwise.
+
+    ``limit``: read no more than this many bytes of a file; ``seen`` receives how many
+    bytes of a file were read.
+    """
     damage: list[JobDecodeError] = []
     try:
-        blocks = _blocks(item, damage)
+        blocks = _blocks(item, damage, seen=seen, limit=limit)
         head = next(blocks, b"")
     except JobDecodeError as exc:
         if errors == "raise":
@@ -685,8 +819,13 @@ def _decode_guarded(data: bytes, source: str, errors: Errors, strict: bool) -> D
         return Decoded([], [exc])
 
 
-def _blocks(item: _Input, damage: list[JobDecodeError]) -> Iterator[bytes]:
-    """The input's decompressed bytes in blocks of about ``_STREAM_BLOCK``."""
+def _blocks(
+    item: _Input, damage: list[JobDecodeError], *, seen: list[int] | None = None, limit: int | None = None
+) -> Iterator[bytes]:
+    """The input's decompressed bytes in blocks of about ``_STREAM_BLOCK``.
+
+    For a file: at most ``limit`` bytes of it are read, and their number is put in ``seen``.
+    """
     if item.data is not None:
         raw_blocks: Iterable[bytes] = (item.data[i : i + _STREAM_BLOCK] for i in range(0, len(item.data), _STREAM_BLOCK))
         gzipped = item.data[:2] == _GZIP_MAGIC
@@ -698,8 +837,24 @@ def _blocks(item: _Input, damage: list[JobDecodeError]) -> Iterator[bytes]:
         raise item.unreadable(exc) from None
     with file:
         gzipped = file.peek(2)[:2] == _GZIP_MAGIC
-        raw_blocks = iter(lambda: file.read(_STREAM_BLOCK if not gzipped else _STREAM_BLOCK // 4), b"")
+        size = _STREAM_BLOCK if not gzipped else _STREAM_BLOCK // 4
+        raw_blocks = _read_blocks(file, size, limit, seen, item)
         yield from (gunzip_blocks(raw_blocks, source=item.name, damage=damage) if gzipped else raw_blocks)
+
+
+def _read_blocks(file: Any, size: int, limit: int | None, seen: list[int] | None, item: _Input) -> Iterator[bytes]:
+    """Blocks of ``size`` bytes of a file, up to ``limit`` bytes; the count read goes in ``seen``."""
+    done = 0
+    while limit is None or done < limit:
+        block = file.read(size if limit is None else min(size, limit - done))
+        if not block:
+            if limit is not None:  # shorter than at the first read
+                raise _changed(item)
+            break
+        done += len(block)
+        yield block
+    if seen is not None:
+        seen.append(done)
 
 
 # --- writing ------------------------------------------------------------------------

@@ -138,6 +138,27 @@ def test_snapshots_tied_detail_and_list_entry_merge_in_either_order(real_dir: Pa
         assert (len(job.events), len(job.checkpoints)) == (6, 1)
 
 
+def test_commands_follow_the_snapshot_rule_in_either_order(
+    real_dir: Path, mistral_paths: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from ftkit.cli import main
+
+    outputs = []
+    for i, paths in enumerate((mistral_paths, list(reversed(mistral_paths)))):
+        assert main(["summary", "-q", *map(str, paths)]) == 0
+        summary = capsys.readouterr().out
+        assert main(["convert", "-q", "-o", str(tmp_path / f"tables{i}"), *map(str, paths)]) == 0
+        tables = {name: pl.read_parquet(tmp_path / f"tables{i}" / f"{name}.parquet").sort("job_id", maintain_order=True) for name in FRAMES}
+        outputs.append((summary, tables))
+    (summary, tables), (summary_reversed, tables_reversed) = outputs
+    assert summary.split("\n", 1)[1] == summary_reversed.split("\n", 1)[1]  # the first line names the inputs
+    for name in FRAMES:
+        assert_frame_equal(tables[name], tables_reversed[name])
+    assert_frame_equal(tables["checkpoints"], _sorted_frames(ftkit.read_jobs(mistral_paths))["checkpoints"])
+    # both tied jobs rank, with their checkpoint
+    assert tables["checkpoints"].filter(pl.col("job_id").is_in(["63be4026-cb98-4dc0-becd-83c424a42e0e", "20178c3c-d75b-428e-b20d-7d39aa2b7468"])).height == 2
+
+
 def _snapshot_records(job: dict) -> dict[str, dict]:
     """Snapshots of one generated job, as a dump of list and detail responses holds them."""
     detail = {k: v for k, v in job.items() if k != "object"}
@@ -476,16 +497,61 @@ def test_bad_job_with_a_data_key_is_listed(job_bytes) -> None:
 # --- iter_jobs ----------------------------------------------------------------------
 
 
-def test_iter_jobs_batches_give_the_same_jobs(mistral_paths: list[Path]) -> None:
-    whole = ftkit.read_jobs(mistral_paths[9:12])  # sdk0x-1, -2 (same job), -3 (a list of 11)
-    batches = list(ftkit.iter_jobs(mistral_paths[9:12], batch_size=4))
-    # duplicates are resolved within a batch only: sdk0x-1, -2 and the list's first job
-    # are one job, all three in the first batch
-    assert [len(b) for b in batches] == [2, 4, 4, 1]
-    assert [job for b in batches for job in b] == list(whole)
-    assert list(ftkit.iter_jobs(mistral_paths[9:12]))[0].ids == whole.ids
+def test_iter_jobs_batches_give_the_jobs_of_read_jobs(mistral_paths: list[Path]) -> None:
+    whole = ftkit.read_jobs(mistral_paths)
+    for paths in (mistral_paths, list(reversed(mistral_paths))):
+        for batch_size in (1, 4, 10, 55, 10_000):
+            batches = list(ftkit.iter_jobs(paths, batch_size=batch_size))
+            assert all(len(b) <= batch_size for b in batches)
+            assert sum(len(b) for b in batches) == 55  # each id once in the whole stream
+            assert _by_id(ftkit.JobSet(job for b in batches for job in b)) == _by_id(whole)
+            if paths is mistral_paths:  # the same order as read_jobs too
+                assert [job.id for b in batches for job in b] == whole.ids
+    # dedupe=False: the raw one-pass stream, ids resolved within a batch only
+    raw = list(ftkit.iter_jobs(mistral_paths, batch_size=10, dedupe=False))
+    assert sum(len(b) for b in raw) == 88
     with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
         next(ftkit.iter_jobs(mistral_paths[0], batch_size=0))
+
+
+def test_iter_jobs_generated_snapshots_in_both_orders(tmp_path: Path) -> None:
+    snapshots = [_snapshot_records(job) for job in ftkit.synth.make_job_dicts(60, seed=3)]
+    details, listings = tmp_path / "details.ndjson.gz", tmp_path / "listings.ndjson"
+    details.write_bytes(gzip.compress(b"\n".join(compact(s["detail"]) for s in snapshots)))
+    listings.write_bytes(b"\n".join(compact(r) for s in snapshots for r in (s["older"], s["listed"])))
+    expected = _by_id(ftkit.read_jobs(b"\n".join(compact(dict(s["detail"], object="job")) for s in snapshots)))
+    for source in ([details, listings], [listings, details], [listings.read_bytes(), details]):
+        for batch_size in (1, 7, 1000):
+            batches = list(ftkit.iter_jobs(source, batch_size=batch_size))
+            assert _by_id(ftkit.JobSet(job for b in batches for job in b)) == expected
+            assert sum(len(b) for b in batches) == 60
+
+
+def test_iter_jobs_a_dump_read_twice_holds_nothing_back(tmp_path: Path) -> None:
+    dump = tmp_path / "dump.ndjson"
+    dump.write_bytes(ftkit.synth.make_jobs_bytes(30, seed=1))
+    keep, merges = ftkit.reading._snapshot_plan(ftkit.reading.expand_sources([dump, dump]), errors="raise", strict=False, extents=[])
+    assert (sum(keep), merges) == (30, {})  # identical ties: the later copy, nothing to merge
+    assert [j.id for b in ftkit.iter_jobs([dump, dump], batch_size=7) for j in b] == ftkit.read_jobs(dump).ids
+
+
+def test_iter_jobs_a_growing_dump_is_read_up_to_where_the_first_read_ended(tmp_path: Path, job_bytes) -> None:
+    dump = tmp_path / "export.ndjson"
+    dump.write_bytes(b"".join(job_bytes(f"j{i}", modified_at=i) + b"\n" for i in range(10)))
+    batches = ftkit.iter_jobs(dump, batch_size=3)
+    first = next(batches)  # both reads have started: the index is built
+    with dump.open("ab") as out:  # ftkit export appends a newer snapshot and a new job
+        out.write(job_bytes("j0", modified_at=99) + b"\n" + job_bytes("new", modified_at=1) + b"\n")
+    ids = first.ids + [j.id for b in batches for j in b]
+    assert ids == [f"j{i}" for i in range(10)]
+    # a file cut short between the two reads is refused, not misread
+    dump.write_bytes(ftkit.synth.make_jobs_bytes(1200, seed=2))
+    assert dump.stat().st_size > 2 * ftkit.reading._STREAM_BLOCK  # read in several blocks
+    batches = ftkit.iter_jobs(dump, batch_size=3)
+    next(batches)
+    dump.write_bytes(b"".join(job_bytes(f"k{i}") + b"\n" for i in range(3)))
+    with pytest.raises(JobDecodeError, match="the file changed between the two reads"):
+        list(batches)
 
 
 def test_iter_jobs_skip_lists_errors_once(job_bytes) -> None:
