@@ -1,8 +1,8 @@
 """Read job dumps: files, directories, globs and bytes, in every shape the API produced.
 
 A *source* is a path (a file, a directory read recursively for ``*.json``, ``*.ndjson``,
-``*.jsonl`` and their ``.gz`` forms, or a glob), bytes already in memory, or a list of
-these. A file holds one job, one list response (``{"object": "list", "data": [...]}``),
+``*.jsonl`` and their ``.gz`` forms, or a glob), bytes already in memory, a binary file
+object (``open(p, "rb")``, ``io.BytesIO``, ``gzip.open(p)``), or a list of these. A file holds one job, one list response (``{"object": "list", "data": [...]}``),
 a JSON array of either, or NDJSON with one job or list response per line; any of them may
 be gzip-compressed (recognised by content, not by name).
 
@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import gc
 import glob as globlib
+import itertools
 import gzip
+import io
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_jobs", "iter_jobs", "write_jobs", "Source"]
 
-Source = str | os.PathLike | bytes | bytearray | memoryview | Iterable[Any]
+Source = str | os.PathLike | bytes | bytearray | memoryview | io.IOBase | Iterable[Any]
 Errors = Literal["raise", "skip"]
 
 _DUMP_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
@@ -87,18 +90,23 @@ def gc_paused() -> Iterator[None]:
 # --- sources ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Input:
-    """One file or buffer to read: its display name and a path or the bytes."""
+    """One file, buffer or binary file object to read: its display name and where it is."""
 
     name: str
     path: Path | None = None
     data: bytes | None = None
+    #: A binary file object, read from ``start`` (where it stood when it was given).
+    stream: Any = None
+    start: int = 0
 
     def size(self) -> int:
         """The size as stored (compressed, for gzip), 0 if unknown."""
         if self.data is not None:
             return len(self.data)
+        if self.stream is not None:
+            return _stream_size(self.stream, self.start)
         try:
             return self.path.stat().st_size
         except OSError:
@@ -108,8 +116,28 @@ class _Input:
         """The error for a file that cannot be opened or read."""
         return JobDecodeError(f"cannot read file: {exc.strerror or exc}", source=self.name)
 
+    def rewind(self) -> Any:
+        """The file object, back where it stood when given; one that cannot seek is read
+        into :attr:`data` on first use (so that it can be read again)."""
+        stream = self.stream
+        try:
+            if stream.seekable():
+                stream.seek(self.start)
+                return stream
+            self.data, self.stream = _read_stream(stream), None
+        except OSError as exc:
+            raise self.unreadable(exc) from None
+        return None
+
     def read_raw(self) -> bytes:
         """The bytes as stored, or a JobDecodeError naming the input."""
+        if self.stream is not None:
+            stream = self.rewind()
+            if stream is not None:
+                try:
+                    return _read_stream(stream)
+                except OSError as exc:
+                    raise self.unreadable(exc) from None
         if self.data is not None:
             return self.data
         try:
@@ -123,6 +151,24 @@ class _Input:
         if raw[:2] != _GZIP_MAGIC:
             return _strip_bom(raw)
         return _strip_bom(b"".join(gunzip_blocks([raw], source=self.name, damage=damage)))
+
+
+def _read_stream(stream: Any) -> bytes:
+    data = stream.read()
+    if not isinstance(data, (bytes, bytearray)):
+        msg = f"a file object gave {type(data).__name__}, not bytes; open the file in binary mode ('rb')"
+        raise TypeError(msg)
+    return bytes(data)
+
+
+def _stream_size(stream: Any, start: int) -> int:
+    """The bytes left in a file object, as stored, where cheap to know; else 0."""
+    if isinstance(stream, io.BytesIO):
+        return max(0, stream.getbuffer().nbytes - start)
+    try:
+        return max(0, os.fstat(stream.fileno()).st_size - (0 if isinstance(stream, gzip.GzipFile) else start))
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return 0
 
 
 def worth_decoding(data: bytes, damage: list[JobDecodeError]) -> bool:
@@ -198,26 +244,34 @@ def expand_sources(source: Source) -> list[_Input]:
     """Resolve a source into the ordered list of inputs it names.
 
     Directories are read recursively in sorted order; globs are expanded in sorted
-    order; bytes become one input named ``<bytes>`` (``<bytes #i>`` in a list).
+    order; bytes become one input named ``<bytes>`` (``<bytes #i>`` in a list); a binary
+    file object is named by its ``name`` (``<file object>`` if it has none).
 
     Raises
     ------
     FileNotFoundError
         A path that does not exist, or a glob or directory that matches no dump.
     TypeError
-        A source of a type ftkit cannot read.
+        A source of a type ftkit cannot read, or a text-mode file object.
+    ValueError
+        An empty string, a URL, a ``str`` holding JSON text, a closed file object.
     """
     inputs: list[_Input] = []
     _expand(source, inputs, top=True)
     return inputs
 
 
-def _expand(source: Any, inputs: list[_Input], *, top: bool) -> None:
+def _expand(source: Any, inputs: list[_Input], *, top: bool, where: str = "source") -> None:
     if isinstance(source, (bytes, bytearray, memoryview)):
         name = "<bytes>" if top else f"<bytes #{len(inputs)}>"
         inputs.append(_Input(name, data=bytes(source)))
         return
+    if _is_file_object(source):
+        inputs.append(_file_object_input(source, inputs, top=top, where=where))
+        return
     if isinstance(source, (str, os.PathLike)):
+        if isinstance(source, str):
+            _refuse_str(source, where)
         path = Path(source)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and _is_dump_name(p.name))
@@ -240,14 +294,66 @@ def _expand(source: Any, inputs: list[_Input], *, top: bool) -> None:
         msg = f"{text}: no such file or directory"
         raise FileNotFoundError(msg)
     if isinstance(source, Iterable) and not isinstance(source, dict):
-        for item in source:
-            _expand(item, inputs, top=False)
+        for i, item in enumerate(source):
+            _expand(item, inputs, top=False, where=f"{where}[{i}]")
         return
     msg = (
-        "source must be a path, a glob, bytes, or a list of these; "
+        f"{where} must be a path, a glob, bytes, a binary file object, or a list of these; "
         f"got {type(source).__name__}"
     )
     raise TypeError(msg)
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _refuse_str(text: str, where: str) -> None:
+    """Refuse a str that cannot name a file: empty, a URL, JSON text (unless it is a file)."""
+    stripped = text.strip()
+    if not stripped:
+        msg = f"{where} is an empty string, which names no file; pass a path, a glob, bytes, or a list of these"
+        raise ValueError(msg)
+    if os.path.exists(text):
+        return
+    if _URL.match(stripped):
+        msg = (
+            f"{where} is a URL ({stripped[:60]!r}); ftkit reads files, not URLs: download it first, "
+            "or fetch jobs from the Mistral API with `ftkit export`"
+        )
+        raise ValueError(msg)
+    if stripped[:1] in ("{", "["):
+        msg = (
+            f"{where} is a str that looks like JSON text ({stripped[:40]!r}...), not a path; "
+            "pass JSON as bytes instead: ftkit.read_jobs(text.encode())"
+        )
+        raise ValueError(msg)
+
+
+def _is_file_object(source: Any) -> bool:
+    return isinstance(source, io.IOBase) or (callable(getattr(source, "read", None)) and not isinstance(source, type))
+
+
+def _file_object_input(source: Any, inputs: list[_Input], *, top: bool, where: str) -> _Input:
+    """An input for a binary file object; text-mode ones are refused, naming the argument."""
+    mode = getattr(source, "mode", None)
+    if isinstance(source, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode):
+        msg = (
+            f"{where} is a text-mode file object; job dumps are read as bytes: open the file in "
+            "binary mode, open(path, 'rb'), or pass its path"
+        )
+        raise TypeError(msg)
+    if getattr(source, "closed", False):
+        msg = f"{where} is a closed file object; pass it open, or pass its path"
+        raise ValueError(msg)
+    name = getattr(source, "name", None)
+    if not isinstance(name, (str, bytes, os.PathLike)) or isinstance(name, int):
+        name = "<file object>" if top else f"<file object #{len(inputs)}>"
+    name = os.fsdecode(name)
+    try:
+        start = source.tell() if source.seekable() else 0
+    except (OSError, AttributeError, ValueError):
+        start = 0
+    return _Input(name, stream=source, start=start)
 
 
 # --- decoding ---------------------------------------------------------------------
@@ -424,6 +530,27 @@ def decode_lines(data: bytes, state: _Decoding, *, first_line: int = 1) -> None:
                 state.record(line, line=first_line + offset, index=None)
 
 
+def _decode_lines_fingerprinted(data: bytes, state: _Decoding, fingerprints: list[int], *, first_line: int = 1) -> None:
+    """:func:`decode_lines`, adding a hash of each job's content to ``fingerprints``."""
+    decode = _job_decoder.decode
+    jobs = state.jobs
+    strict = state.strict
+    for offset, line in enumerate(data.split(b"\n")):
+        try:
+            if strict:
+                raise msgspec.ValidationError  # take the slow path, which checks keys
+            jobs.append(decode(line))
+            fingerprints.append(hash(line.strip()))
+        except _DECODE_ERRORS:
+            if line.strip():
+                before = len(jobs)
+                state.record(line, line=first_line + offset, index=None)
+                fingerprints += [hash(_encode(job)) for job in jobs[before:]]
+
+
+_encode = msgspec.json.Encoder().encode
+
+
 def unknown_keys(value: Any, struct: type, path: str = "$") -> list[str]:
     """JSON paths of the keys in ``value`` that ``struct`` (recursively) does not know.
 
@@ -502,9 +629,11 @@ def read_jobs(
     Parameters
     ----------
     source
-        A path to a file or directory, a glob, bytes, or a list of these. Files may be
-        one job, a list response, a JSON array of either, or NDJSON of either, plain or
-        gzip-compressed.
+        A path (``str`` or ``pathlib.Path``) to a file or directory, a glob, bytes, a
+        binary file object (read from where it stands), or a list of these. Files may
+        be one job, a list response, a JSON array of either, or NDJSON of either, plain
+        or gzip-compressed. A text-mode file object, a ``str`` holding JSON text, an
+        empty string and a URL are refused (``TypeError``/``ValueError``).
     errors
         ``"raise"`` (default): the first bad record raises :class:`~ftkit.JobDecodeError`
         naming the source, line or index, JSON path, and what was expected and found.
@@ -655,23 +784,24 @@ def _snapshot_plan(
     tied records count once (the last of them), so that a dump read twice holds nothing
     back. ``extents`` receives, per input, the bytes read of a file and the records found.
     """
-    encode = msgspec.json.encode
     #: id -> (modified_at, position, content hash), or (modified_at, {hash: position}) on a tie
     latest: dict[str, tuple[Any, ...]] = {}
     position = 0
     for item in inputs:
         seen: list[int] = []
         start = position
-        for decoded in _paused(_iter_input(item, errors=errors, strict=strict, seen=seen)):
-            for job in decoded.jobs:
+        fingerprints: list[int] = []
+        for decoded in _paused(_iter_input(item, errors=errors, strict=strict, seen=seen, fingerprints=fingerprints)):
+            for job, fingerprint in zip(decoded.jobs, fingerprints):
                 entry = latest.get(job.id)
                 if entry is None or job.modified_at > entry[0]:
-                    latest[job.id] = (job.modified_at, position, hash(encode(job)))
+                    latest[job.id] = (job.modified_at, position, fingerprint)
                 elif job.modified_at == entry[0]:
                     if len(entry) == 3:
                         entry = latest[job.id] = (entry[0], {entry[2]: entry[1]})
-                    entry[1][hash(encode(job))] = position
+                    entry[1][fingerprint] = position
                 position += 1
+            fingerprints.clear()
         extents.append((seen[0] if seen else None, position - start))
     keep = bytearray(position)
     merges: dict[int, tuple[frozenset[int], int]] = {}
@@ -752,12 +882,20 @@ _STREAM_BLOCK = 2 << 20  # small blocks keep iter_jobs's peak memory low (360 MB
 
 
 def _iter_input(
-    item: _Input, *, errors: Errors, strict: bool, seen: list[int] | None = None, limit: int | None = None
+    item: _Input,
+    *,
+    errors: Errors,
+    strict: bool,
+    seen: list[int] | None = None,
+    limit: int | None = None,
+    fingerprints: list[int] | None = None,
 ) -> Iterator[Decoded]:
     """Decode one input block by block where it is NDJSON, whole otherwise.
 
     ``limit``: read no more than this many bytes of a file; ``seen`` receives how many
-    bytes of a file were read.
+    bytes of a file were read. ``fingerprints`` receives, per job yielded, a hash of its
+    content (of its line, where the line is the job: the cheapest way to tell identical
+    copies apart from different records).
     """
     damage: list[JobDecodeError] = []
     try:
@@ -772,7 +910,10 @@ def _iter_input(
     if _layout(head) != "ndjson":
         data = head + b"".join(blocks)
         if worth_decoding(data, damage):
-            yield _decode_guarded(data, item.name, errors, strict)
+            decoded = _decode_guarded(data, item.name, errors, strict)
+            if fingerprints is not None:
+                fingerprints += [hash(_encode(job)) for job in decoded.jobs]
+            yield decoded
     else:
         line = 1
         pending = head
@@ -785,7 +926,10 @@ def _iter_input(
                     continue
                 data, pending = data[:cut], data[cut:]
             state = _Decoding(item.name, errors, strict)
-            decode_lines(data, state, first_line=line)
+            if fingerprints is None:
+                decode_lines(data, state, first_line=line)
+            else:
+                _decode_lines_fingerprinted(data, state, fingerprints, first_line=line)
             yield Decoded(state.jobs, state.errors)
             line += data.count(b"\n")
     if damage:
@@ -826,6 +970,14 @@ def _blocks(
 
     For a file: at most ``limit`` bytes of it are read, and their number is put in ``seen``.
     """
+    stream = item.rewind() if item.stream is not None else None
+    if stream is not None:
+        raw_blocks = _read_blocks(stream, _STREAM_BLOCK // 4, limit, seen, item)
+        first = next(raw_blocks, b"")
+        blocks = itertools.chain([first], raw_blocks)
+        gzipped = first[:2] == _GZIP_MAGIC
+        yield from (gunzip_blocks(blocks, source=item.name, damage=damage) if gzipped else blocks)
+        return
     if item.data is not None:
         raw_blocks: Iterable[bytes] = (item.data[i : i + _STREAM_BLOCK] for i in range(0, len(item.data), _STREAM_BLOCK))
         gzipped = item.data[:2] == _GZIP_MAGIC
@@ -846,7 +998,15 @@ def _read_blocks(file: Any, size: int, limit: int | None, seen: list[int] | None
     """Blocks of ``size`` bytes of a file, up to ``limit`` bytes; the count read goes in ``seen``."""
     done = 0
     while limit is None or done < limit:
-        block = file.read(size if limit is None else min(size, limit - done))
+        try:
+            block = file.read(size if limit is None else min(size, limit - done))
+        except OSError as exc:
+            raise item.unreadable(exc) from None
+        if not isinstance(block, bytes):
+            if not isinstance(block, (bytearray, memoryview)):
+                msg = f"{item.name}: a file object gave {type(block).__name__}, not bytes; open the file in binary mode ('rb')"
+                raise TypeError(msg)
+            block = bytes(block)
         if not block:
             if limit is not None:  # shorter than at the first read
                 raise _changed(item)

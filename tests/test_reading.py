@@ -283,6 +283,80 @@ def test_directories_globs_and_lists(three_jobs: list[dict], tmp_path: Path) -> 
     assert ftkit.read_jobs(mixed).ids == [ids[1], ids[2], ids[0]]
 
 
+def test_file_objects_and_paths_are_sources(three_jobs: list[dict], tmp_path: Path) -> None:
+    import io
+    import os
+
+    reference = ftkit.read_jobs([compact(job) for job in three_jobs])
+    ndjson = b"\n".join(compact(job) for job in three_jobs) + b"\n"
+    plain, packed = tmp_path / "jobs.ndjson", tmp_path / "jobs.ndjson.gz"
+    plain.write_bytes(ndjson)
+    packed.write_bytes(gzip.compress(ndjson))
+    def sources():
+        return [plain, open(plain, "rb"), open(packed, "rb"), gzip.open(packed), io.BytesIO(ndjson), io.BytesIO(gzip.compress(ndjson))]
+
+    for source in sources():
+        assert_same_jobsets(ftkit.read_jobs(source), reference)
+        getattr(source, "close", lambda: None)()
+    for source in sources():
+        # iter_jobs reads a file object twice: it goes back to where it stood
+        assert [job for batch in ftkit.iter_jobs(source, batch_size=2) for job in batch] == list(reference)
+        getattr(source, "close", lambda: None)()
+    # a file object read from where it stands (after a header, say)
+    with open(plain, "rb") as handle:
+        handle.readline()
+        assert ftkit.read_jobs(handle).ids == reference.ids[1:]
+    # a pipe cannot seek: it is read once into memory, then both passes of iter_jobs read that
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as out:
+        out.write(ndjson)
+    with os.fdopen(read_end, "rb") as pipe:
+        assert [job.id for batch in ftkit.iter_jobs(pipe, batch_size=2) for job in batch] == reference.ids
+    # mixed with paths and bytes, in a list or a generator; errors name the file object
+    with open(plain, "rb") as a, gzip.open(packed) as c:
+        mixed = ftkit.read_jobs(x for x in [io.BytesIO(compact(three_jobs[0])), c, compact(three_jobs[1]), a, str(packed)])
+        assert_same_jobsets(mixed, reference)
+    js = ftkit.read_jobs([io.BytesIO(b"{"), io.BytesIO(compact(three_jobs[0]))], errors="skip")
+    assert js.errors["source"].to_list() == ["<file object #0>"] and len(js) == 1
+    with open(tmp_path / "bad.json", "wb") as out:
+        out.write(b"[1]")
+    with open(tmp_path / "bad.json", "rb") as handle, pytest.raises(JobDecodeError, match=r"bad\.json: index 0"):
+        ftkit.read_jobs(handle)
+
+
+def test_what_cannot_be_a_source_is_refused_naming_the_argument(three_jobs: list[dict], tmp_path: Path, monkeypatch) -> None:
+    import io
+
+    monkeypatch.chdir(tmp_path)  # an empty string must not read the current directory
+    (tmp_path / "jobs.json").write_bytes(compact(three_jobs[0]))
+    text = json.dumps(three_jobs[0])
+    refused = {
+        "text-mode": (open(tmp_path / "jobs.json"), TypeError, r"^source is a text-mode file object; .* open\(path, 'rb'\)"),
+        "StringIO": (io.StringIO(text), TypeError, r"^source is a text-mode file object"),
+        "json-str": (text, ValueError, r"^source is a str that looks like JSON text .*ftkit\.read_jobs\(text\.encode\(\)\)"),
+        "json-array-str": ("  [" + text + "]", ValueError, r"looks like JSON text"),
+        "empty": ("", ValueError, r"^source is an empty string, which names no file; pass a path"),
+        "blank": ("  ", ValueError, r"^source is an empty string"),
+        "url": ("https://api.mistral.ai/v1/fine_tuning/jobs", ValueError, r"^source is a URL .*download it first.*ftkit export"),
+        "s3": ("s3://bucket/jobs.ndjson", ValueError, r"^source is a URL"),
+        "in-a-list": ([tmp_path / "jobs.json", ""], ValueError, r"^source\[1\] is an empty string"),
+        "nested": ([[b"{}", "http://x/y.json"]], ValueError, r"^source\[0\]\[1\] is a URL"),
+        "closed": (io.BytesIO(b"{}"), ValueError, r"^source is a closed file object"),
+        "int": (42, TypeError, r"^source must be a path, a glob, bytes, a binary file object, or a list of these; got int"),
+    }
+    refused["closed"][0].close()
+    for name, (source, kind, pattern) in refused.items():
+        for reader in (ftkit.read_jobs, lambda s: next(ftkit.iter_jobs(s))):
+            with pytest.raises(kind, match=pattern):
+                reader(source)
+    refused["text-mode"][0].close()
+    # a file whose name looks like JSON or a URL is still a file
+    odd = tmp_path / "{odd}.json"
+    odd.write_bytes(compact(three_jobs[0]))
+    assert len(ftkit.read_jobs(str(odd))) == 1
+    assert len(ftkit.read_jobs("{odd}.json")) == 1
+
+
 def test_sources_that_name_nothing(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such file"):
         ftkit.read_jobs(tmp_path / "missing.json")
