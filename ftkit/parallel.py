@@ -37,6 +37,7 @@ from .errors import JobDecodeError
 from .frames import frames_with_positions
 from .reading import (
     _BOM,
+    _DECODE_ERRORS,
     _GZIP_MAGIC,
     _Decoding,
     _Input,
@@ -124,18 +125,20 @@ def decode_chunk(
     ends: list[int] = []
     position = 0
     line_number = first_line
+    lines = bytes(data).split(b"\n")
+    final = first_line + len(lines) - 1  # not blank only if no newline ends the data
     try:
-        for line in bytes(data).split(b"\n"):
+        for line in lines:
             end = position + len(line)
             try:
                 jobs.append(decode(line))
                 subs.append(-1)
                 starts.append(position)
                 ends.append(end)
-            except msgspec.MsgspecError:
+            except _DECODE_ERRORS:
                 if line.strip():
                     before = len(jobs)
-                    state.record(line, line=line_number, index=None)
+                    state.record(line, line=line_number, index=None, unterminated=line_number == final)
                     starts += [position] * (len(jobs) - before)
                     ends += [end] * (len(jobs) - before)
             position = end + 1

@@ -49,6 +49,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n"
 
+#: The reason given for the last line of an input when no newline ends it and it is not
+#: whole JSON: a dump that ``ftkit export`` (or anything else) is still appending to.
+INCOMPLETE_LINE = "the file ends in an incomplete line: still being written?"
+
 _job_decoder = msgspec.json.Decoder(WireJob)
 #: What decoding untrusted bytes can raise: msgspec's errors, invalid UTF-8 inside
 #: strings, and nesting deeper than Python's recursion limit.
@@ -441,8 +445,14 @@ class _Decoding:
             raise error
         self.errors.append(error)
 
-    def record(self, raw: bytes | msgspec.Raw, *, line: int | None, index: int | None) -> None:
-        """Decode one record: a job, or a list response whose jobs are read one by one."""
+    def record(
+        self, raw: bytes | msgspec.Raw, *, line: int | None, index: int | None, unterminated: bool = False
+    ) -> None:
+        """Decode one record: a job, or a list response whose jobs are read one by one.
+
+        ``unterminated``: the record is the input's last line and no newline ends it; if
+        it is not whole JSON, it is named as an incomplete line (a dump being written).
+        """
         try:
             job = _job_decoder.decode(raw)
         except msgspec.ValidationError as exc:
@@ -463,7 +473,10 @@ class _Decoding:
                 self.job(item, line=line, index=index, sub=i)
             return
         except _DECODE_ERRORS as exc:
-            self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
+            error = JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index)
+            if unterminated and isinstance(exc, msgspec.DecodeError):
+                error = JobDecodeError(f"{INCOMPLETE_LINE} ({error.reason})", source=self.source, line=line, path="$")
+            self.fail(error)
             return
         self.keep(job, raw, line=line, index=index, sub=-1)
 
@@ -520,14 +533,16 @@ def decode_lines(data: bytes, state: _Decoding, *, first_line: int = 1) -> None:
     decode = _job_decoder.decode
     keep = state.jobs.append
     strict = state.strict
-    for offset, line in enumerate(data.split(b"\n")):
+    lines = data.split(b"\n")
+    final = len(lines) - 1  # not blank only if no newline ends the data
+    for offset, line in enumerate(lines):
         try:
             if strict:
                 raise msgspec.ValidationError  # take the slow path, which checks keys
             keep(decode(line))
         except _DECODE_ERRORS:
             if line.strip():
-                state.record(line, line=first_line + offset, index=None)
+                state.record(line, line=first_line + offset, index=None, unterminated=offset == final)
 
 
 def _decode_lines_fingerprinted(data: bytes, state: _Decoding, fingerprints: list[int], *, first_line: int = 1) -> None:
@@ -535,7 +550,9 @@ def _decode_lines_fingerprinted(data: bytes, state: _Decoding, fingerprints: lis
     decode = _job_decoder.decode
     jobs = state.jobs
     strict = state.strict
-    for offset, line in enumerate(data.split(b"\n")):
+    lines = data.split(b"\n")
+    final = len(lines) - 1
+    for offset, line in enumerate(lines):
         try:
             if strict:
                 raise msgspec.ValidationError  # take the slow path, which checks keys
@@ -544,7 +561,7 @@ def _decode_lines_fingerprinted(data: bytes, state: _Decoding, fingerprints: lis
         except _DECODE_ERRORS:
             if line.strip():
                 before = len(jobs)
-                state.record(line, line=first_line + offset, index=None)
+                state.record(line, line=first_line + offset, index=None, unterminated=offset == final)
                 fingerprints += [hash(_encode(job)) for job in jobs[before:]]
 
 
@@ -636,7 +653,10 @@ def read_jobs(
         empty string and a URL are refused (``TypeError``/``ValueError``).
     errors
         ``"raise"`` (default): the first bad record raises :class:`~ftkit.JobDecodeError`
-        naming the source, line or index, JSON path, and what was expected and found.
+        naming the source, line or index, JSON path, and what was expected and found; a
+        note under its traceback says how to go on. The last line of a dump still being
+        written, cut short with no newline after it, is named as such ("the file ends in
+        an incomplete line: still being written?").
         ``"skip"``: bad records are left out and listed in ``JobSet.errors``; every good
         record is still returned.
     strict
@@ -675,10 +695,35 @@ def read_jobs(
         msg = f"errors must be 'raise' or 'skip', got {errors!r}"
         raise ValueError(msg)
     inputs = expand_sources(source)
-    with gc_paused():
-        if wants_parallel(inputs, strict=strict):
-            return read_parallel(inputs, errors=errors, progress=progress)
-        return _read_here(inputs, errors=errors, strict=strict, progress=progress)
+    try:
+        with gc_paused():
+            if wants_parallel(inputs, strict=strict):
+                return read_parallel(inputs, errors=errors, progress=progress)
+            return _read_here(inputs, errors=errors, strict=strict, progress=progress)
+    except JobDecodeError as exc:
+        raise _advised(exc, "read_jobs") from None
+
+
+#: How to go on after a JobDecodeError, added to it as a note (shown under its traceback).
+HOW_TO_GO_ON = (
+    "To go on: {function}(..., errors=\"skip\") returns every good record and lists the bad "
+    "ones in .errors; `ftkit validate FILE...` lists every bad record."
+)
+
+
+def _advised(error: JobDecodeError, function: str) -> JobDecodeError:
+    """``error`` with a note saying how to go on (once, however many readers it crosses)."""
+    if not any(note.startswith("To go on:") for note in getattr(error, "__notes__", ())):
+        error.add_note(HOW_TO_GO_ON.format(function=function))
+    return error
+
+
+def _advising(batches: Iterator[JobSet]) -> Iterator[JobSet]:
+    """The batches of :func:`iter_jobs`; a JobDecodeError gets the note on how to go on."""
+    try:
+        yield from batches
+    except JobDecodeError as exc:
+        raise _advised(exc, "iter_jobs") from None
 
 
 def _read_here(
@@ -763,8 +808,8 @@ def iter_jobs(
         raise ValueError(msg)
     inputs = expand_sources(source)
     if not dedupe:
-        return _batches(_decoded_stream(inputs, errors=errors, strict=strict), batch_size)
-    return _iter_deduped(inputs, batch_size=batch_size, errors=errors, strict=strict)
+        return _advising(_batches(_decoded_stream(inputs, errors=errors, strict=strict), batch_size))
+    return _advising(_iter_deduped(inputs, batch_size=batch_size, errors=errors, strict=strict))
 
 
 def _iter_deduped(inputs: list[_Input], *, batch_size: int, errors: Errors, strict: bool) -> Iterator[JobSet]:

@@ -568,6 +568,58 @@ def test_bad_job_with_a_data_key_is_listed(job_bytes) -> None:
         ftkit.read_jobs(data)
 
 
+def test_a_dump_still_being_written(job_bytes, tmp_path: Path, big_ndjson, monkeypatch: pytest.MonkeyPatch) -> None:
+    incomplete = "the file ends in an incomplete line: still being written?"
+    good = b"\n".join(job_bytes(f"j{i}") for i in range(3)) + b"\n"
+    partial = job_bytes("j3")[:40]
+    plain, packed = tmp_path / "export.ndjson", tmp_path / "export.ndjson.gz"
+    plain.write_bytes(good + partial)
+    packed.write_bytes(gzip.compress(good + partial))
+    for source in (good + partial, plain, packed):
+        name = "<bytes>" if isinstance(source, bytes) else str(source)
+        for read in (ftkit.read_jobs, lambda s, **kw: ftkit.JobSet(j for b in ftkit.iter_jobs(s, batch_size=2, **kw) for j in b)):
+            with pytest.raises(JobDecodeError) as info:
+                read(source)
+            assert str(info.value) == f"{name}: line 4: at $: {incomplete} (Input data was truncated)"
+            js = read(source, errors="skip")
+            assert js.ids == ["j0", "j1", "j2"]
+        js = ftkit.read_jobs(source, errors="skip")
+        assert js.errors.rows() == [(name, 4, None, "$", f"{incomplete} (Input data was truncated)")]
+    # only the unterminated last line: a cut line inside, or whole JSON of the wrong shape, is not
+    with pytest.raises(JobDecodeError, match=r"line 1: at \$: Input data was truncated\n"):
+        ftkit.read_jobs(partial + b"\n" + good)
+    with pytest.raises(JobDecodeError, match=r"line 4: at \$.status: Expected `str`, got `int`\n"):
+        ftkit.read_jobs(good + job_bytes("j3", status=3))
+    # through the worker path: a large dump with its last line cut
+    path, n_records, bad = big_ndjson
+    growing = tmp_path / "growing.ndjson"
+    growing.write_bytes(path.read_bytes() + partial)
+    for workers in (None, "0"):
+        if workers is None:
+            monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+        else:
+            monkeypatch.setenv("FTKIT_WORKERS", workers)
+        js = ftkit.read_jobs(growing, errors="skip")
+        assert js.errors["line"].to_list() == [*bad, n_records + 1]
+        assert js.errors["message"][-1] == f"{incomplete} (Input data was truncated)"
+
+
+def test_a_decode_error_says_how_to_go_on(job_bytes) -> None:
+    import traceback
+
+    data = job_bytes("a") + b"\n" + job_bytes("b", status=1) + b"\n"
+    for function, read in (("read_jobs", ftkit.read_jobs), ("iter_jobs", lambda s: list(ftkit.iter_jobs(s)))):
+        with pytest.raises(JobDecodeError) as info:
+            read(data)
+        assert info.value.__notes__ == [
+            f'To go on: {function}(..., errors="skip") returns every good record and lists the bad ones in '
+            ".errors; `ftkit validate FILE...` lists every bad record."
+        ]
+        shown = "".join(traceback.format_exception(info.value))
+        assert shown.endswith(info.value.__notes__[0] + "\n")
+        assert str(info.value) == "<bytes>: line 2: at $.status: Expected `str`, got `int`"  # the message itself is unchanged
+
+
 # --- iter_jobs ----------------------------------------------------------------------
 
 
