@@ -10,8 +10,8 @@ bytes and decodes a job's Struct only when it is first asked for.
 
 Worker processes are started by ``subprocess`` (not ``multiprocessing``), so scripts
 need no ``if __name__ == "__main__"`` guard and notebooks work as they are. Set the
-environment variable ``FTKIT_WORKERS`` to choose how many (``0`` or ``1`` decodes in
-this process).
+environment variable ``FTKIT_WORKERS`` to choose how many, at most the usable cores
+(``0`` or ``1`` decodes in this process).
 """
 
 from __future__ import annotations
@@ -60,18 +60,23 @@ _FRAME_NAMES = ("jobs", "checkpoints", "events", "targets")
 
 
 def worker_count() -> int:
-    """How many worker processes to use: ``FTKIT_WORKERS``, else the usable cores."""
+    """How many worker processes to use: ``FTKIT_WORKERS``, else the usable cores.
+
+    ``FTKIT_WORKERS`` is capped at the usable cores: more processes than cores only add
+    memory (each worker holds its chunk), never speed.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
     value = os.environ.get("FTKIT_WORKERS", "").strip()
     if value:
         try:
-            return max(0, int(value))
+            return min(max(0, int(value)), cores)
         except ValueError:
             msg = f"FTKIT_WORKERS must be a whole number, got {value!r}"
             raise ValueError(msg) from None
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    return cores
 
 
 def wants_parallel(inputs: list[_Input], *, strict: bool) -> bool:
@@ -355,7 +360,13 @@ def _split_file(path: Path, size: int, input_index: int, pieces: int) -> list[_T
     return tasks
 
 
-def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int, int], None] | None = None) -> Any:
+def read_parallel(
+    inputs: list[_Input],
+    *,
+    errors: str,
+    progress: Callable[[int, int], None] | None = None,
+    limit: int | None = None,
+) -> Any:
     """Read inputs with worker processes; see :func:`ftkit.read_jobs`."""
     from .jobset import JobSet
 
@@ -370,7 +381,7 @@ def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int,
         for index, item in enumerate(inputs):
             size = item.size()
             share = max(1, round(4 * count * size / max(total, 1)))
-            if item.path is not None and size >= MIN_CHUNK_BYTES and _plain_ndjson(item.path):
+            if item.path is not None and MIN_CHUNK_BYTES <= size <= (limit or size) and _plain_ndjson(item.path):
                 # Workers read their share of the file themselves; this process reads it
                 # only when a job's Struct is first asked for.
                 tasks += _split_file(item.path, size, index, share)
@@ -378,7 +389,7 @@ def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int,
                 continue
             damage: list[JobDecodeError] = []
             try:
-                data = item.read(damage)
+                data = item.read(damage, limit)
             except JobDecodeError as exc:
                 read_errors[index] = [exc]
                 continue

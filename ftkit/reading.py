@@ -39,7 +39,7 @@ from .snapshots import merge_snapshots
 if TYPE_CHECKING:
     from .jobset import JobSet
 
-__all__ = ["read_jobs", "iter_jobs", "write_jobs", "Source"]
+__all__ = ["read_jobs", "iter_jobs", "write_jobs", "memory_budget", "Source"]
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | io.IOBase | Iterable[Any]
 Errors = Literal["raise", "skip"]
@@ -47,7 +47,6 @@ Errors = Literal["raise", "skip"]
 _DUMP_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
-_WHITESPACE = b" \t\r\n"
 
 #: The reason given for the last line of an input when no newline ends it and it is not
 #: whole JSON: a dump that ``ftkit export`` (or anything else) is still appending to.
@@ -149,12 +148,20 @@ class _Input:
         except OSError as exc:
             raise self.unreadable(exc) from None
 
-    def read(self, damage: list[JobDecodeError]) -> bytes:
-        """The decompressed bytes; see :func:`gunzip` for what ``damage`` receives."""
+    def read(self, damage: list[JobDecodeError], limit: int | None = None) -> bytes:
+        """The decompressed bytes; see :func:`gunzip_blocks` for what ``damage`` receives.
+
+        An input larger than ``limit`` bytes (stored or decompressed) raises, or for gzip
+        gives what decompressed up to the limit, the error in ``damage``.
+        """
+        if limit is not None and self.size() > limit:
+            raise JobDecodeError(_too_large(limit), source=self.name)
         raw = self.read_raw()
         if raw[:2] != _GZIP_MAGIC:
+            if limit is not None and len(raw) > limit:
+                raise JobDecodeError(_too_large(limit), source=self.name)
             return _strip_bom(raw)
-        return _strip_bom(b"".join(gunzip_blocks([raw], source=self.name, damage=damage)))
+        return _strip_bom(b"".join(gunzip_blocks([raw], source=self.name, damage=damage, limit=limit)))
 
 
 def _read_stream(stream: Any) -> bytes:
@@ -187,32 +194,59 @@ def _strip_bom(data: bytes) -> bytes:
 
 
 def gunzip_blocks(
-    compressed: Iterable[bytes], *, source: str, damage: list[JobDecodeError]
+    compressed: Iterable[bytes], *, source: str, damage: list[JobDecodeError], limit: int | None = None
 ) -> Iterator[bytes]:
     """Decompress gzip data (one or more members) block by block, keeping all that is good.
 
     On truncated or corrupt data, everything decompressed before the damage is still
     yielded, cut after its last complete line, and a :class:`JobDecodeError` naming the
-    line where the damage starts is appended to ``damage``.
+    line where the damage starts is appended to ``damage``. Past ``limit`` decompressed
+    bytes (a gzip bomb), decompression stops the same way, the error saying so.
     """
     decompressor = zlib.decompressobj(wbits=31)
     lines = 0
-    tail = b""  # decompressed bytes after the last newline yielded
+    tail: list[bytes] = []  # decompressed bytes after the last newline yielded
+    held = 0  # their size
 
     def emit(out: bytes) -> bytes:
-        nonlocal lines, tail
-        data = tail + out
-        cut = data.rfind(b"\n") + 1
-        tail = data[cut:]
-        lines += data.count(b"\n", 0, cut)
-        return data[:cut]
+        nonlocal lines, held
+        cut = out.rfind(b"\n") + 1
+        if cut == 0:
+            tail.append(out)
+            held += len(out)
+            if held <= _HELD_LINE:
+                return b""
+            # a very long line: passed on as it comes, for the reader's line limit to judge
+            cut = len(out)
+        data = b"".join([*tail, out[:cut]])
+        lines += out.count(b"\n", 0, cut)
+        tail[:] = [out[cut:]] if cut < len(out) else []
+        held = len(out) - cut
+        return data
 
+    produced = 0
     try:
         for block in compressed:
             while block:
-                out = decompressor.decompress(block)
-                if out:
-                    yield emit(out)
+                # at most a few megabytes out per call, however much a block inflates
+                out = decompressor.decompress(block, _STREAM_BLOCK)
+                block = decompressor.unconsumed_tail
+                while True:
+                    produced += len(out)
+                    if limit is not None and produced > limit:
+                        kept = emit(out[: len(out) - (produced - limit)])  # the whole lines within it
+                        if kept:
+                            yield kept
+                        damage.append(JobDecodeError(_too_large(limit), source=source, line=lines + 1))
+                        return
+                    piece = emit(out) if out else b""
+                    if piece:
+                        yield piece
+                    if block or len(out) < _STREAM_BLOCK:
+                        break
+                    out = decompressor.decompress(b"", _STREAM_BLOCK)  # output still pending
+                if block:
+                    continue
                 if not decompressor.eof:
                     break
                 block = decompressor.unused_data
@@ -221,7 +255,7 @@ def gunzip_blocks(
                         msg = "truncated or corrupt gzip data: unexpected bytes after the end of the gzip stream"
                         damage.append(JobDecodeError(msg, source=source, line=lines + 1))
                         if tail:
-                            yield tail
+                            yield b"".join(tail)
                         return
                     block = b""
                     break
@@ -237,7 +271,35 @@ def gunzip_blocks(
         damage.append(JobDecodeError(msg, source=source, line=lines + 1))
         return
     if tail:
-        yield tail
+        yield b"".join(tail)
+
+
+def memory_budget() -> int:
+    """The default of ``max_input_bytes``: half the memory available now (8 GB if unknown).
+
+    Examples
+    --------
+    >>> memory_budget() > 0
+    True
+    """
+    try:
+        with open("/proc/meminfo", "rb") as meminfo:
+            for row in meminfo:
+                if row.startswith(b"MemAvailable:"):
+                    return int(row.split()[1]) * 1024 // 2
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, ValueError, OSError):
+        return 8 << 30
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"the input is larger than {limit:,} bytes once decompressed (max_input_bytes; by default half "
+        "the memory available): pass a larger max_input_bytes, or stream NDJSON with ftkit.iter_jobs"
+    )
 
 
 def _is_dump_name(name: str) -> bool:
@@ -378,9 +440,7 @@ def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other
     value) or, where the first line is malformed, by its second line (a line of NDJSON
     starts with ``{``; the second line of a pretty-printed document does not).
     """
-    start = 3 if data[:3] == _BOM else 0
-    while start < len(data) and data[start] in _WHITESPACE:
-        start += 1
+    start = _SPACES.match(data, 3 if data[:3] == _BOM else 0).end()
     if start == len(data):
         return "empty"
     first = data[start : start + 1]
@@ -404,9 +464,11 @@ def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other
 
 def _blank(data: bytes, start: int) -> bool:
     """Whether ``data[start:]`` is only whitespace, without copying a large tail."""
-    if data[start : start + 4096].strip():
-        return False
-    return not data[start:].strip()
+    return _SPACES.match(data, start).end() == len(data)
+
+
+#: A run of JSON whitespace, matched in C: a gigabyte of blanks is skipped in linear time.
+_SPACES = re.compile(rb"[ \t\r\n]*")
 
 
 def _describe_scalar(data: bytes) -> str:
@@ -528,8 +590,30 @@ def decode_bytes(
     return Decoded(state.jobs, state.errors)
 
 
+_LINES_PIECE = 8 << 20
+
+
 def decode_lines(data: bytes, state: _Decoding, *, first_line: int = 1) -> None:
-    """Decode NDJSON: one record per non-blank line."""
+    """Decode NDJSON: one record per non-blank line.
+
+    Large data is split into lines a few megabytes at a time, so that the list of lines
+    stays small whatever the data (a gigabyte of newlines would be a billion lines).
+    """
+    if len(data) <= _LINES_PIECE:
+        _decode_piece(data, state, first_line=first_line)
+        return
+    view = memoryview(data)
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", min(start + _LINES_PIECE, len(data)) - 1)
+        end = len(data) if end == -1 else end + 1
+        piece = bytes(view[start:end])
+        _decode_piece(piece, state, first_line=first_line)
+        first_line += piece.count(b"\n")
+        start = end
+
+
+def _decode_piece(data: bytes, state: _Decoding, *, first_line: int) -> None:
     decode = _job_decoder.decode
     keep = state.jobs.append
     strict = state.strict
@@ -640,6 +724,7 @@ def read_jobs(
     errors: Errors = "raise",
     strict: bool = False,
     progress: ProgressCallback | None = None,
+    max_input_bytes: int | None = None,
 ) -> JobSet:
     """Read every job from a source into a :class:`~ftkit.JobSet`.
 
@@ -665,6 +750,11 @@ def read_jobs(
     progress
         A function called with ``(done, total)`` bytes as the reading goes on (after each
         input, or each part of a large one), e.g. to draw a progress bar.
+    max_input_bytes
+        The most bytes one input may hold, decompressed (it is held in memory whole); by
+        default half the memory available when the read starts (:func:`memory_budget`).
+        A larger input is a :class:`~ftkit.JobDecodeError`; of a gzip bomb, decompression
+        stops at the limit, and with ``errors="skip"`` the NDJSON lines before it are kept.
 
     Returns
     -------
@@ -694,12 +784,13 @@ def read_jobs(
     if errors not in ("raise", "skip"):
         msg = f"errors must be 'raise' or 'skip', got {errors!r}"
         raise ValueError(msg)
+    limit = _check_limit(max_input_bytes, "max_input_bytes") or memory_budget()
     inputs = expand_sources(source)
     try:
         with gc_paused():
             if wants_parallel(inputs, strict=strict):
-                return read_parallel(inputs, errors=errors, progress=progress)
-            return _read_here(inputs, errors=errors, strict=strict, progress=progress)
+                return read_parallel(inputs, errors=errors, progress=progress, limit=limit)
+            return _read_here(inputs, errors=errors, strict=strict, progress=progress, limit=limit)
     except JobDecodeError as exc:
         raise _advised(exc, "read_jobs") from None
 
@@ -726,8 +817,15 @@ def _advising(batches: Iterator[JobSet]) -> Iterator[JobSet]:
         raise _advised(exc, "iter_jobs") from None
 
 
+def _check_limit(value: int | None, name: str) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        msg = f"{name} must be a positive number of bytes or None, got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
 def _read_here(
-    inputs: list[_Input], *, errors: Errors, strict: bool, progress: ProgressCallback | None
+    inputs: list[_Input], *, errors: Errors, strict: bool, progress: ProgressCallback | None, limit: int | None = None
 ) -> JobSet:
     """:func:`read_jobs` in this process."""
     from .jobset import JobSet
@@ -743,7 +841,7 @@ def _read_here(
             done += size
         damage: list[JobDecodeError] = []
         try:
-            data = item.read(damage)
+            data = item.read(damage, limit)
             if worth_decoding(data, damage):
                 decoded = decode_bytes(data, source=item.name, errors=errors, strict=strict)
                 jobs += decoded.jobs
@@ -768,6 +866,8 @@ def iter_jobs(
     errors: Errors = "raise",
     strict: bool = False,
     dedupe: bool = True,
+    max_line_bytes: int | None = 64 << 20,
+    max_input_bytes: int | None = None,
 ) -> Iterator[JobSet]:
     """Read a source in batches of at most ``batch_size`` jobs, in bounded memory.
 
@@ -793,6 +893,13 @@ def iter_jobs(
         grows between the two reads (a dump still being written) is read up to where
         the first read ended. ``False``: one pass, each record as it comes; a job with
         several records may come in several batches.
+    max_line_bytes
+        The longest NDJSON line read (default 64 MB), so that memory stays bounded by the
+        batch whatever one line holds: a longer line is a :class:`~ftkit.JobDecodeError`
+        (with ``errors="skip"``, listed and dropped as it is read). ``None``: no limit.
+    max_input_bytes
+        The most bytes of an input that is not NDJSON (one document or array, read
+        whole), decompressed; by default half the memory available (:func:`memory_budget`).
 
     Examples
     --------
@@ -806,21 +913,33 @@ def iter_jobs(
     if errors not in ("raise", "skip"):
         msg = f"errors must be 'raise' or 'skip', got {errors!r}"
         raise ValueError(msg)
+    bounds = {
+        "max_line": _check_limit(max_line_bytes, "max_line_bytes"),
+        "max_whole": _check_limit(max_input_bytes, "max_input_bytes") or memory_budget(),
+    }
     inputs = expand_sources(source)
     if not dedupe:
-        return _advising(_batches(_decoded_stream(inputs, errors=errors, strict=strict), batch_size))
-    return _advising(_iter_deduped(inputs, batch_size=batch_size, errors=errors, strict=strict))
+        return _advising(_batches(_decoded_stream(inputs, errors=errors, strict=strict, bounds=bounds), batch_size))
+    return _advising(_iter_deduped(inputs, batch_size=batch_size, errors=errors, strict=strict, bounds=bounds))
 
 
-def _iter_deduped(inputs: list[_Input], *, batch_size: int, errors: Errors, strict: bool) -> Iterator[JobSet]:
+def _iter_deduped(
+    inputs: list[_Input], *, batch_size: int, errors: Errors, strict: bool, bounds: dict[str, Any]
+) -> Iterator[JobSet]:
     """The two passes of :func:`iter_jobs` with ``dedupe=True``."""
     extents: list[tuple[int | None, int]] = []
-    keep, merges = _snapshot_plan(inputs, errors=errors, strict=strict, extents=extents)
-    yield from _batches(_chosen(inputs, keep, merges, errors=errors, strict=strict, extents=extents), batch_size)
+    keep, merges = _snapshot_plan(inputs, errors=errors, strict=strict, extents=extents, bounds=bounds)
+    chosen = _chosen(inputs, keep, merges, errors=errors, strict=strict, extents=extents, bounds=bounds)
+    yield from _batches(chosen, batch_size)
 
 
 def _snapshot_plan(
-    inputs: list[_Input], *, errors: Errors, strict: bool, extents: list[tuple[int | None, int]]
+    inputs: list[_Input],
+    *,
+    errors: Errors,
+    strict: bool,
+    extents: list[tuple[int | None, int]],
+    bounds: dict[str, Any] | None = None,
 ) -> tuple[bytearray, dict[int, tuple[frozenset[int], int]]]:
     """The first pass: which records to yield, by position in the stream of good records.
 
@@ -836,7 +955,8 @@ def _snapshot_plan(
         seen: list[int] = []
         start = position
         fingerprints: list[int] = []
-        for decoded in _paused(_iter_input(item, errors=errors, strict=strict, seen=seen, fingerprints=fingerprints)):
+        decoding = _iter_input(item, errors=errors, strict=strict, seen=seen, fingerprints=fingerprints, **(bounds or {}))
+        for decoded in _paused(decoding):
             for job, fingerprint in zip(decoded.jobs, fingerprints):
                 entry = latest.get(job.id)
                 if entry is None or job.modified_at > entry[0]:
@@ -872,13 +992,14 @@ def _chosen(
     errors: Errors,
     strict: bool,
     extents: list[tuple[int | None, int]],
+    bounds: dict[str, Any],
 ) -> Iterator[Decoded]:
     """The second pass: the records the first pass chose, merged where they tie."""
     waiting: dict[int, list[Any]] = {}  # last position of a merge -> the records so far
     position = 0
     for item, (extent, records) in zip(inputs, extents):
         end = position + records
-        for decoded in _paused(_iter_input(item, errors=errors, strict=strict, limit=extent)):
+        for decoded in _paused(_iter_input(item, errors=errors, strict=strict, limit=extent, **bounds)):
             if position + len(decoded.jobs) > end:
                 raise _changed(item)
             chosen = []
@@ -901,9 +1022,9 @@ def _changed(item: _Input) -> JobDecodeError:
     return JobDecodeError(msg, source=item.name)
 
 
-def _decoded_stream(inputs: list[_Input], *, errors: Errors, strict: bool) -> Iterator[Decoded]:
+def _decoded_stream(inputs: list[_Input], *, errors: Errors, strict: bool, bounds: dict[str, Any]) -> Iterator[Decoded]:
     for item in inputs:
-        yield from _paused(_iter_input(item, errors=errors, strict=strict))
+        yield from _paused(_iter_input(item, errors=errors, strict=strict, **bounds))
 
 
 def _batches(decoding: Iterator[Decoded], batch_size: int) -> Iterator[JobSet]:
@@ -923,6 +1044,8 @@ def _batches(decoding: Iterator[Decoded], batch_size: int) -> Iterator[JobSet]:
         yield JobSet.from_wire(jobs, errors=bad)
 
 
+#: The longest partial line gunzip_blocks holds back (to cut damaged data after a whole line).
+_HELD_LINE = 8 << 20
 _STREAM_BLOCK = 2 << 20  # small blocks keep iter_jobs's peak memory low (360 MB vs 420 MB at 8 MB)
 
 
@@ -934,42 +1057,93 @@ def _iter_input(
     seen: list[int] | None = None,
     limit: int | None = None,
     fingerprints: list[int] | None = None,
+    max_line: int | None = None,
+    max_whole: int | None = None,
 ) -> Iterator[Decoded]:
     """Decode one input block by block where it is NDJSON, whole otherwise.
 
     ``limit``: read no more than this many bytes of a file; ``seen`` receives how many
     bytes of a file were read. ``fingerprints`` receives, per job yielded, a hash of its
     content (of its line, where the line is the job: the cheapest way to tell identical
-    copies apart from different records).
+    copies apart from different records). A line longer than ``max_line`` bytes (checked
+    once it spans read blocks) is an error, and dropped as it is read; an input read whole
+    (one document, not NDJSON) may hold at most ``max_whole`` bytes. Runs of blank bytes
+    are skipped as they are read, never held.
     """
     damage: list[JobDecodeError] = []
+    skipped = 0  # newlines in the blank blocks before the first JSON
     try:
         blocks = _blocks(item, damage, seen=seen, limit=limit)
-        head = next(blocks, b"")
+        head = _strip_bom(next(blocks, b""))
+        while head and _blank(head, 0):
+            skipped += head.count(b"\n")
+            head = next(blocks, b"")
     except JobDecodeError as exc:
         if errors == "raise":
             raise
         yield Decoded([], [exc])
         return
-    head = _strip_bom(head)
-    if _layout(head) != "ndjson":
-        data = head + b"".join(blocks)
+    if _streamed_layout(head) != "ndjson":
+        parts, size = [head], len(head)
+        for block in blocks:
+            size += len(block)
+            if max_whole is not None and size > max_whole:
+                error = JobDecodeError(_too_large(max_whole), source=item.name)
+                if errors == "raise":
+                    raise error
+                yield Decoded([], [error])
+                return
+            parts.append(block)
+        data = b"".join(parts)
+        del parts
         if worth_decoding(data, damage):
             decoded = _decode_guarded(data, item.name, errors, strict)
             if fingerprints is not None:
                 fingerprints += [hash(_encode(job)) for job in decoded.jobs]
             yield decoded
     else:
-        line = 1
-        pending = head
-        for block in _chain_last(blocks):
-            data = pending + block
-            if block:
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    pending = data
+        line = 1 + skipped
+        pending: list[bytes] = []  # the bytes after the last newline, no newline in them
+        pending_size = 0
+        dropping = False  # inside a line over max_line: dropped up to its newline
+        for block in _chain_last(itertools.chain([head], (block for block in blocks if block))):
+            if dropping:
+                if not block:
+                    break
+                newline = block.find(b"\n")
+                if newline == -1:
                     continue
-                data, pending = data[:cut], data[cut:]
+                block, dropping = block[newline + 1 :], False
+                line += 1
+                if not block:
+                    continue
+            if block:
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    if not pending and _blank(block, 0):
+                        continue  # blanks and no newline: nothing to keep
+                    pending.append(block)
+                    pending_size += len(block)
+                    if max_line is not None and pending_size > max_line:
+                        error = JobDecodeError(_line_too_long(max_line), source=item.name, line=line, path="$")
+                        if errors == "raise":
+                            raise error
+                        yield Decoded([], [error])
+                        pending, pending_size, dropping = [], 0, True
+                    continue
+                if max_line is not None and pending and pending_size + block.find(b"\n") > max_line:
+                    error = JobDecodeError(_line_too_long(max_line), source=item.name, line=line, path="$")
+                    if errors == "raise":
+                        raise error
+                    yield Decoded([], [error])
+                    pending, pending_size = [], 0
+                    block, cut, line = block[block.find(b"\n") + 1 :], cut - block.find(b"\n") - 1, line + 1
+                data = b"".join([*pending, block[:cut]])
+                pending = [block[cut:]] if cut < len(block) else []
+                pending_size = len(block) - cut
+            else:
+                data = b"".join(pending)
+                pending = []
             state = _Decoding(item.name, errors, strict)
             if fingerprints is None:
                 decode_lines(data, state, first_line=line)
@@ -981,6 +1155,30 @@ def _iter_input(
         if errors == "raise":
             raise damage[0]
         yield Decoded([], damage)
+
+
+def _streamed_layout(head: bytes) -> str:
+    """The layout of an input from its first block: as :func:`_layout`, except that a
+    block holding one whole line of JSON and then nothing is NDJSON (more lines may
+    follow in the next blocks; read as NDJSON, one line gives what one document gives)."""
+    layout = _layout(head)
+    if layout == "object":
+        start = _SPACES.match(head).end()
+        newline = head.find(b"\n", start)
+        if newline != -1 and _blank(head, newline):
+            try:
+                _any_decoder.decode(head[start:newline])
+            except _DECODE_ERRORS:
+                return layout
+            return "ndjson"
+    return layout
+
+
+def _line_too_long(limit: int) -> str:
+    return (
+        f"a line longer than {limit:,} bytes (max_line_bytes); it is left out unread: pass a "
+        "larger max_line_bytes to read it"
+    )
 
 
 def _paused(decoding: Iterator[Decoded]) -> Iterator[Decoded]:

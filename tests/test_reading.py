@@ -890,3 +890,133 @@ def test_doctests(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --- bounded on hostile input -------------------------------------------------------
+
+
+def _gzip_stream(path: Path, pieces) -> None:
+    """Write gzip data made of ``pieces`` (bytes, or (bytes, times) repeated) without holding it."""
+    import zlib
+
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    with path.open("wb") as out:
+        for piece in pieces:
+            data, times = piece if isinstance(piece, tuple) else (piece, 1)
+            for _ in range(times):
+                out.write(packer.compress(data))
+        out.write(packer.flush())
+
+
+_CHILD = """
+import json, sys, ftkit
+from pathlib import Path
+def peak_mb():
+    for row in Path("/proc/self/status").read_text().splitlines():
+        if row.startswith("VmHWM:"):
+            return int(row.split()[1]) / 1024
+base = peak_mb()
+result = {}
+try:
+    RESULT
+except ftkit.JobDecodeError as exc:
+    result["error"] = str(exc)
+result["extra_mb"] = peak_mb() - base
+print(json.dumps(result))
+"""
+
+
+def _in_child(code: str) -> dict:
+    """Run reading code in a fresh Python, with its peak memory above that of importing ftkit."""
+    import subprocess
+    import sys
+
+    body = "\n    ".join(code.strip().splitlines())
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD.replace("RESULT", body)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_a_gzip_bomb_stops_at_max_input_bytes(tmp_path: Path, job_bytes) -> None:
+    bomb = tmp_path / "bomb.ndjson.gz"  # a few hundred KB that inflate to 400 MB
+    _gzip_stream(bomb, [job_bytes("a") + b"\n" + job_bytes("b") + b"\n", (b" " * (1 << 20) + b"\n", 400)])
+    assert bomb.stat().st_size < 2 << 20
+    out = _in_child(f"""
+js = ftkit.read_jobs({str(bomb)!r}, errors="skip", max_input_bytes=32 << 20)
+result["ids"], result["messages"] = js.ids, js.errors["message"].to_list()
+""")
+    assert out["ids"] == ["a", "b"]
+    assert out["messages"] == [
+        "the input is larger than 33,554,432 bytes once decompressed (max_input_bytes; by default half the "
+        "memory available): pass a larger max_input_bytes, or stream NDJSON with ftkit.iter_jobs"
+    ]
+    assert out["extra_mb"] < 150, out  # not the 400 MB it inflates to
+    # the default is half the memory available: a smaller machine gets a smaller limit
+    out = _in_child(f"""
+ftkit.reading.memory_budget = lambda: 32 << 20
+ftkit.read_jobs({str(bomb)!r})
+""")
+    assert "larger than 33,554,432 bytes once decompressed (max_input_bytes" in out["error"]
+    assert out["extra_mb"] < 150, out
+    # a document read whole by iter_jobs is bounded the same way
+    whole = tmp_path / "whole.json.gz"
+    _gzip_stream(whole, [b'{"object": "list", "data": [', (b" " * (1 << 20), 100), b"]}"])
+    out = _in_child(f"list(ftkit.iter_jobs({str(whole)!r}, max_input_bytes=16 << 20))")
+    assert "larger than 16,777,216 bytes once decompressed" in out["error"]
+    with pytest.raises(ValueError, match="max_input_bytes must be a positive number of bytes or None, got 0"):
+        ftkit.read_jobs(b"{}", max_input_bytes=0)
+
+
+def test_iter_jobs_memory_is_bounded_whatever_one_line_holds(tmp_path: Path, job_bytes) -> None:
+    dump = tmp_path / "long-line.ndjson.gz"  # its second line is 300 MB
+    _gzip_stream(dump, [job_bytes("a") + b"\n", b'{"id": "', (b"x" * (1 << 20), 300), b'"}\n', job_bytes("c") + b"\n"])
+    out = _in_child(f"""
+batches = list(ftkit.iter_jobs({str(dump)!r}, errors="skip"))
+result["ids"] = [j.id for b in batches for j in b]
+result["errors"] = [row for b in batches for row in b.errors.select("line", "message").rows()]
+""")
+    assert out["ids"] == ["a", "c"]
+    assert out["errors"] == [
+        [2, "a line longer than 67,108,864 bytes (max_line_bytes); it is left out unread: pass a larger max_line_bytes to read it"]
+    ]
+    assert out["extra_mb"] < 250, out
+    with pytest.raises(JobDecodeError, match=r"line 2: at \$: a line longer than 4,194,304 bytes"):
+        list(ftkit.iter_jobs(job_bytes("a") + b"\n" + b"[" * (5 << 20), max_line_bytes=4 << 20))
+    # a long line ending in a later block is measured whole, and the lines after it keep their numbers
+    data = job_bytes("a") + b"\n" + b'{"id": "' + b"x" * (5 << 20) + b'"}\n' + job_bytes("c") + b"\n{\n"
+    batches = list(ftkit.iter_jobs(data, errors="skip", max_line_bytes=4 << 20))
+    assert [j.id for b in batches for j in b] == ["a", "c"]
+    assert [row[:2] for b in batches for row in b.errors.rows()] == [("<bytes>", 2), ("<bytes>", 4)]
+
+
+def test_runs_of_blanks_are_skipped_without_holding_them(tmp_path: Path, job_bytes) -> None:
+    blanks = tmp_path / "blanks.ndjson"
+    with blanks.open("wb") as out:
+        for _ in range(96):
+            out.write(b" \t" * (1 << 19))  # 96 MB of blanks without a newline, then some with
+        out.write(b"\r\n" * 1000 + job_bytes("a") + b"\n" + b" " * (8 << 20))
+    out = _in_child(f"""
+result["ids"] = [j.id for b in ftkit.iter_jobs({str(blanks)!r}) for j in b]
+""")
+    assert out["ids"] == ["a"]
+    assert out["extra_mb"] < 100, out
+    js = ftkit.read_jobs(blanks)
+    assert js.ids == ["a"]
+    with pytest.raises(JobDecodeError, match=r"line 1001: at \$.status"):
+        list(ftkit.iter_jobs(blanks.read_bytes().replace(b'"status":"SUCCESS"', b'"status":1')))
+
+
+def test_ftkit_workers_is_capped_at_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from ftkit.parallel import worker_count
+
+    cores = len(os.sched_getaffinity(0))
+    for value, expected in (("1000", cores), ("0", 0), ("1", min(1, cores)), ("-3", 0)):
+        monkeypatch.setenv("FTKIT_WORKERS", value)
+        assert worker_count() == expected
+    monkeypatch.setenv("FTKIT_WORKERS", "lots")
+    with pytest.raises(ValueError, match="FTKIT_WORKERS must be a whole number, got 'lots'"):
+        worker_count()
