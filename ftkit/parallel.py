@@ -21,11 +21,13 @@ import gc
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -402,20 +404,92 @@ def read_parallel(
                 tasks += _split(data, index, share)
             else:
                 tasks.append(_Task(index, 0, len(data), local=True))
-        spill = tempfile.mkdtemp(prefix="ftkit-", dir=_spill_root())
+        spill = _make_spill()
         try:
-            _run(tasks, workers, datas, inputs, errors, spill, progress)
-            return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
+            with _removed_on_sigterm(spill):
+                _run(tasks, workers, datas, inputs, errors, spill, progress)
+                return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
+        except JobDecodeError:
+            raise
+        except BaseException:
+            # Interrupted (Ctrl-C) or failed: what the workers were doing is unknown, so
+            # the pool is ended rather than reused out of step.
+            _shutdown()
+            raise
         finally:
             # The frames were read from these files (on Linux, a memory map would outlive the name).
             shutil.rmtree(spill, ignore_errors=True)
             _release_later()
 
 
+#: Spill directories are named ``ftkit-spill-<pid>-<random>``: the pid tells the next
+#: read whether their process is gone (killed) and they can be removed.
+SPILL_PREFIX = "ftkit-spill-"
+
+
 def _spill_root() -> str | None:
     """Where workers write frames for this process: shared memory if the system has it."""
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+def _make_spill() -> str:
+    """A new spill directory, after removing those left by processes that were killed."""
+    root = _spill_root()
+    _sweep_spills(root or tempfile.gettempdir())
+    return tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root)
+
+
+def _sweep_spills(root: str) -> None:
+    """Remove this user's spill directories whose process no longer exists."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(SPILL_PREFIX):
+            continue
+        try:
+            pid = int(entry.name[len(SPILL_PREFIX) :].split("-", 1)[0])
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or not entry.is_dir(follow_symlinks=False):
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except (ValueError, OSError):
+            continue
+
+
+@contextmanager
+def _removed_on_sigterm(path: str) -> Iterator[None]:
+    """Remove ``path`` if SIGTERM arrives meanwhile, then let the signal do what it did before.
+
+    Only in the main thread (where Python runs signal handlers), and not where SIGTERM is
+    ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_IGN:
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        _shutdown()
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if callable(previous):
+            previous(signum, frame)
+        else:  # the default: end the process as the signal would have
+            os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGTERM) is on_sigterm:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _plain_ndjson(path: Path) -> bool:
@@ -471,11 +545,12 @@ def _run(
                 view = memoryview(datas[task.input_index])[task.start : task.end]
             try:
                 task.reply = worker.run(request, view)
-            except _WorkerFailed:
+                # polars reads without the GIL: this overlaps with the workers' next tasks
+                task.frames = {name: pl.read_ipc(path) for name, path in zip(_FRAME_NAMES, task.reply.files)}
+            except Exception:  # noqa: BLE001 - the worker failed, or the read was interrupted
+                task.reply = task.frames = None
                 pending.put(task)  # another worker, or this process, takes it
                 return
-            # polars reads without the GIL: this overlaps with the workers' next tasks
-            task.frames = {name: pl.read_ipc(path) for name, path in zip(_FRAME_NAMES, task.reply.files)}
             report(task)
 
     threads = [threading.Thread(target=feed, args=(worker,), daemon=True) for worker in workers]
@@ -666,4 +741,10 @@ class _Loader:
 
 
 if __name__ == "__main__":
-    _serve()
+    # Ctrl-C reaches every process of the terminal's group: the calling process handles
+    # it (and ends its workers); a worker says nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _serve()
+    except (OSError, EOFError, ValueError):  # the caller went away mid-request
+        pass

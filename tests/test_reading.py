@@ -1020,3 +1020,107 @@ def test_ftkit_workers_is_capped_at_the_usable_cores(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("FTKIT_WORKERS", "lots")
     with pytest.raises(ValueError, match="FTKIT_WORKERS must be a whole number, got 'lots'"):
         worker_count()
+
+
+_READ_AND_WAIT = """
+import os, sys, time, ftkit
+def progress(done, total):
+    print("reading", flush=True)
+    time.sleep(120)
+ftkit.read_jobs(sys.argv[1], errors="skip", progress=progress)
+"""
+
+
+def _reading_child(path: Path):
+    """A child process in the middle of a parallel read (its spill directory made), and that directory."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "FTKIT_WORKERS"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _READ_AND_WAIT, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    assert proc.stdout.readline() == "reading\n"
+    from ftkit.parallel import SPILL_PREFIX, _spill_root
+
+    spills = list(Path(_spill_root() or "/tmp").glob(f"{SPILL_PREFIX}{proc.pid}-*"))
+    assert len(spills) == 1
+    return proc, spills[0]
+
+
+@pytest.fixture()
+def parallel_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftkit.parallel import worker_count
+
+    monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+    if worker_count() < 2:
+        pytest.skip("one core: reads are never parallel here")
+
+
+def test_spill_files_are_removed_on_sigterm_and_after_sigkill(big_ndjson, parallel_reads) -> None:
+    import signal
+
+    path, _, _ = big_ndjson
+    proc, spill = _reading_child(path)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == -signal.SIGTERM  # ended as SIGTERM ends a process
+    assert not spill.exists()
+    proc.stdout.close()
+    proc.stderr.close()
+    # SIGKILL leaves them: the next parallel read removes what dead processes left
+    proc, spill = _reading_child(path)
+    proc.kill()
+    proc.wait(timeout=60)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert spill.exists()
+    ftkit.read_jobs(path, errors="skip")
+    assert not spill.exists()
+
+
+def _wait_for_idle_workers(pid: int) -> None:
+    """Wait until the worker processes of ``pid`` wait for work (their imports done)."""
+    import time
+
+    for _ in range(300):
+        children = [p for p in Path("/proc").glob("[0-9]*") if _parent_of(p) == pid]
+        if children and all(_waiting_on_a_pipe(p) for p in children):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the workers did not start")
+
+
+def _parent_of(proc: Path) -> int | None:
+    try:
+        return int(next(r for r in (proc / "status").read_text().splitlines() if r.startswith("PPid:")).split()[1])
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def _waiting_on_a_pipe(proc: Path) -> bool:
+    try:
+        return (proc / "wchan").read_text().endswith(("pipe_read", "pipe_wait")) and "S" in (proc / "stat").read_text().split()[2]
+    except OSError:
+        return False
+
+
+def test_ctrl_c_during_a_parallel_read_is_quiet(big_ndjson, parallel_reads) -> None:
+    import os
+    import signal
+
+    path, _, _ = big_ndjson
+    proc, spill = _reading_child(path)
+    _wait_for_idle_workers(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGINT  # Python ends as the signal would, after its traceback
+    assert stderr.count("Traceback") == 1 and stderr.rstrip().endswith("KeyboardInterrupt"), stderr
+    assert "_serve" not in stderr  # no worker said anything
+    assert not spill.exists()
+    proc.stdout.close()
