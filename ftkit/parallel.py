@@ -46,6 +46,7 @@ from .reading import (
     _job_decoder,
     _layout,
     _list_decoder,
+    _streamed_layout,
     decode_bytes,
     worth_decoding,
 )
@@ -499,7 +500,8 @@ def _plain_ndjson(path: Path) -> bool:
             head = file.read(1 << 20)
     except OSError:
         return False
-    return head[:2] != _GZIP_MAGIC and _layout(head) == "ndjson"
+    # "unsure" (a first line that is not whole JSON) is left to the whole-input reading
+    return head[:2] != _GZIP_MAGIC and _streamed_layout(head) == "ndjson"
 
 
 def _run(

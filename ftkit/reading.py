@@ -351,7 +351,7 @@ def _expand(source: Any, inputs: list[_Input], *, top: bool, where: str = "sourc
             return
         text = os.fspath(source)
         if globlib.has_magic(text):
-            matches = sorted(m for m in globlib.glob(text, recursive=True) if Path(m).is_file())
+            matches = sorted(m for m in _glob(text) if Path(m).is_file())
             if not matches:
                 msg = f"{text}: no file matches this pattern"
                 raise FileNotFoundError(msg)
@@ -368,6 +368,26 @@ def _expand(source: Any, inputs: list[_Input], *, top: bool, where: str = "sourc
         f"got {type(source).__name__}"
     )
     raise TypeError(msg)
+
+
+def _glob(pattern: str) -> list[str]:
+    """The paths a glob matches; ``**`` matches any depth but does not enter symlinked
+    directories (as a directory source), so that a link loop cannot make it endless."""
+    if "**" not in pattern:
+        return globlib.glob(pattern)
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if globlib.has_magic(part))
+    anchor = Path(*parts[:first]) if first else Path()
+    rest = Path(*parts[first:])
+    if rest.parts[-1] == "**":  # glob.glob's "dir/**" is everything below: pathlib's is directories only
+        rest = rest / "*"
+    hidden_ok = any(part.startswith(".") for part in rest.parts)
+    found = []
+    for match in anchor.glob(str(rest)):
+        relative = match.relative_to(anchor).parts if first else match.parts
+        if hidden_ok or not any(part.startswith(".") for part in relative):  # as glob.glob: no hidden files
+            found.append(str(match))
+    return found
 
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -457,9 +477,26 @@ def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other
     try:
         _any_decoder.decode(line)
     except _DECODE_ERRORS:
+        # The first line is not a whole value: a document spread over lines (one whose
+        # second line starts with "{", such as a pretty-printed list response, too) if
+        # the whole parses as one value, else NDJSON with a bad first line.
+        if _parses_whole(data[start:]):
+            return "object"
         following = data[end + 1 : end + 1 + 4096].lstrip()
         return "ndjson" if following[:1] == b"{" else "object"
     return "ndjson"
+
+
+_raw_decoder = msgspec.json.Decoder(msgspec.Raw)
+
+
+def _parses_whole(data: bytes) -> bool:
+    """Whether ``data`` is one JSON value (checked without building it)."""
+    try:
+        _raw_decoder.decode(data)
+    except _DECODE_ERRORS:
+        return False
+    return True
 
 
 def _blank(data: bytes, start: int) -> bool:
@@ -1084,6 +1121,7 @@ def _iter_input(
         yield Decoded([], [exc])
         return
     if _streamed_layout(head) != "ndjson":
+        # read whole (bounded by max_whole), then decoded by its layout as a whole
         parts, size = [head], len(head)
         for block in blocks:
             size += len(block)
@@ -1160,8 +1198,17 @@ def _iter_input(
 def _streamed_layout(head: bytes) -> str:
     """The layout of an input from its first block: as :func:`_layout`, except that a
     block holding one whole line of JSON and then nothing is NDJSON (more lines may
-    follow in the next blocks; read as NDJSON, one line gives what one document gives)."""
+    follow in the next blocks; read as NDJSON, one line gives what one document gives),
+    and that a first line which is not whole JSON leaves the question open ("unsure"):
+    only the whole input tells a document spread over lines from NDJSON with a bad line."""
     layout = _layout(head)
+    if layout == "ndjson":
+        start = _SPACES.match(head).end()
+        newline = head.find(b"\n", start)
+        try:
+            _any_decoder.decode(head[start:newline])
+        except _DECODE_ERRORS:
+            return "unsure"
     if layout == "object":
         start = _SPACES.match(head).end()
         newline = head.find(b"\n", start)

@@ -1124,3 +1124,39 @@ def test_ctrl_c_during_a_parallel_read_is_quiet(big_ndjson, parallel_reads) -> N
     assert "_serve" not in stderr  # no worker said anything
     assert not spill.exists()
     proc.stdout.close()
+
+
+def test_a_recursive_glob_through_a_symlink_loop_ends(three_jobs: list[dict], tmp_path: Path) -> None:
+    deep = tmp_path / "dump" / "2025"
+    deep.mkdir(parents=True)
+    (tmp_path / "dump" / "a.json").write_bytes(compact(three_jobs[0]))
+    (deep / "b.json").write_bytes(compact(three_jobs[1]))
+    (deep / ".hidden.json").write_bytes(compact(three_jobs[2]))
+    (deep / "loop").symlink_to(tmp_path / "dump", target_is_directory=True)  # dump/2025/loop -> dump
+    ids = [job["id"] for job in three_jobs]
+    # each file once, in sorted path order, hidden files left out (as glob.glob does)
+    assert ftkit.read_jobs(str(tmp_path / "dump" / "**" / "*.json")).ids == [ids[1], ids[0]]
+    assert ftkit.read_jobs(str(tmp_path / "dump" / "**")).ids == [ids[1], ids[0]]
+    assert ftkit.read_jobs(tmp_path / "dump").ids == [ids[2], ids[1], ids[0]]  # a directory, as before: hidden files too
+
+
+def test_a_document_spread_over_lines_is_read_as_one(three_jobs: list[dict], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # its first line is not whole JSON and its second starts with "{": not NDJSON
+    listing = b'{"object": "list", "data": [\n' + b",\n".join(compact(job) for job in three_jobs) + b"\n]}\n"
+    array = b"[\n" + b",\n".join(compact(job) for job in three_jobs) + b"\n]\n"
+    ids = [job["id"] for job in three_jobs]
+    for data in (listing, array, gzip.compress(listing)):
+        assert ftkit.read_jobs(data).ids == ids
+        assert [j.id for b in ftkit.iter_jobs(data, batch_size=2) for j in b] == ids
+    # NDJSON whose first line is cut stays NDJSON: the other lines are read
+    cut = compact(three_jobs[0])[:50] + b"\n" + b"\n".join(compact(job) for job in three_jobs[1:])
+    for js in (ftkit.read_jobs(cut, errors="skip"), ftkit.JobSet(j for b in ftkit.iter_jobs(cut, errors="skip") for j in b)):
+        assert js.ids == ids[1:]
+    assert ftkit.read_jobs(cut, errors="skip").errors.select("line", "path").rows() == [(1, "$")]
+    # a large one, through the worker path: the first megabyte alone does not tell, the whole does
+    big = b'{"object": "list", "data": [\n' + b",\n".join(ftkit.synth.make_jobs_bytes(900, seed=4, checkpoints_per_job=150).splitlines()) + b"\n]}\n"
+    assert len(big) > 16 << 20
+    path = tmp_path / "big-listing.json"
+    path.write_bytes(big)
+    monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+    assert len(ftkit.read_jobs(path)) == 900
