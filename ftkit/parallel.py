@@ -38,11 +38,8 @@ import polars as pl
 from .errors import JobDecodeError
 from .frames import frames_with_positions
 from .reading import (
-    _BOM,
     _DECODE_ERRORS,
-    _GZIP_MAGIC,
     _Decoding,
-    _Input,
     _job_decoder,
     _layout,
     _list_decoder,
@@ -52,6 +49,9 @@ from .reading import (
 )
 from .schema import Job, to_job
 from .snapshots import merge_snapshots
+from .sources import BOM as _BOM
+from .sources import GZIP_MAGIC as _GZIP_MAGIC
+from .sources import Input as _Input
 
 __all__ = ["wants_parallel", "read_parallel", "worker_count"]
 

@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal
 import ftkit
 import ftkit.reading
 import ftkit.snapshots
+import ftkit.sources
 from ftkit import JobDecodeError
 
 FRAMES = ("jobs", "checkpoints", "events", "targets")
@@ -885,7 +886,7 @@ def test_truncated_gzip_ndjson_keeps_the_records_before_the_damage(big_ndjson, t
     assert "truncated or corrupt gzip data" in whole.errors["message"][-1]
 
 
-@pytest.mark.parametrize("module", [ftkit.reading, ftkit.snapshots], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [ftkit.reading, ftkit.snapshots, ftkit.sources], ids=lambda m: m.__name__)
 def test_doctests(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0
