@@ -662,7 +662,8 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
     Columns: ``cost_currency`` (null for jobs without one: its own row), ``n_jobs``,
     ``n_priced`` (jobs with a cost), ``trained_tokens`` and ``cost`` (sums, null where
     no job has one), ``cost_per_million_tokens`` (over the jobs that have both a cost
-    and ``trained_tokens``). Sorted by currency, null last.
+    and ``trained_tokens``). Sorted by currency, null last. A ``trained_tokens`` total
+    past 64 bits raises :class:`OverflowError` rather than wrapping to a wrong number.
 
     Examples
     --------
@@ -685,13 +686,15 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
     └───────────────┴────────┴──────────┴────────────────┴──────┴─────────────────────────┘
     """
     usage = token_usage(jobs)
-    cost, trained = pl.col("cost"), pl.col("trained_tokens")
+    # Token counts are summed in 128 bits: an Int64 sum wraps silently to a negative
+    # number, so a total past 2**63 - 1 is an error rather than a wrong answer.
+    cost, trained = pl.col("cost"), pl.col("trained_tokens").cast(pl.Int128)
     both = cost.is_not_null() & (trained > 0)
 
     def total(expr: pl.Expr) -> pl.Expr:
         return pl.when(expr.count() > 0).then(expr.sum())
 
-    return (
+    totals = (
         usage.group_by("cost_currency")
         .agg(
             pl.len().cast(pl.Int64).alias("n_jobs"),
@@ -699,12 +702,24 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
             total(trained).alias("trained_tokens"),
             total(cost).alias("cost"),
             pl.when(both.any())
-            .then(cost.filter(both).sum() * 1e6 / trained.filter(both).sum())
+            .then(cost.filter(both).sum() * 1e6 / trained.filter(both).sum().cast(pl.Float64))
             .alias("cost_per_million_tokens"),
         )
         .sort("cost_currency", nulls_last=True)
-        .cast({"trained_tokens": pl.Int64, "cost": pl.Float64, "cost_per_million_tokens": pl.Float64})
     )
+    too_big = totals.filter((pl.col("trained_tokens") > _INT64_MAX) | (pl.col("trained_tokens") < -_INT64_MAX - 1))
+    if too_big.height:
+        currency = too_big["cost_currency"][0]
+        msg = (
+            f"trained_tokens: the total of the jobs in {currency or 'no currency'} is"
+            f" {too_big['trained_tokens'][0]:,}: expected at most {_INT64_MAX:,} (64 bits);"
+            " some job's trained_tokens is implausibly large"
+        )
+        raise OverflowError(msg)
+    return totals.cast({"trained_tokens": pl.Int64, "cost": pl.Float64, "cost_per_million_tokens": pl.Float64})
+
+
+_INT64_MAX = 2**63 - 1
 
 
 # --- hyperparameters --------------------------------------------------------------------

@@ -35,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from . import analysis
+from .escape import escaped_warnings, printable
 from .jobset import JobSet
 
 __all__ = [
@@ -680,7 +681,8 @@ class DetailPlot:
         self.axes.relim()
         self.axes.autoscale_view()
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
+        with escaped_warnings():  # missing-glyph warnings quote the job's text
+            self.figure.savefig(buffer, format="png")
         return buffer.getvalue()
 
 
@@ -718,7 +720,8 @@ def _draw_curves(ax: Any, checkpoints: pl.DataFrame, metric: str) -> None:
 def figure_png(fig: Any) -> bytes:
     """The figure as PNG bytes; a pyplot figure is closed, so it is not shown again."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    with escaped_warnings():  # missing-glyph warnings quote the job's text
+        fig.savefig(buffer, format="png")
     import sys
 
     if "matplotlib.pyplot" in sys.modules:
@@ -1185,7 +1188,8 @@ class JobBrowser:
         }
 
     def __repr__(self) -> str:
-        return summary_text(self._page_frame(), **self._summary_args())
+        text = summary_text(self._page_frame(), **self._summary_args())
+        return "\n".join(printable(line) for line in text.split("\n"))  # job text may hold escapes
 
     def _repr_html_(self) -> str:
         return summary_html(self._page_frame(), **self._summary_args())

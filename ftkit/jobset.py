@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import polars as pl
 
 from .errors import JobDecodeError
+from .escape import printable
 from .frames import (
     ERRORS_SCHEMA,
     checkpoints_frame,
@@ -28,8 +29,9 @@ from .frames import (
 )
 from .reading import gc_paused
 from .schema import Job, WireJob, to_job
+from .snapshots import latest_snapshots
 
-__all__ = ["JobSet", "errors_frame", "latest_by_id"]
+__all__ = ["JobSet", "errors_frame"]
 
 _FRAMES = {
     "jobs": jobs_frame,
@@ -37,25 +39,6 @@ _FRAMES = {
     "events": events_frame,
     "targets": targets_frame,
 }
-
-
-def latest_by_id(jobs: Sequence[Any]) -> list[int]:
-    """Positions of the jobs to keep: per id the latest ``modified_at``, later ones winning ties.
-
-    The positions are returned in increasing order, so kept jobs keep their input order.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace as J
-    >>> latest_by_id([J(id="a", modified_at=1), J(id="b", modified_at=1), J(id="a", modified_at=1)])
-    [1, 2]
-    """
-    best: dict[str, int] = {}
-    for position, job in enumerate(jobs):
-        kept = best.get(job.id)
-        if kept is None or job.modified_at >= jobs[kept].modified_at:
-            best[job.id] = position
-    return sorted(best.values())
 
 
 def errors_frame(errors: Iterable[JobDecodeError]) -> pl.DataFrame:
@@ -77,9 +60,10 @@ class JobSet:
     """Jobs read from dumps: iterable Structs, lookup by id, and cached polars frames.
 
     Build one with :func:`ftkit.read_jobs`, or from job Structs: ``JobSet(jobs)``. Jobs are
-    unique by id (where several hold the same id, the one with the latest
-    ``modified_at`` is kept, a later one winning ties) and iterate in a stable order: the
-    order of the kept records in the input.
+    unique by id: where several records hold the same id, the one with the latest
+    ``modified_at`` is kept, and records tied on it are merged key by key (see
+    :mod:`ftkit.snapshots`); which job results never depends on the order of the
+    records. Jobs iterate in a stable order: that of the last record each is made of.
 
     Attributes
     ----------
@@ -102,10 +86,7 @@ class JobSet:
     __slots__ = ("_ids", "_items", "_loader", "_frames", "_errors", "_index")
 
     def __init__(self, jobs: Iterable[Job] = (), *, errors: Iterable[JobDecodeError] = ()) -> None:
-        items = list(jobs)
-        keep = latest_by_id(items)
-        if len(keep) != len(items):
-            items = [items[i] for i in keep]
+        items = latest_snapshots(list(jobs))
         self._ids: list[str] = [job.id for job in items]
         self._items: list[Any] = items
         self._loader: Callable[[int], Job] | None = None
@@ -306,7 +287,7 @@ class JobSet:
     def __repr__(self) -> str:
         statuses = ", ".join(f"{n} {s}" for s, n in self._counts("status"))
         errors = f", {len(self._errors)} unreadable records" if self._errors else ""
-        return f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})"
+        return printable(f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})")
 
     def _repr_html_(self) -> str:
         esc = html.escape

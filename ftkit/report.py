@@ -31,7 +31,6 @@ import html
 import io
 import math
 import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,8 @@ from typing import Any
 import polars as pl
 
 from . import __version__
+from .atomic import atomic_write
+from .escape import escaped_warnings, printable
 from .jobset import JobSet
 
 __all__ = ["summary_tables", "summary_text", "write_report", "render_report", "format_value"]
@@ -184,19 +185,6 @@ def format_value(column: str, value: Any, *, missing: str = "-") -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(item) for item in value)
     return str(value)
-
-
-def printable(text: str) -> str:
-    r"""``text`` with control characters shown as escapes, so job text cannot drive a terminal.
-
-    Examples
-    --------
-    >>> printable("ok\x1b[2Jgone\n")
-    'ok\\x1b[2Jgone\\n'
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _header(column: str) -> str:
@@ -385,7 +373,8 @@ def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str
 def _figure_html(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 144) -> str:
     """A ``<figure>`` with ``fig`` as a PNG data URI, shown at 96 px per inch."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # constrained layout already fits it
+    with escaped_warnings():  # missing-glyph warnings quote the job's text
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # constrained layout already fits it
     data = buffer.getvalue()
     width, height = _png_size(data)
     scale = 96 / dpi
@@ -610,11 +599,6 @@ def write_report(
     """
     path = Path(path)
     document = render_report(jobs, title=title, top=top, progress=progress)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        tmp.write_text(document, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        f.write(document.encode("utf-8"))
     return path

@@ -521,3 +521,17 @@ def test_effect_never_averages_costs_in_different_currencies() -> None:
         effect(mixed, param="learning_rate", metric="cost")
     one = msgspec.json.encode([job("a", 2.0, "USD"), job("c", 4.0, "USD")])
     assert effect(one, param="learning_rate", metric="cost")["mean"].to_list() == [3.0]
+
+
+def test_token_totals_past_64_bits_raise_instead_of_wrapping():
+    import msgspec
+
+    def job(i: str, tokens: int) -> dict:
+        return {"id": i, "model": "m", "status": "SUCCESS", "created_at": 0, "modified_at": 0,
+                "hyperparameters": {}, "trained_tokens": tokens, "metadata": {"cost": 1.0, "cost_currency": "USD"}}
+
+    near = 2**62 + 1
+    fits = ftkit.token_usage_totals(msgspec.json.encode([job("a", near), job("b", near - 3)]))
+    assert fits["trained_tokens"].to_list() == [2 * near - 3]
+    with pytest.raises(OverflowError, match=r"trained_tokens: the total of the jobs in USD is 9,223,372,036,854,775,810: expected at most 9,223,372,036,854,775,807"):
+        ftkit.token_usage_totals(msgspec.json.encode([job("a", near), job("b", near)]))
