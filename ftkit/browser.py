@@ -35,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from . import analysis
+from .analysis.inputs import measured
 from .jobset import JobSet
 
 __all__ = [
@@ -669,7 +670,7 @@ class DetailPlot:
         out, so the star marks the step :func:`~ftkit.analysis.checkpoint_summary` calls
         best (the lowest measured ``valid_loss``, the earliest step winning ties).
         """
-        points = analysis._measured(checkpoints).sort("step_number", maintain_order=True)
+        points = measured(checkpoints).sort("step_number", maintain_order=True)
         train = points.filter(pl.col("train_loss").is_not_null())
         valid = points.filter(pl.col("valid_loss").is_not_null())
         self.train.set_data(train["step_number"].to_numpy(), train["train_loss"].to_numpy())

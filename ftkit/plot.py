@@ -53,7 +53,6 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from .analysis import (
-    _PHASE,  # one mapping of statuses to phases, shared with lifecycle()
     as_jobset,
     checkpoint_summary,
     checkpoints_with_axes,
@@ -62,6 +61,7 @@ from .analysis import (
     pareto,
     token_usage,
 )
+from .analysis.phases import PHASES  # one mapping of statuses to phases, shared with lifecycle()
 from .jobset import JobSet
 
 __all__ = [
@@ -863,7 +863,7 @@ def _phases(js: JobSet) -> dict[str, list[tuple[str, float, float]]]:
         spans = []
         end_of_job = max(float(modified), items[-1][0])
         for i, (t, status) in enumerate(items):
-            phase = _PHASE.get(status)
+            phase = PHASES.get(status)
             if phase is None:
                 continue
             end = items[i + 1][0] if i + 1 < len(items) else end_of_job
