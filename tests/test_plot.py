@@ -19,6 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import ftkit  # noqa: E402
 from ftkit import plot as fp  # noqa: E402
+from ftkit.plot.common import STATUS_ORDER, short_ids  # noqa: E402
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
 PLATFORMDOCS_2 = "2813b7e6-c511-43ac-a16a-1a54a5b884b2"
@@ -372,7 +373,7 @@ def test_legend_is_left_out_beyond_thirty_jobs(ax):
 
 
 def test_short_ids_stay_distinct():
-    short = fp._short_ids(["abcdefgh-1111", "abcdefgh-2222", "zz"])
+    short = short_ids(["abcdefgh-1111", "abcdefgh-2222", "zz"])
     assert len(set(short.values())) == 3
     assert short["zz"] == "zz"
 
@@ -540,7 +541,7 @@ def test_status_counts(ax):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     widths = [int(p.get_width()) for p in ax.patches]
     assert dict(zip(labels, widths)) == expected
-    order = [s for s in fp._STATUS_ORDER if s in expected]
+    order = [s for s in STATUS_ORDER if s in expected]
     assert labels == order
     assert [mcolors.to_hex(p.get_facecolor()) for p in ax.patches] == [fp.STATUS_COLORS[s] for s in order]
     assert sorted(t.get_text() for t in ax.texts) == sorted(str(n) for n in expected.values())
