@@ -421,11 +421,11 @@ class JobSet:
 
         return metric_flags(self)
 
-    def effect(self, **kwargs: Any) -> pl.DataFrame:
-        """A metric per value or bin of a parameter; see :func:`ftkit.effect`."""
+    def effect(self, *args: Any, **kwargs: Any) -> pl.DataFrame:
+        """A metric per value or bin of a parameter, per group; see :func:`ftkit.effect`."""
         from .analysis import effect
 
-        return effect(self, **kwargs)
+        return effect(self, *args, **kwargs)
 
     def pareto(self, **kwargs: Any) -> pl.DataFrame:
         """The jobs no other job beats on both cost and quality; see :func:`ftkit.pareto`."""

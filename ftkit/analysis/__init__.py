@@ -20,7 +20,7 @@ from .checkpoints import SUMMARY_SCHEMA, checkpoint_summary, checkpoints_with_ax
 from .comparisons import HYPERPARAMETERS, MAX_DISTINCT_UNBINNED, compare_hyperparameters, effect, pareto
 from .costs import TOKEN_USAGE_SCHEMA, token_usage, token_usage_totals
 from .flags import FLAGS, FLAGS_SCHEMA, metric_flags
-from .inputs import METRICS, Mode, as_jobset
+from .inputs import METRICS, By, Mode, as_jobset
 from .phases import LIFECYCLE_SCHEMA, lifecycle
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -10,9 +10,11 @@ import polars as pl
 
 from ..jobset import JobSet
 
-__all__ = ["Mode", "METRICS", "as_jobset", "infer_mode", "measured", "job_keys", "left_join"]
+__all__ = ["By", "Mode", "METRICS", "as_jobset", "group_columns", "infer_mode", "measured", "job_keys", "left_join"]
 
 Mode = Literal["min", "max"]
+#: Groups of jobs never pooled or compared with each other: a column, a list of them, or None.
+By = str | Sequence[str] | None
 
 #: Checkpoint metrics, in the order the summary columns use.
 METRICS = ("train_loss", "valid_loss", "valid_mean_token_accuracy")
@@ -76,3 +78,28 @@ def left_join(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
     """``left`` with ``right``'s columns joined on ``job_id``, in ``left``'s order."""
     return left.join(right, on="job_id", how="left", maintain_order="left")
 
+
+
+def group_columns(by: By, *, where: str, others: Sequence[str] = ()) -> list[str]:
+    """``by`` as a list of column names (``None`` is no group), checked against ``others``.
+
+    Examples
+    --------
+    >>> group_columns("job_type", where="effect"), group_columns(None, where="effect")
+    (['job_type'], [])
+    >>> group_columns(["job_type", "model"], where="effect", others=["model"])
+    Traceback (most recent call last):
+    ...
+    ValueError: effect: by= must not name 'model', which is already compared; got by=['job_type', 'model']
+    """
+    if by is None:
+        return []
+    names = [by] if isinstance(by, str) else list(by)
+    if not all(isinstance(name, str) for name in names):
+        msg = f"{where}: by= takes a column name, a list of them or None, got {by!r}"
+        raise TypeError(msg)
+    for name in names:
+        if name in others:
+            msg = f"{where}: by= must not name {name!r}, which is already compared; got by={by!r}"
+            raise ValueError(msg)
+    return list(dict.fromkeys(names))
