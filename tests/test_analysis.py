@@ -599,5 +599,7 @@ def test_pareto_has_one_front_per_group():
 
 
 def test_jobs_frame_and_token_usage_agree_on_the_placeholder_cost():
-    js = real("cookbook-classifier-intent-1.json", "cookbook-classifier-intent-3.json")
-    assert js.jobs["cost"].to_list() == token_usage(js)["cost"].to_list() == [None, 3.28]
+    # intent-1: the classifier right after creation, cost 0.0 and no currency
+    js = ftkit.JobSet([*real("cookbook-classifier-intent-1.json", "cookbook-pixtral-1.json"),
+                       *read(job("free", metadata={"cost": 0.0, "cost_currency": "USD"}))])
+    assert js.jobs["cost"].to_list() == token_usage(js)["cost"].to_list() == [None, 17.88, 0.0]
