@@ -330,7 +330,7 @@ def test_hue_draws_mean_and_spread_per_value(ax):
         job("a2", losses=[(10, None, 0.8), (20, None, 0.3)], hyperparameters={"learning_rate": 0.0001}),
         job("b1", losses=[(10, None, 0.9), (20, None, 0.7)], hyperparameters={"learning_rate": 0.001}),
     )
-    fp.plot_loss_curves(js, hue="learning_rate", ax=ax)
+    fp.plot_loss_curves(js, hue="learning_rate", by=None, ax=ax)
     lines = {line.get_gid(): line for line in gids(ax, "hue:")}
     assert sorted(lines) == ["hue:0.0001", "hue:0.001"]
     np.testing.assert_allclose(lines["hue:0.0001"].get_ydata(), [0.9, 0.4])
@@ -426,7 +426,7 @@ def test_effect_numeric_param(ax):
 
 def test_effect_categorical_param(ax):
     js = real("platformdocs-2.json", "cookbook-classifier-intent-3.json", "cookbook-sdk0x-4.json")
-    fp.plot_effect(js, param="model", metric="best_valid_loss", ax=ax)
+    fp.plot_effect(js, param="model", metric="best_valid_loss", by=None, ax=ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["ministral-3b-latest", "open-mistral-7b"]
     (mean,) = gids(ax, "mean")
     assert mean.get_linestyle() == "None"  # categories have no order to draw a line through
@@ -470,13 +470,15 @@ def test_cost_quality_front_and_currency(ax):
     assert len(scatter.get_offsets()) == 4
     assert {mcolors.to_hex(c) for c in scatter.get_facecolors()} == {fp.STATUS_COLORS["SUCCESS"]}
     assert ax.get_xlabel() == "cost (USD)"
-    assert sorted(t.get_text() for t in ax.texts) == ["a", "b", "d"]
+    assert sorted(t.get_text() for t in ax.texts if t.get_gid() != "left-out") == ["a", "b", "d"]
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "left-out"] == [
+        "1 job left out (no cost or best validation loss): e"]
     assert legend_texts(ax) == ["SUCCESS", "Pareto front"]
 
 
 def test_cost_quality_real_jobs_with_mixed_currencies(ax):
     js = real("cookbook-pixtral-1.json", "cookbook-classifier-intent-3.json", "cookbook-pixtral-2.json")
-    fp.plot_cost_quality(js, quality="final_train_loss", ax=ax)
+    fp.plot_cost_quality(js, quality="final_train_loss", by=None, ax=ax)
     assert ax.get_xlabel() == "cost (EUR, USD: not converted)"
     scatters = {c.get_gid(): len(c.get_offsets()) for c in ax.collections}
     assert scatters == {"jobs:EUR": 1, "jobs:USD": 2}

@@ -308,16 +308,28 @@ class DetailPlot:
 
         Placeholder validation values are left out as :mod:`ftkit.analysis` leaves them
         out, so the star marks the step :func:`~ftkit.analysis.checkpoint_summary` calls
-        best (the lowest measured ``valid_loss``, the earliest step winning ties).
+        best (the lowest measured ``valid_loss``, the earliest step winning ties). As in
+        :func:`ftkit.plot.plot_job`, losses that are NaN or not above 0 are not drawn, and
+        losses spanning a factor of 10 or more get a log axis, so that losses near the
+        float limits (``1e308``, ``5e-324``) still draw.
         """
         points = measured(checkpoints).sort("step_number", maintain_order=True)
-        train = points.filter(pl.col("train_loss").is_not_null())
-        valid = points.filter(pl.col("valid_loss").is_not_null())
+
+        def drawable(name: str) -> pl.Expr:
+            value = pl.col(name)
+            return value.is_not_null() & value.is_not_nan() & (value > 0)
+
+        train = points.filter(drawable("train_loss"))
+        valid = points.filter(drawable("valid_loss"))
         self.train.set_data(train["step_number"].to_numpy(), train["train_loss"].to_numpy())
         self.valid.set_data(valid["step_number"].to_numpy(), valid["valid_loss"].to_numpy())
         best = valid.sort("valid_loss", "step_number").head(1)
         self.best.set_data(best["step_number"].to_numpy(), best["valid_loss"].to_numpy())
         self.title.set_text(title)
+        losses = pl.concat([train["train_loss"], valid["valid_loss"]])
+        finite = losses.filter(losses.is_finite())
+        spread = finite.len() > 0 and (finite.max() >= 10.0 * finite.min() or finite.len() < losses.len())
+        self.axes.set_yscale("log" if spread else "linear")
         self.axes.relim()
         self.axes.autoscale_view()
         buffer = io.BytesIO()

@@ -17,6 +17,7 @@ from ..analysis import as_jobset, checkpoint_summary, lifecycle, token_usage
 from ..jobset import JobSet
 
 __all__ = [
+    "MAX_NAMED", "group_label", "left_out_note",
     "STATUS_COLORS", "OTHER_STATUS_COLOR", "STATUS_ORDER", "METRIC_LABELS", "NO_DATA",
     "to_jobset", "get_ax", "no_data", "plain", "truncate", "short_ids", "job_labels", "metric_label",
     "format_value", "status_color", "job_colors", "legend_outside", "job_table", "per_job_column",
@@ -147,6 +148,42 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return truncate(value, 20)
+
+
+def group_label(values: Sequence[Any]) -> str:
+    r"""A group's values as a title or legend entry: ``"classifier · ministral-3b-latest"``.
+
+    Examples
+    --------
+    >>> group_label(["completion", 0.0001, None, "run$1$"])
+    'completion · 0.0001 · (none) · run\\$1\\$'
+    """
+    return " · ".join(format_value(value) for value in values)
+
+
+#: At most this many left-out jobs are named in the note; the rest are counted.
+MAX_NAMED = 6
+
+
+def left_out_note(ax: Axes, job_ids: Sequence[str], why: str, *, all_ids: Sequence[str] = ()) -> Any:
+    """Name the jobs a plot leaves out, in a small grey note under the Axes' title.
+
+    ``why`` says what they lack (``"no validation loss"``); at most :data:`MAX_NAMED`
+    short ids (told apart among ``all_ids``) are listed, then how many more. The note
+    has gid ``"left-out"``; nothing is drawn when no job is left out.
+    """
+    if not job_ids:
+        return None
+    short = short_ids(list(dict.fromkeys([*job_ids, *all_ids])))
+    named = ", ".join(short[j] for j in job_ids[:MAX_NAMED])
+    more = f" and {len(job_ids) - MAX_NAMED} more" if len(job_ids) > MAX_NAMED else ""
+    n = len(job_ids)
+    text = f"{n} job{'s' if n != 1 else ''} left out ({plain(why)}): {named}{more}"
+    return ax.annotate(
+        text, xy=(0.0, 1.0), xycoords="axes fraction", xytext=(0, 3), textcoords="offset points",
+        ha="left", va="bottom", fontsize="x-small", color="0.4", gid="left-out", annotation_clip=False,
+        wrap=True,
+    )
 
 
 def status_color(status: Any) -> str:

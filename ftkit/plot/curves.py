@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -12,10 +13,13 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from ..analysis import checkpoints_with_axes
+from ..analysis.inputs import By, group_columns
 from ..jobset import JobSet
 from .common import (
     METRIC_LABELS,
     format_value,
+    group_label,
+    left_out_note,
     get_ax,
     job_colors,
     job_labels,
@@ -135,19 +139,23 @@ def draw_curve(
         ax.plot(xs, ys, label=label, gid=f"{kind}:{job_id}", **style)
     if mark_best:
         i = _best_index(ys, mode)
-        ax.plot(
-            [xs[i]],
-            [ys[i]],
-            linestyle="none",
-            marker="*",
-            markersize=11,
-            markerfacecolor=color,
-            markeredgecolor="black",
-            markeredgewidth=0.6,
-            label="_best",
-            gid=f"best:{job_id}",
-            zorder=3,
-        )
+        _best_marker(ax, job_id, xs[i], ys[i], color)
+
+
+def _best_marker(ax: Axes, name: str, x: float, y: float, color: Any) -> None:
+    ax.plot(
+        [x],
+        [y],
+        linestyle="none",
+        marker="*",
+        markersize=11,
+        markerfacecolor=color,
+        markeredgecolor="black",
+        markeredgewidth=0.6,
+        label="_best",
+        gid=f"best:{name}",
+        zorder=3,
+    )
 
 
 def best_proxy() -> Line2D:
@@ -157,14 +165,40 @@ def best_proxy() -> Line2D:
     )
 
 
-def _group_mean(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, min and max of curves on the union of their x values (each interpolated within its range)."""
+def _group_mean(
+    curves: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[slice]]:
+    """Mean, min and max of curves on a common x grid, and the runs to draw unbroken.
+
+    The grid is the union of the curves' x values. Each curve counts only within its
+    own range (interpolated between its points, never extrapolated), so a grid point
+    aggregates the curves that cover it. Two neighbouring grid points are joined only
+    when some curve covers both: where the ranges do not meet, the line breaks, and a
+    segment never joins a point of one job to a point of another. The runs are slices
+    of the grid.
+    """
     grid = np.unique(np.concatenate([xs for xs, _ in curves]))
     stack = np.full((len(curves), len(grid)), np.nan)
     for row, (xs, ys) in enumerate(curves):
         inside = (grid >= xs[0]) & (grid <= xs[-1])
         stack[row, inside] = np.interp(grid[inside], xs, ys)
-    return grid, np.nanmean(stack, axis=0), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
+    covered = ~np.isnan(stack)
+    joined = (covered[:, 1:] & covered[:, :-1]).any(axis=0)
+    breaks = np.flatnonzero(~joined) + 1
+    bounds = [0, *breaks.tolist(), len(grid)]
+    runs = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    return grid, np.nanmean(stack, axis=0), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0), runs
+
+
+def _broken(values: np.ndarray, runs: list[slice], smooth: float | int | None = None) -> np.ndarray:
+    """``values`` run by run (each smoothed on its own), with a NaN between runs so
+    that matplotlib never draws a segment across a break."""
+    parts = []
+    for run in runs:
+        if parts:
+            parts.append(np.array([np.nan]))
+        parts.append(_smooth(values[run], smooth) if smooth is not None else values[run])
+    return np.concatenate(parts)
 
 
 def _finish_x_axis(ax: Axes, x: str, max_x: float) -> float:
@@ -185,13 +219,13 @@ def _finish_x_axis(ax: Axes, x: str, max_x: float) -> float:
     return scale
 
 
-
 def plot_loss_curves(
     jobs: Any,
-    *,
     metric: str = "valid_loss",
+    *,
     x: str = "step",
     hue: str | None = None,
+    by: By = "job_type",
     smooth: float | int | None = None,
     mark_best: bool = True,
     log: bool | None = None,
@@ -215,8 +249,18 @@ def plot_loss_curves(
         (tokens per step, data tokens, times) are left out.
     hue
         A column of the jobs frame (``"learning_rate"``, ``"model"``...): one line per
-        value, the mean of its jobs (each interpolated on the union of their x values),
-        with the min-max band shaded where the value has several jobs.
+        value in each group of ``by``. A value of one job draws that job's own curve.
+        A value of several jobs draws each job faintly, and their mean with the min-max
+        band on a common x grid: the x values of the jobs inside the range every one of
+        them covers (each job interpolated within its own range, never beyond it), so
+        that no segment joins a point of one job to a point of another; where their
+        ranges have no x in common there is no mean, and the legend says so.
+    by
+        With ``hue``: the jobs frame column, or list of columns, whose groups are never
+        pooled: one series per group and ``hue`` value, each group in its own line style,
+        labelled ``"<group> · <value> (n=...)"``. ``"job_type"`` by default: a
+        classifier's loss and a completion job's loss are never averaged. ``None``
+        pools them on purpose.
     smooth
         ``None`` (raw values), a float in (0, 1), the weight of an exponential moving
         average as in TensorBoard (``s = smooth * s + (1 - smooth) * y``; larger is
@@ -235,10 +279,13 @@ def plot_loss_curves(
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax``. Curves have gid ``"curve:<job_id>"`` (``"hue:<value>"`` with ``hue``),
-        best markers ``"best:<job_id>"``. Curves with at most 25 points carry a marker on
-        each checkpoint. The legend (short ids, suffixes) sits right of the Axes and is
-        left out above 30 curves.
+        ``ax``. Curves have gid ``"curve:<job_id>"``; with ``hue``, the series have gid
+        ``"hue:<group values>|<value>"`` (``"hue:<value>"`` with ``by=None``), their
+        jobs' faint curves ``"member:<job_id>"`` and bands ``"band:..."``. Best markers
+        have gid ``"best:<id or series>"``. Curves with at most 25 points carry a marker
+        on each checkpoint. The legend (short ids, suffixes) sits right of the Axes and
+        is left out above 30 curves. Jobs without a measured value on the axis are
+        named in a note above the Axes (gid ``"left-out"``).
 
     Examples
     --------
@@ -266,6 +313,9 @@ def plot_loss_curves(
     curves = curves_of(js, metric, x)
     mode = metric_mode(metric)
     ax.set_ylabel(metric_label(metric))
+    drawn = {job_id for job_id, _, _ in curves}
+    missing = [job_id for job_id in js.ids if job_id not in drawn]
+    lacking = metric_label(metric) + ("" if x == "step" else f" by {_X_LABELS.get(x, 'elapsed time')}")
     if not curves:
         ax.set_xlabel(_X_LABELS.get(x, "elapsed (s)"))
         return no_data(ax)
@@ -285,35 +335,65 @@ def plot_loss_curves(
         legend_title = None
         n_entries = len(curves)
     else:
-        if hue not in js.jobs.columns:
-            msg = f"hue must be a column of the jobs frame, got {hue!r}; columns are {js.jobs.columns}"
-            raise ValueError(msg)
-        values = dict(zip(js.jobs["job_id"].to_list(), js.jobs[hue].to_list()))
-        groups: dict[Any, list[tuple[np.ndarray, np.ndarray]]] = {}
+        groups = group_columns(by, where="plot_loss_curves", others=(hue,))
+        for what, name in (("hue", hue), *(("by", g) for g in groups)):
+            if name not in js.jobs.columns:
+                msg = f"{what} must be a column of the jobs frame, got {name!r}; columns are {js.jobs.columns}"
+                raise ValueError(msg)
+        rows = js.jobs.select("job_id", *groups, hue).rows()
+        key_of = {row[0]: row[1:] for row in rows}
+        members: dict[tuple, list[tuple[str, np.ndarray, np.ndarray]]] = {}
         for job_id, xs, ys in curves:
-            groups.setdefault(values.get(job_id), []).append((xs, ys))
-        keys = sorted(groups, key=lambda v: (v is None, v if isinstance(v, (int, float)) else str(v)))
-        numeric = all(isinstance(k, (int, float)) for k in keys if k is not None)
-        if numeric and len(keys) > 1:
+            members.setdefault(key_of[job_id], []).append((job_id, xs, ys))
+        keys = sorted(members, key=lambda k: tuple((v is None, v if isinstance(v, (int, float)) else str(v)) for v in k))
+        hues = sorted({k[-1] for k in keys}, key=lambda v: (v is None, v if isinstance(v, (int, float)) else str(v)))
+        numeric = all(isinstance(v, (int, float)) for v in hues if v is not None)
+        if numeric and len(hues) > 1:
             cmap = colormaps["viridis"]
-            colors = [cmap(i / (len(keys) - 1) * 0.9) if k is not None else "0.5" for i, k in enumerate(keys)]
+            palette = [cmap(i / (len(hues) - 1) * 0.9) if v is not None else "0.5" for i, v in enumerate(hues)]
         else:
-            colors = job_colors(len(keys))
-        for key, color in zip(keys, colors):
-            members = groups[key]
-            grid, mean, lo, hi = _group_mean(members)
-            label = f"{plain(format_value(key))} (n={len(members)})"
-            if len(members) > 1:
-                ax.fill_between(grid, lo, hi, color=color, alpha=0.2, linewidth=0, gid=f"band:{key}")
-            draw_curve(
-                ax, str(key), grid, mean, label=label, color=color, smooth=smooth,
-                mark_best=mark_best, mode=mode, kind="hue", **kwargs,
-            )
-        legend_title = str(hue)
+            palette = job_colors(len(hues))
+        color_of = dict(zip(hues, palette))
+        group_keys = list(dict.fromkeys(k[:-1] for k in keys))
+        style_of = dict(zip(group_keys, itertools.cycle(["-", "--", ":", "-."])))
+        for key in keys:
+            color = color_of[key[-1]]
+            group = members[key]
+            shown = key if len(group_keys) > 1 else key[-1:]  # one group: its name is in the title
+            label = f"{group_label(shown)} (n={len(group)})"
+            name = "|".join(format_value(v) for v in key)
+            style = {"linestyle": style_of[key[:-1]], **kwargs}
+            if len(group) == 1:
+                # A group of one job draws that job's own curve.
+                job_id, xs, ys = group[0]
+                draw_curve(ax, name, xs, ys, label=label, color=color, smooth=smooth,
+                           mark_best=mark_best, mode=mode, kind="hue", **style)
+                continue
+            for job_id, xs, ys in group:
+                ax.plot(xs, ys, color=color, alpha=0.35, linewidth=0.9, label="_member",
+                        linestyle=style["linestyle"], gid=f"member:{job_id}",
+                        marker="o" if len(xs) <= _SPARSE_POINTS else None, markersize=2.5)
+            grid, mean, lo, hi, runs = _group_mean([(xs, ys) for _, xs, ys in group])
+            gx = _broken(grid, runs)
+            ax.fill_between(gx, _broken(lo, runs), _broken(hi, runs), where=~np.isnan(gx), color=color,
+                            alpha=0.2, linewidth=0, gid=f"band:{name}")
+            if smooth is not None:
+                ax.plot(gx, _broken(mean, runs), color=color, alpha=0.25, linewidth=1.0, label="_raw",
+                        gid=f"raw:{name}")
+            draw_curve(ax, name, gx, _broken(mean, runs, smooth), label=label, color=color, smooth=None,
+                       mark_best=False, mode=mode, kind="hue", **style)
+            if mark_best:
+                i = _best_index(mean, mode)
+                _best_marker(ax, name, grid[i], mean[i], color)
+        if len(group_keys) > 1:
+            legend_title = " · ".join(plain(c) for c in (*groups, hue))
+        else:
+            legend_title = plain(hue) + (f" ({group_label(group_keys[0])})" if groups else "")
         n_entries = len(keys)
 
     maybe_log(ax, (ys for _, _, ys in curves), metric, log)
     ax.grid(True, alpha=0.3)
+    left_out_note(ax, missing, f"no {lacking}", all_ids=js.ids)
     if n_entries <= _MAX_LEGEND_ENTRIES:
         handles, labels_ = ax.get_legend_handles_labels()
         if mark_best:
@@ -326,4 +406,3 @@ def plot_loss_curves(
             transform=ax.transAxes, va="top", ha="left", fontsize="small", color="0.35",
         )
     return ax
-

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..analysis import token_usage
+from ..jobset import JobSet
 from .common import METRIC_LABELS, maybe_log, no_data, status_color, to_jobset, truncate
 from .curves import best_proxy, curves_of, draw_curve
 from .lifecycle import PHASE_STYLE, duration_scale, phases_of
@@ -39,14 +40,18 @@ def _format_cell(value: Any) -> str:
     return truncate(value, 40)
 
 
-def plot_job(job: Any, *, figsize: tuple[float, float] = (11.0, 6.5)) -> Figure:
+def plot_job(job: Any, job_id: str | None = None, *, figsize: tuple[float, float] = (11.0, 6.5)) -> Figure:
     """Summarise one job on one figure: loss curves, accuracy, lifecycle, hyperparameters.
 
     Parameters
     ----------
     job
         A job Struct, or a JobSet (or source) holding one job. An empty JobSet gives
-        a figure of "no data" panels; more than one job raises ``ValueError``.
+        a figure of "no data" panels; more than one job raises ``ValueError`` unless
+        ``job_id`` picks one.
+    job_id
+        The job to draw among ``job``'s: its id or its short id (8 characters or more,
+        as plots and tables show them; see :meth:`ftkit.JobSet.resolve`).
     figsize
         Figure size in inches.
 
@@ -73,8 +78,10 @@ def plot_job(job: Any, *, figsize: tuple[float, float] = (11.0, 6.5)) -> Figure:
     >>> plt.close(fig)
     """
     js = to_jobset(job)
+    if job_id is not None:
+        js = JobSet([js[job_id]])
     if len(js) > 1:
-        msg = f"plot_job takes one job, got a JobSet of {len(js)} jobs; pick one with js[job_id]"
+        msg = f"plot_job takes one job, got a JobSet of {len(js)} jobs; pick one with plot_job(js, job_id)"
         raise ValueError(msg)
     fig = plt.figure(figsize=figsize, layout="constrained")
     grid = fig.add_gridspec(2, 2, width_ratios=(1.6, 1.0), height_ratios=(1.4, 1.0))
@@ -155,7 +162,8 @@ def plot_job(job: Any, *, figsize: tuple[float, float] = (11.0, 6.5)) -> Figure:
     rows = [(label, _format_cell(row.get(key))) for key, label in _HYPER_ROWS if row.get(key) is not None]
     cost_value = usage.get("cost")
     if cost_value is not None:
-        rows.append(("cost", f"{cost_value:.4g} {usage.get('cost_currency') or ''}".strip()))
+        currency = usage.get("cost_currency")
+        rows.append(("cost", f"{cost_value:.4g} {truncate(currency, 12) if currency else ''}".strip()))
     rows.append(("job type", _format_cell(row.get("job_type"))))
     if row.get("fine_tuned_model"):
         rows.append(("fine-tuned model", truncate(row["fine_tuned_model"], 30)))

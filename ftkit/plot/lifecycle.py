@@ -16,7 +16,7 @@ from ..analysis.phases import PHASES  # one mapping of statuses to phases, share
 from ..jobset import JobSet
 from .common import STATUS_ORDER, get_ax, job_labels, legend_outside, no_data, status_color, to_jobset, truncate
 
-__all__ = ["PHASE_STYLE", "plot_timeline", "plot_status_counts", "phases_of", "duration_scale"]
+__all__ = ["PHASE_STYLE", "TIMELINE_LIMIT", "plot_timeline", "plot_status_counts", "phases_of", "duration_scale"]
 
 #: How each phase is drawn: queued light, validating hatched, running solid.
 PHASE_STYLE = {
@@ -77,9 +77,14 @@ def duration_scale(seconds: float) -> tuple[float, str]:
     return 1.0, "s"
 
 
+#: How many jobs :func:`plot_timeline` draws by default: the most recent ones.
+TIMELINE_LIMIT = 40
+
+
 def plot_timeline(
     jobs: Any,
     *,
+    limit: int | None = TIMELINE_LIMIT,
     align: bool | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
@@ -90,6 +95,10 @@ def plot_timeline(
     ----------
     jobs
         A :class:`~ftkit.JobSet`, anything :func:`ftkit.read_jobs` reads, or job Structs.
+    limit
+        Draw at most this many jobs, the most recently created (default 40: more rows
+        would be slivers); a note above the Axes says how many older jobs were left
+        out. ``None`` draws every job.
     align
         ``False``: jobs on a shared clock (UTC dates). ``True``: each job starts at 0, to
         compare durations (seconds, minutes, hours or days, whichever reads best).
@@ -129,11 +138,24 @@ def plot_timeline(
     """
     ax = get_ax(ax)
     js = to_jobset(jobs)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        msg = f"plot_timeline: limit must be a positive number of jobs or None, got {limit!r}"
+        raise ValueError(msg)
     if len(js) == 0:
         ax.set_xlabel("elapsed" if align else "time (UTC)")
         return no_data(ax)
+    frame = js.jobs.sort("created_at", "job_id", nulls_last=True, maintain_order=True)
+    left_out = 0
+    if limit is not None and frame.height > limit:
+        left_out = frame.height - limit
+        frame = frame.tail(limit)
+        js = js.filter(pl.col("job_id").is_in(frame["job_id"].implode()))
+        ax.annotate(
+            f"the {limit} most recent of {frame.height + left_out} jobs: {left_out} older jobs left out (limit={limit})",
+            xy=(0.0, 1.0), xycoords="axes fraction", xytext=(0, 3), textcoords="offset points",
+            ha="left", va="bottom", fontsize="x-small", color="0.4", gid="left-out",
+        )
     phases = phases_of(js)
-    frame = js.jobs.sort("created_at", maintain_order=True)
     ids = frame["job_id"].to_list()
     statuses = dict(zip(frame["job_id"].to_list(), frame["status"].to_list()))
     labels = job_labels(frame)
