@@ -85,7 +85,7 @@ def test_report_on_no_jobs(tmp_path):
     out = write_report(ftkit.JobSet(), tmp_path / "empty.html")
     text = out.read_text()
     assert "0 jobs" in text
-    assert "No job has a measured validation loss." in text
+    assert "No finished, successful job has a measured validation loss." in text
 
 
 def test_a_failure_leaves_nothing_at_the_path(tmp_path, monkeypatch):
@@ -146,7 +146,11 @@ def page_result(report):
                 return {
                     images: imgs.map(i => ({complete: i.complete, width: i.naturalWidth, alt: i.alt,
                                             src: i.getAttribute('src').slice(0, 22)})),
-                    best: column('best-jobs', 0),
+                    best: [...document.querySelectorAll('table[id^="best-jobs-"] tbody tr')]
+                        .map(tr => tr.children[0].textContent),
+                    bestCaptions: [...document.querySelectorAll('table[id^="best-jobs-"] caption')]
+                        .map(c => c.textContent),
+                    unranked: column('unranked-jobs', 1),
                     all: column('all-jobs', 0),
                     status: column('by-status', 0),
                     statusCounts: column('by-status', 1),
@@ -182,8 +186,17 @@ def test_no_script_errors_no_dialogs_no_requests(page_result, report):
 
 def test_tables_hold_the_expected_job_ids(page_result, jobs):
     result = page_result["result"]
-    assert result["best"] == best_jobs(jobs, top=10)["job_id"].to_list()
-    assert result["best"][0] == EVIL_ID  # the lowest valid loss, shown as text
+    best = best_jobs(jobs, top=10)
+    assert result["best"] == best["job_id"].to_list()
+    # ranked within their type, the classifiers first; the lowest completion loss, shown as text
+    assert result["bestCaptions"] == ["Best 10 of 33 successful classifier jobs", "Best 10 of 112 successful completion jobs"]
+    assert result["best"][10] == EVIL_ID
+    assert set(best["status"]) == {"SUCCESS"}
+    # jobs with a loss that are running, failed or cancelled are listed apart, never ranked
+    unranked = jobs.jobs.filter(pl.col("status") != "SUCCESS").join(
+        ftkit.checkpoint_summary(jobs).filter(pl.col("best_valid_loss").is_not_null()), on="job_id")
+    assert sorted(result["unranked"]) == sorted(unranked["job_id"].to_list()) and unranked.height > 0
+    assert not set(result["unranked"]) & set(result["best"])
     assert sorted(result["all"]) == sorted(jobs.ids)
     counts = dict(jobs.jobs["status"].value_counts().iter_rows())
     assert dict(zip(result["status"], map(int, result["statusCounts"]))) == counts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -178,11 +179,10 @@ def left_out_note(ax: Axes, job_ids: Sequence[str], why: str, *, all_ids: Sequen
     named = ", ".join(short[j] for j in job_ids[:MAX_NAMED])
     more = f" and {len(job_ids) - MAX_NAMED} more" if len(job_ids) > MAX_NAMED else ""
     n = len(job_ids)
-    text = f"{n} job{'s' if n != 1 else ''} left out ({plain(why)}): {named}{more}"
+    text = textwrap.fill(f"{n} job{'s' if n != 1 else ''} left out ({plain(why)}): {named}{more}", width=70)
     return ax.annotate(
         text, xy=(0.0, 1.0), xycoords="axes fraction", xytext=(0, 3), textcoords="offset points",
         ha="left", va="bottom", fontsize="x-small", color="0.4", gid="left-out", annotation_clip=False,
-        wrap=True,
     )
 
 
