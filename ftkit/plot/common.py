@@ -167,7 +167,7 @@ MAX_NAMED = 6
 
 
 def left_out_note(ax: Axes, job_ids: Sequence[str], why: str, *, all_ids: Sequence[str] = ()) -> Any:
-    """Name the jobs a plot leaves out, in a small grey note under the Axes' title.
+    """Name the jobs a plot leaves out, in a small grey note under the x axis label.
 
     ``why`` says what they lack (``"no validation loss"``); at most :data:`MAX_NAMED`
     short ids (told apart among ``all_ids``) are listed, then how many more. The note
@@ -181,8 +181,9 @@ def left_out_note(ax: Axes, job_ids: Sequence[str], why: str, *, all_ids: Sequen
     n = len(job_ids)
     text = textwrap.fill(f"{n} job{'s' if n != 1 else ''} left out ({plain(why)}): {named}{more}", width=70)
     return ax.annotate(
-        text, xy=(0.0, 1.0), xycoords="axes fraction", xytext=(0, 3), textcoords="offset points",
-        ha="left", va="bottom", fontsize="x-small", color="0.4", gid="left-out", annotation_clip=False,
+        text, xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -3),
+        textcoords="offset points", ha="left", va="top", fontsize="x-small", color="0.4", gid="left-out",
+        annotation_clip=False,
     )
 
 

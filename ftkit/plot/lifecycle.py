@@ -152,8 +152,8 @@ def plot_timeline(
         js = js.filter(pl.col("job_id").is_in(frame["job_id"].implode()))
         ax.annotate(
             f"the {limit} most recent of {frame.height + left_out} jobs: {left_out} older jobs left out (limit={limit})",
-            xy=(0.0, 1.0), xycoords="axes fraction", xytext=(0, 3), textcoords="offset points",
-            ha="left", va="bottom", fontsize="x-small", color="0.4", gid="left-out",
+            xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -3), textcoords="offset points",
+            ha="left", va="top", fontsize="x-small", color="0.4", gid="left-out",
         )
     phases = phases_of(js)
     ids = frame["job_id"].to_list()
