@@ -625,8 +625,6 @@ def test_dollar_signs_in_job_text_are_drawn_as_written_not_as_maths() -> None:
 # --- groups: never pool, join or rank what is not comparable ------------------------------------
 
 CLASSIFIERS = ("cookbook-classifier-intent-3.json", "cookbook-classifier-intent-4.json")  # lr 4e-05, loss ~6e-4
-INTENT_3 = "db22ea7e-1895-4309-92d9-9ac881b1b117"
-INTENT_4 = "e17faea6-0665-4c3e-9fc0-607d5fd2a8cf"
 
 
 def mixed() -> ftkit.JobSet:

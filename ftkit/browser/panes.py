@@ -11,6 +11,7 @@ import polars as pl
 
 from .. import analysis
 from ..analysis.inputs import measured
+from ..formatting import distinct_digits
 from ..jobset import JobSet
 from .table import EXAMPLE_JOBS, browser_table, format_cell, format_cost, short_id  # noqa: F401 (EXAMPLE_JOBS: the docstring examples)
 
@@ -220,7 +221,9 @@ def _side_by_side(frame: pl.DataFrame, ids: Sequence[str], headers: Sequence[str
     for name in frame.columns:
         if name == "job_id":
             continue
-        cells = "".join(f"<td>{_esc(format_cell(by_id.get(j, {}).get(name), name))}</td>" for j in ids)
+        values = [by_id.get(j, {}).get(name) for j in ids]
+        digits = distinct_digits(values) if frame.schema[name].is_float() else None
+        cells = "".join(f"<td>{_esc(format_cell(value, name, digits=digits))}</td>" for value in values)
         rows.append(f"<tr><th>{_esc(name)}</th>{cells}</tr>")
     return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

@@ -19,12 +19,14 @@ from typing import Any
 import polars as pl
 
 from .. import analysis
+from ..formatting import MIN_DIGITS, distinct_digits, format_float
 from ..jobset import JobSet
 
 __all__ = [
     "EXAMPLE_JOBS", "FILTER_KEYS", "TABLE_COLUMNS", "ID_WIDTH", "SEARCH_COLUMN",
+    "VALUE_FILTERS", "filter_values", "SORT_DIRECTIONS", "sort_spec", "RANKED_COLUMNS",
     "browser_table", "parse_bound", "filter_expr", "filter_table", "sort_table", "page_of", "page_count",
-    "format_cell", "short_id", "format_cost", "px", "row_html", "summary_text", "summary_html",
+    "format_cell", "table_digits", "short_id", "format_cost", "px", "row_html", "summary_text", "summary_html",
 ]
 
 #: Two jobs for the examples in the browser's docstrings.
@@ -119,27 +121,47 @@ def parse_bound(value: Any) -> tuple[dt.datetime, bool] | None:
     raise TypeError(msg)
 
 
+#: The filters that take a value or a list of values, as :meth:`ftkit.JobSet.filter` does.
+VALUE_FILTERS = ("status", "job_type", "model")
+
+
+def filter_values(value: Any) -> tuple[str, ...]:
+    """A value filter as a tuple of accepted values: ``"a"`` -> ``("a",)``; None or empty -> ``()``.
+
+    Examples
+    --------
+    >>> filter_values("SUCCESS"), filter_values(["SUCCESS", "FAILED"]), filter_values(None)
+    (('SUCCESS',), ('SUCCESS', 'FAILED'), ())
+    """
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(dict.fromkeys(v for v in value if v not in (None, "")))
+    msg = f"filters: expected a value or a list of values, got {type(value).__name__} {value!r}"
+    raise TypeError(msg)
+
+
 def filter_expr(filters: Mapping[str, Any]) -> pl.Expr | None:
     """The polars predicate for ``filters`` (see :data:`FILTER_KEYS`; absent or empty = any).
 
-    ``status`` is a collection of accepted statuses; ``job_type`` and ``model`` one value
-    each; ``text`` a case-insensitive substring of the job id, suffix or fine-tuned model
-    name; ``created_after`` and ``created_before`` dates (both days included) or datetimes.
-    None when nothing is filtered.
+    ``status``, ``job_type`` and ``model`` take what :meth:`ftkit.JobSet.filter` takes:
+    one value, or a list (tuple, set) of accepted values, matched exactly (case
+    included); an empty list or None accepts any. ``text`` is a case-insensitive
+    substring of the job id, suffix or fine-tuned model name; ``created_after`` and
+    ``created_before`` dates (both days included) or datetimes. None when nothing is
+    filtered.
     """
     unknown = set(filters) - set(FILTER_KEYS)
     if unknown:
         msg = f"filters: unknown keys {sorted(unknown)}; expected some of {list(FILTER_KEYS)}"
         raise ValueError(msg)
     conditions: list[pl.Expr] = []
-    status = filters.get("status") or ()
-    if isinstance(status, str):
-        status = (status,)
-    if status:
-        conditions.append(pl.col("status").is_in(pl.Series(list(status), dtype=pl.String()).implode()))
-    for key in ("job_type", "model"):
-        if filters.get(key):
-            conditions.append(pl.col(key) == filters[key])
+    for key in VALUE_FILTERS:
+        accepted = filter_values(filters.get(key))
+        if accepted:
+            conditions.append(pl.col(key).is_in(pl.Series(list(accepted), dtype=pl.String()).implode()))
     text = (filters.get("text") or "").strip().lower()
     if text:
         conditions.append(pl.col(SEARCH_COLUMN).str.contains(text, literal=True))
@@ -174,11 +196,60 @@ def filter_table(table: pl.DataFrame, filters: Mapping[str, Any]) -> pl.DataFram
     return table if predicate is None else table.filter(predicate)
 
 
+#: Columns whose sort ranks jobs: finished, successful jobs come first, the others after
+#: them (each part sorted by the column, nulls last), so a running or failed job's loss
+#: is never ranked among finished ones.
+RANKED_COLUMNS = frozenset({"best_valid_loss"})
+
+#: The directions ``JobBrowser.sort`` takes, and whether each is descending.
+SORT_DIRECTIONS = {"ascending": False, "asc": False, "descending": True, "desc": True}
+
+
+def sort_spec(sort: Any, columns: Sequence[str]) -> tuple[str, bool]:
+    """``(column, descending)`` from a column name, ``(column, direction)`` or
+    ``(column, descending)``; a ValueError says what is allowed otherwise.
+
+    Examples
+    --------
+    >>> cols = ["cost", "created_at"]
+    >>> sort_spec("cost", cols), sort_spec(("cost", "descending"), cols), sort_spec(("cost", True), cols)
+    (('cost', False), ('cost', True), ('cost', True))
+    >>> sort_spec("price", cols)
+    Traceback (most recent call last):
+    ...
+    ValueError: sort: no column 'price'; sort by one of ['cost', 'created_at'], optionally with a direction: ('cost', 'descending') or ('cost', True)
+    """
+    if isinstance(sort, str):
+        column, direction = sort, False
+    elif isinstance(sort, (tuple, list)) and len(sort) == 2:
+        column, direction = sort
+    else:
+        column, direction = None, None
+    allowed = f"sort by one of {list(columns)}, optionally with a direction: ({columns[0]!r}, 'descending') or ({columns[0]!r}, True)"
+    if not isinstance(column, str):
+        msg = f"sort: expected a column name or (column, direction), got {sort!r}; {allowed}"
+        raise ValueError(msg)
+    if column not in columns:
+        msg = f"sort: no column {column!r}; {allowed}"
+        raise ValueError(msg)
+    if isinstance(direction, str):
+        if direction.lower() not in SORT_DIRECTIONS:
+            msg = f"sort: direction must be one of {sorted(SORT_DIRECTIONS)} or a bool (descending), got {direction!r}"
+            raise ValueError(msg)
+        return column, SORT_DIRECTIONS[direction.lower()]
+    if not isinstance(direction, bool):
+        msg = f"sort: direction must be one of {sorted(SORT_DIRECTIONS)} or a bool (descending), got {direction!r}"
+        raise ValueError(msg)
+    return column, direction
+
+
 def sort_table(table: pl.DataFrame, by: str, *, descending: bool = False) -> pl.DataFrame:
     """``table`` sorted by one column, nulls last; ties keep their order in ``table``.
 
     The browser keeps its table in job id order, so that ties are broken by job id.
-    A stable sort on one column is several times faster than sorting on two.
+    A stable sort on one column is several times faster than sorting on two. By a
+    column of :data:`RANKED_COLUMNS` (``best_valid_loss``), finished, successful jobs
+    come first, then the others with a value, then the jobs without one.
 
     Examples
     --------
@@ -190,6 +261,10 @@ def sort_table(table: pl.DataFrame, by: str, *, descending: bool = False) -> pl.
     if by not in table.columns:
         msg = f"sort: no column {by!r}; columns are {table.columns}"
         raise ValueError(msg)
+    if by in RANKED_COLUMNS:
+        unfinished = (pl.col("status") != "SUCCESS").fill_null(True)
+        return table.sort(pl.col(by).is_null(), unfinished, pl.col(by), descending=[False, False, descending],
+                          nulls_last=True, maintain_order=True)
     return table.sort(by, descending=descending, nulls_last=True, maintain_order=True)
 
 
@@ -206,7 +281,7 @@ def page_count(n_rows: int, *, page_size: int) -> int:
 # --- pure functions: formatting -------------------------------------------------------
 
 
-def format_cell(value: Any, column: str = "") -> str:
+def format_cell(value: Any, column: str = "", *, digits: int | None = None) -> str:
     """A value as short plain text (not yet escaped): ``—`` for null.
 
     Examples
@@ -226,7 +301,7 @@ def format_cell(value: Any, column: str = "") -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
-        return f"{value:.4g}"
+        return format_float(value, digits or MIN_DIGITS)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, (list, tuple)):
@@ -248,10 +323,20 @@ def format_cost(row: Mapping[str, Any]) -> str:
     return f"{cost:,.2f} {currency}".strip()
 
 
-def _cell_text(row: Mapping[str, Any], column: str) -> str:
+def _cell_text(row: Mapping[str, Any], column: str, digits: Mapping[str, int] | None = None) -> str:
     if column == "cost":
         return format_cost(row)
-    return format_cell(row.get(column), column)
+    return format_cell(row.get(column), column, digits=(digits or {}).get(column))
+
+
+def table_digits(table: pl.DataFrame) -> dict[str, int]:
+    """Significant digits for the table's float columns (costs aside, which show cents),
+    enough that values that differ print differently (see :mod:`ftkit.formatting`)."""
+    return {
+        column: distinct_digits(table[column].to_list())
+        for column, _, _ in TABLE_COLUMNS
+        if column in table.columns and column != "cost" and table.schema[column].is_float()
+    }
 
 
 def px(width: int) -> str:
@@ -264,7 +349,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width - 1 else text[: width - 2] + "…"
 
 
-def row_html(row: Mapping[str, Any]) -> str:
+def row_html(row: Mapping[str, Any], *, digits: Mapping[str, int] | None = None) -> str:
     """One table row as HTML cells of fixed width, every value escaped.
 
     Examples
@@ -278,7 +363,7 @@ def row_html(row: Mapping[str, Any]) -> str:
     """
     cells = []
     for column, _, width in TABLE_COLUMNS:
-        text = _cell_text(row, column)
+        text = _cell_text(row, column, digits)
         cells.append(
             f'<span class="ftkit-cell" style="width:{px(width)}" title="{_esc(text)}">'
             f"{_esc(_clip(text, width))}</span>"
@@ -304,6 +389,7 @@ def summary_text(
     page_size: int,
     sort: tuple[str, bool],
     selected: Sequence[str],
+    digits: Mapping[str, int] | None = None,
 ) -> str:
     """The browser as plain text: counts, sort, selection and one page of the table.
 
@@ -320,7 +406,7 @@ def summary_text(
     widths = [ID_WIDTH + 26] + [width for _, _, width in TABLE_COLUMNS]
     lines.append(_text_row(["job_id"] + [header for _, header, _ in TABLE_COLUMNS], widths))
     for row in page.iter_rows(named=True):
-        cells = [row["job_id"]] + [_cell_text(row, column) for column, _, _ in TABLE_COLUMNS]
+        cells = [row["job_id"]] + [_cell_text(row, column, digits) for column, _, _ in TABLE_COLUMNS]
         lines.append(_text_row(cells, widths))
     if page.height < n_matching:
         lines.append(f"… {n_matching - page.height:,} more")
@@ -336,6 +422,7 @@ def summary_html(
     page_size: int,
     sort: tuple[str, bool],
     selected: Sequence[str],
+    digits: Mapping[str, int] | None = None,
 ) -> str:
     """The browser as static HTML, the same content as :func:`summary_text`, escaped."""
     pages = page_count(n_matching, page_size=page_size)
@@ -343,7 +430,7 @@ def summary_html(
     body = []
     for row in page.iter_rows(named=True):
         mark = " style='font-weight:bold'" if row["job_id"] in selected else ""
-        cells = "".join(f"<td>{_esc(_cell_text(row, column))}</td>" for column, _, _ in TABLE_COLUMNS)
+        cells = "".join(f"<td>{_esc(_cell_text(row, column, digits))}</td>" for column, _, _ in TABLE_COLUMNS)
         body.append(f"<tr{mark}><td><code>{_esc(row['job_id'])}</code></td>{cells}</tr>")
     more = f"<p>… {n_matching - page.height:,} more</p>" if page.height < n_matching else ""
     chosen = ", ".join(f"<code>{_esc(j)}</code>" for j in selected) if selected else "none"

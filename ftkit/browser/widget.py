@@ -14,6 +14,10 @@ from .table import (
     ID_WIDTH,
     SEARCH_COLUMN,
     TABLE_COLUMNS,
+    VALUE_FILTERS,
+    filter_values,
+    sort_spec,
+    table_digits,
     browser_table,
     filter_expr,
     filter_table,
@@ -63,7 +67,7 @@ class JobBrowser:
     filters
         Initial filters, as for :attr:`filters`.
     sort
-        Initial sort: ``(column, descending)``; newest first by default.
+        Initial sort, as for :attr:`sort`: newest first by default.
 
     Attributes
     ----------
@@ -117,7 +121,8 @@ class JobBrowser:
             .sort("job_id")  # so that sorting on one column breaks ties by job id
         )
         self._ids = frozenset(self._table["job_id"].to_list())
-        self._sort = (sort[0], bool(sort[1]))
+        self._digits = table_digits(self._table)
+        self._sort = sort_spec(sort, self.sortable)
         self._sorted = sort_table(self._table, self._sort[0], descending=self._sort[1])
         self._view = self._sorted
         self._page = 0
@@ -135,13 +140,13 @@ class JobBrowser:
             options=self._statuses, rows=min(max(len(self._statuses), 2), 5),
             description="status", style=label, layout=widgets.Layout(width="220px"),
         )
-        self._job_type = widgets.Dropdown(
-            options=[("any", "")] + [(t, t) for t in self._types], value="",
-            description="type", style=label, layout=widgets.Layout(width="170px"),
+        self._job_type = widgets.SelectMultiple(
+            options=self._types, rows=min(max(len(self._types), 2), 3),
+            description="type", style=label, layout=widgets.Layout(width="200px"),
         )
-        self._model = widgets.Dropdown(
-            options=[("any", "")] + [(m, m) for m in self._models], value="",
-            description="model", style=label, layout=widgets.Layout(width="270px"),
+        self._model = widgets.SelectMultiple(
+            options=self._models, rows=min(max(len(self._models), 2), 5),
+            description="model", style=label, layout=widgets.Layout(width="290px"),
         )
         self._text = widgets.Text(
             placeholder="job id, suffix or fine-tuned model", description="search",
@@ -231,17 +236,19 @@ class JobBrowser:
 
     @property
     def filters(self) -> dict[str, Any]:
-        """The filters, as a new dict: ``status`` (tuple of statuses, empty = any),
-        ``job_type`` and ``model`` (a value or None), ``text`` (searched in the job id,
-        suffix and fine-tuned model name), ``created_after`` and ``created_before``
-        (dates, both days included, or None).
+        """The filters, as a new dict: ``status``, ``job_type`` and ``model`` (tuples of
+        accepted values, empty = any), ``text`` (searched in the job id, suffix and
+        fine-tuned model name), ``created_after`` and ``created_before`` (dates, both
+        days included, or None).
 
-        Setting it sets every filter; keys left out are reset to "any".
+        Setting it sets every filter; keys left out are reset to "any". ``status``,
+        ``job_type`` and ``model`` take what :meth:`ftkit.JobSet.filter` takes: a value
+        or a list of values, matched exactly.
         """
         return {
             "status": tuple(self._status.value),
-            "job_type": self._job_type.value or None,
-            "model": self._model.value or None,
+            "job_type": tuple(self._job_type.value),
+            "model": tuple(self._model.value),
             "text": self._text.value,
             "created_after": self._created_after.value,
             "created_before": self._created_before.value,
@@ -249,15 +256,10 @@ class JobBrowser:
 
     @filters.setter
     def filters(self, filters: Mapping[str, Any]) -> None:
-        filter_expr(filters)  # rejects unknown keys
-        status = filters.get("status") or ()
-        status = (status,) if isinstance(status, str) else tuple(status)
-        for name, value, known in (
-            ("status", status, self._statuses),
-            ("job_type", (filters.get("job_type"),), self._types),
-            ("model", (filters.get("model"),), self._models),
-        ):
-            unknown = [v for v in value if v and v not in known]
+        filter_expr(filters)  # rejects unknown keys and values of the wrong type
+        chosen = {name: filter_values(filters.get(name)) for name in VALUE_FILTERS}
+        for name, known in (("status", self._statuses), ("job_type", self._types), ("model", self._models)):
+            unknown = [v for v in chosen[name] if v not in known]
             if unknown:
                 msg = f"filters[{name!r}]: no job has {unknown}; known values are {known}"
                 raise ValueError(msg)
@@ -267,9 +269,9 @@ class JobBrowser:
             dates[key] = None if bound is None else bound[0].date()
         self._hold = True
         try:
-            self._status.value = status
-            self._job_type.value = filters.get("job_type") or ""
-            self._model.value = filters.get("model") or ""
+            self._status.value = chosen["status"]
+            self._job_type.value = chosen["job_type"]
+            self._model.value = chosen["model"]
             self._text.value = filters.get("text") or ""
             self._created_after.value = dates["created_after"]
             self._created_before.value = dates["created_before"]
@@ -279,15 +281,26 @@ class JobBrowser:
         self._refresh()
 
     @property
+    def sortable(self) -> list[str]:
+        """The columns the table can be sorted by."""
+        return ["job_id", *(c for c, _, _ in TABLE_COLUMNS)]
+
+    @property
     def sort(self) -> tuple[str, bool]:
-        """The table's order: ``(column, descending)``. Setting it re-sorts the table."""
+        """The table's order: ``(column, descending)``. Setting it re-sorts the table.
+
+        It takes a column name (ascending), ``(column, "ascending" | "descending")`` or
+        ``(column, descending)``, and says what is allowed when given anything else.
+        Sorting by ``best_valid_loss`` ranks the finished, successful jobs first, then
+        the other jobs with a loss, then those without one.
+        """
         return self._sort
 
     @sort.setter
-    def sort(self, sort: tuple[str, bool]) -> None:
-        column, descending = sort
-        self._sorted = sort_table(self._table, column, descending=bool(descending))
-        self._sort = (column, bool(descending))
+    def sort(self, sort: Any) -> None:
+        column, descending = sort_spec(sort, self.sortable)
+        self._sorted = sort_table(self._table, column, descending=descending)
+        self._sort = (column, descending)
         self._show_sort()
         self._page = 0
         self._refresh()
@@ -315,9 +328,11 @@ class JobBrowser:
 
     @property
     def selected(self) -> list[str]:
-        """The selected job ids, in the order they were selected; set it to select jobs.
+        """The selected job ids, in the order they were selected; set it to select jobs,
+        by id or by short id (8 characters or more, as the table shows them).
 
-        Jobs stay selected when filters, sort or page hide them.
+        Jobs stay selected when filters, sort or page hide them. A short id that starts
+        several ids raises ``KeyError`` listing them.
         """
         return list(self._selected)
 
@@ -325,8 +340,16 @@ class JobBrowser:
     def selected(self, job_ids: Iterable[str]) -> None:
         if isinstance(job_ids, str):
             job_ids = [job_ids]
-        chosen = list(dict.fromkeys(job_ids))
-        unknown = [j for j in chosen if j not in self._ids]
+        chosen, unknown = [], []
+        for job_id in job_ids:
+            try:
+                chosen.append(self._jobs.resolve(job_id))
+            except KeyError as exc:
+                if "ambiguous" in str(exc.args[0]):
+                    msg = f"selected: {exc.args[0]}"
+                    raise KeyError(msg) from None
+                unknown.append(job_id)
+        chosen = list(dict.fromkeys(chosen))
         if unknown:
             msg = f"selected: no job with id {unknown[:5]} among the {len(self._ids):,} jobs browsed"
             raise KeyError(msg)
@@ -412,7 +435,7 @@ class JobBrowser:
                     check.description = short_id(row["job_id"])
                     check.tooltip = row["job_id"]
                     check.value = row["job_id"] in chosen
-                    self._row_cells[position].value = row_html(row)
+                    self._row_cells[position].value = row_html(row, digits=self._digits)
                     box.layout.display = "flex"
                     _mark(box, check.value)
                 else:
@@ -486,6 +509,7 @@ class JobBrowser:
             "page_size": self._page_size,
             "sort": self._sort,
             "selected": self._selected,
+            "digits": self._digits,
         }
 
     def __repr__(self) -> str:
