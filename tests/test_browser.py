@@ -630,6 +630,7 @@ def test_compare_pane_prints_enough_digits_to_tell_values_apart():
     assert "0.81234" in repr(browser) and "0.81231" in repr(browser)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # matplotlib's log scale near 1e308
 def test_losses_near_the_float_limits_draw_in_the_detail_pane_as_in_plot_job():
     doc = {"id": "huge", "model": "m", "status": "SUCCESS", "created_at": 0, "modified_at": 9, "hyperparameters": {},
            "checkpoints": [{"step_number": s, "created_at": s, "metrics": {"train_loss": tr, "valid_loss": va}}
