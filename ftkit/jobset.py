@@ -379,11 +379,11 @@ class JobSet:
 
     # --- analysis (see ftkit.analysis) ------------------------------------------------
 
-    def checkpoint_summary(self, **kwargs: Any) -> pl.DataFrame:
+    def checkpoint_summary(self, *args: Any, **kwargs: Any) -> pl.DataFrame:
         """Per job: checkpoint counts, final and best metrics; see :func:`ftkit.checkpoint_summary`."""
         from .analysis import checkpoint_summary
 
-        return checkpoint_summary(self, **kwargs)
+        return checkpoint_summary(self, *args, **kwargs)
 
     def checkpoints_with_axes(self) -> pl.DataFrame:
         """Checkpoints with ``tokens_seen``, ``epoch``, ``elapsed_s``; see :func:`ftkit.checkpoints_with_axes`."""

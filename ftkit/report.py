@@ -657,7 +657,7 @@ def render_report(
         for ax, metric in zip(axes, ("valid_loss", "train_loss")):
             plot.plot_loss_curves(subset, metric, ax=ax)
             if label:
-                ax.set_title(plot_text(label), loc="right", fontsize="medium")
+                ax.set_title(plot_text(label if len(label) <= 40 else label[:39] + "…"), loc="right", fontsize="medium")
         figures.append(_figure_html(fig, alt=f"Loss curves of the best {label} jobs".replace("  ", " ")))
     plots.done()
     plots.done()

@@ -29,7 +29,7 @@ SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "steps_after_best": pl.Int64(),
 }
 
-def checkpoint_summary(jobs: Any, *, metric: str = "valid_loss", mode: Mode | None = None) -> pl.DataFrame:
+def checkpoint_summary(jobs: Any, metric: str = "valid_loss", *, mode: Mode | None = None) -> pl.DataFrame:
     """One row per job: checkpoint counts, final metrics, the best step and what it scored.
 
     Parameters
@@ -38,7 +38,8 @@ def checkpoint_summary(jobs: Any, *, metric: str = "valid_loss", mode: Mode | No
         A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs.
     metric
         The checkpoint metric that picks the best step: ``"valid_loss"`` (default),
-        ``"train_loss"`` or ``"valid_mean_token_accuracy"``.
+        ``"train_loss"`` or ``"valid_mean_token_accuracy"``; the second positional
+        argument, or ``metric=``.
     mode
         ``"min"`` or ``"max"``: whether the best step has the lowest or the highest
         ``metric``. ``None`` (default) means ``"max"`` for accuracy and ``"min"`` for

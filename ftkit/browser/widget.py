@@ -492,6 +492,7 @@ class JobBrowser:
                 if self._detail_plot is None:
                     self._detail_plot = DetailPlot()
                 suffix = self._jobs[job_id].suffix
+                suffix = suffix if not suffix or len(suffix) <= 40 else suffix[:39] + "…"
                 png = self._detail_plot.png(checkpoints, title=f"{short_id(job_id)} {suffix or ''}".strip())
         else:
             self._detail_html.value = compare_html(self._jobs, self._selected)
