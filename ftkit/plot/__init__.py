@@ -1,17 +1,25 @@
 """Plots of fine-tuning jobs: loss curves, effects, cost against quality, timelines.
 
 Every ``plot_*`` function but :func:`plot_job` is axes-level, in the manner of seaborn:
-it takes the jobs first, keyword-only options after, draws on ``ax`` (or the current
+it takes the jobs first (and the one thing it plots, ``metric`` or ``param``, second,
+positionally or by name), keyword-only options after, draws on ``ax`` (or the current
 Axes) and returns that Axes. It never calls ``show()`` or ``savefig()`` and never changes
 rcParams. :func:`plot_job` owns its figure and returns it.
 
 ``jobs`` may be a :class:`~ftkit.JobSet`, anything :func:`ftkit.read_jobs` accepts (a
 path, a glob, bytes), or an iterable of job Structs. Where nothing can be drawn (no jobs,
-no checkpoints, no cost), the Axes carries a centred "no data" note instead of raising.
+no checkpoints, no cost), the Axes carries a centred "no data" note instead of raising;
+jobs left out of a plot (no value for what it draws) are named in a note under the x
+axis (gid ``"left-out"``).
+
+Jobs of different groups (``by=``, ``"job_type"`` by default: a classifier's loss and a
+completion job's loss are not comparable) are never pooled, joined by a line or put on
+one front: each group gets its own series, labelled with it; ``by=None`` pools them.
 
 Lines and markers carry a ``gid`` naming what they show (``"curve:<job_id>"``,
-``"best:<job_id>"``, ``"hue:<value>"``, ``"pareto"``), so that tests and widgets can
-find them.
+``"member:<job_id>"``, ``"best:<job_id>"``, ``"hue:<group>|<value>"``, ``"mean:<group>"``,
+``"pareto"``), so that tests and widgets can find them. Text from jobs (ids, suffixes,
+models, statuses, currencies) is shortened and drawn as written, never as mathtext.
 
 Examples
 --------
