@@ -458,8 +458,14 @@ _ID_COLUMNS = frozenset({"job_id", "fine_tuned_model"})
 _esc = html.escape
 
 
-def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str | None = None) -> str:
+def html_table(
+    frame: pl.DataFrame, *, caption: str | None = None, table_id: str | None = None, compared: bool = True
+) -> str:
     """A ``<table>`` of ``frame``: every cell escaped, numbers right-aligned, ids monospaced.
+
+    ``compared`` (default): the rows are compared, so each float column gets the digits
+    that tell its values apart (:func:`column_digits`); ``False`` for long lists (every
+    job) printed with the usual 4 significant digits.
 
     Examples
     --------
@@ -468,7 +474,7 @@ def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str
     '<table><thead><tr><th>job id</th><th class="num">jobs</th></tr></thead><tbody><tr><td class="id">&lt;b&gt;</td><td class="num">2</td></tr></tbody></table>'
     """
     numeric = {c: _is_numeric(frame, c) for c in frame.columns}
-    digits = column_digits(frame)
+    digits = column_digits(frame) if compared else {}
     head = "".join(
         f'<th class="num">{_esc(_header(c))}</th>' if numeric[c] else f"<th>{_esc(_header(c))}</th>" for c in frame.columns
     )
@@ -628,7 +634,7 @@ def render_report(
     unranked = unranked_jobs(js)
     if unranked.height:
         caption = f"Not ranked: {unranked.height} jobs with a measured validation loss that did not finish successfully"
-        blocks.append(f'<div class="scroll">{html_table(_drop_empty(unranked), caption=caption, table_id="unranked-jobs")}</div>')
+        blocks.append(f'<div class="scroll">{html_table(_drop_empty(unranked), caption=caption, table_id="unranked-jobs", compared=False)}</div>')
     if ranked.height:
         grouped = f", ranked within each {' · '.join(g.replace('_', ' ') for g in groups)}" if groups else ""
         note = (
@@ -727,7 +733,7 @@ def render_report(
     everything = _all_jobs_table(js)
     body = (
         f"<details><summary>Show all {len(js)} jobs</summary>"
-        f'<div class="scroll">{html_table(_drop_empty(everything), table_id="all-jobs")}</div></details>'
+        f'<div class="scroll">{html_table(_drop_empty(everything), table_id="all-jobs", compared=False)}</div></details>'
     )
     sections.append(("jobs", "All jobs", _section("jobs", "All jobs", body, "Oldest first.")))
 

@@ -359,6 +359,9 @@ def compare_figure(jobs: JobSet, job_ids: Sequence[str]) -> Any:
     legend = axes[0].get_legend()
     if legend is not None:
         legend.remove()
+    if any(text.get_gid() == "left-out" for ax in axes for text in ax.texts):
+        fig.set_size_inches(11, 3.8)
+        fig.subplots_adjust(bottom=0.3)  # room for the note naming the jobs left out
     return fig
 
 

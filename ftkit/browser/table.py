@@ -330,8 +330,10 @@ def _cell_text(row: Mapping[str, Any], column: str, digits: Mapping[str, int] | 
 
 
 def table_digits(table: pl.DataFrame) -> dict[str, int]:
-    """Significant digits for the table's float columns (costs aside, which show cents),
-    enough that values that differ print differently (see :mod:`ftkit.formatting`)."""
+    """Significant digits for the float columns of ``table`` (costs aside, which show
+    cents), enough that its values that differ print differently (see
+    :mod:`ftkit.formatting`). The browser gives it the page shown: the values a person
+    compares at a glance."""
     return {
         column: distinct_digits(table[column].to_list())
         for column, _, _ in TABLE_COLUMNS
@@ -397,6 +399,7 @@ def summary_text(
     same on every run.
     """
     pages = page_count(n_matching, page_size=page_size)
+    digits = table_digits(page) if digits is None else digits
     lines = [
         f"JobBrowser: {n_matching:,} of {n_jobs:,} jobs match the filters, "
         f"{_sort_phrase(sort)}; page {page_number + 1} of {pages}",
@@ -426,6 +429,7 @@ def summary_html(
 ) -> str:
     """The browser as static HTML, the same content as :func:`summary_text`, escaped."""
     pages = page_count(n_matching, page_size=page_size)
+    digits = table_digits(page) if digits is None else digits
     head = "".join(f"<th>{_esc(header)}</th>" for _, header, _ in TABLE_COLUMNS)
     body = []
     for row in page.iter_rows(named=True):

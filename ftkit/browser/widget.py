@@ -121,7 +121,6 @@ class JobBrowser:
             .sort("job_id")  # so that sorting on one column breaks ties by job id
         )
         self._ids = frozenset(self._table["job_id"].to_list())
-        self._digits = table_digits(self._table)
         self._sort = sort_spec(sort, self.sortable)
         self._sorted = sort_table(self._table, self._sort[0], descending=self._sort[1])
         self._view = self._sorted
@@ -424,6 +423,7 @@ class JobBrowser:
     def _show_page(self) -> None:
         page = self._page_frame()
         rows = list(page.iter_rows(named=True))
+        digits = table_digits(page)  # enough to tell apart the values shown together
         self._page_ids = [row["job_id"] for row in rows]
         chosen = set(self._selected)
         self._hold = True
@@ -435,7 +435,7 @@ class JobBrowser:
                     check.description = short_id(row["job_id"])
                     check.tooltip = row["job_id"]
                     check.value = row["job_id"] in chosen
-                    self._row_cells[position].value = row_html(row, digits=self._digits)
+                    self._row_cells[position].value = row_html(row, digits=digits)
                     box.layout.display = "flex"
                     _mark(box, check.value)
                 else:
@@ -510,7 +510,6 @@ class JobBrowser:
             "page_size": self._page_size,
             "sort": self._sort,
             "selected": self._selected,
-            "digits": self._digits,
         }
 
     def __repr__(self) -> str:
