@@ -179,7 +179,7 @@ def left_out_note(ax: Axes, job_ids: Sequence[str], why: str, *, all_ids: Sequen
     named = ", ".join(short[j] for j in job_ids[:MAX_NAMED])
     more = f" and {len(job_ids) - MAX_NAMED} more" if len(job_ids) > MAX_NAMED else ""
     n = len(job_ids)
-    text = textwrap.fill(f"{n} job{'s' if n != 1 else ''} left out ({plain(why)}): {named}{more}", width=70)
+    text = textwrap.fill(f"{n} job{'s' if n != 1 else ''} left out ({plain(why)}): {named}{more}", width=56)
     return ax.annotate(
         text, xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -3),
         textcoords="offset points", ha="left", va="top", fontsize="x-small", color="0.4", gid="left-out",
