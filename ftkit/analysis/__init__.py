@@ -7,6 +7,11 @@ expressions from the JobSet's cached frames. Jobs keep the JobSet's order. An em
 input gives an empty frame with the same columns; a job that lacks what a column needs
 gets null there, never an exception.
 
+The helpers that compare jobs with each other, :func:`effect` and :func:`pareto`, take
+``by=``: a column of the jobs frame (or a list of them) whose groups are never pooled or
+compared, ``"job_type"`` by default, since a classifier's loss and a completion job's
+loss are not comparable; their frames carry the group columns. ``by=None`` pools.
+
 Examples
 --------
 >>> import ftkit
