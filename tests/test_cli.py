@@ -132,13 +132,19 @@ def test_summary_of_the_sample(sample):
     shown = {line.split()[0]: int(line.split()[1]) for line in status_lines}
     assert shown == counts
 
+    # The best finished, successful jobs of each type, ranked only against their type.
     best = best_jobs(sample, top=10)
-    block = out.split("\n\n")[2].splitlines()
-    assert block[0] == f"Best 10 of {best_jobs(sample, top=None).height} jobs with a measured valid loss, lowest first:"
-    assert [line.split()[0] for line in block[3:]] == best["job_id"].to_list()
-    assert "learning rate" in block[1]
+    blocks = out.split("\n\n")
+    for i, part in enumerate(best.partition_by("job_type", maintain_order=True)):
+        kind = part["job_type"][0]
+        n = best_jobs(sample, top=None).filter(pl.col("job_type") == kind).height
+        block = blocks[2 + i].splitlines()
+        assert block[0] == f"Best 10 of {n} successful {kind} jobs with a measured valid loss, lowest first:"
+        assert [line.split()[0] for line in block[3:]] == part["job_id"].to_list()
+        assert "learning rate" in block[1]
+    assert blocks[4].startswith("Not ranked: ")
 
-    cost = out.split("\n\n")[3].splitlines()
+    cost = blocks[5].splitlines()
     assert cost[0] == "Tokens and cost per currency:"
     assert [line.split()[0] for line in cost[3:]] == ["EUR", "USD", "(none)"]
 
@@ -146,8 +152,9 @@ def test_summary_of_the_sample(sample):
 def test_summary_top(sample):
     proc = run("summary", SAMPLE, "--top", "3")
     assert proc.returncode == 0
-    block = proc.stdout.split("\n\n")[2].splitlines()
-    assert [line.split()[0] for line in block[3:]] == best_jobs(sample, top=3)["job_id"].to_list()
+    blocks = proc.stdout.split("\n\n")[2:4]
+    shown = [line.split()[0] for block in blocks for line in block.splitlines()[3:]]
+    assert shown == best_jobs(sample, top=3)["job_id"].to_list() and len(shown) == 6
 
 
 def test_python_dash_m_without_arguments_summarises_the_sample(sample):
