@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import secrets
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,13 +33,9 @@ from . import __version__
 from .errors import JobDecodeError
 from .progress import Progress
 
-__all__ = ["main", "build_parser", "format_decode_error", "convert_jobs"]
+__all__ = ["main", "build_parser", "format_decode_error"]
 
 PROG = "ftkit"
-
-#: The tables ``ftkit convert`` writes, one Parquet file each.
-TABLES = ("jobs", "checkpoints", "events", "targets")
-
 
 class CommandError(Exception):
     """A failure to report as one line, ``ftkit: error: <message>``, with exit status 2."""
@@ -146,18 +140,36 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    """``ftkit convert``: the four tables as Parquet files in a directory."""
-    output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        msg = f"{output}: exists and is not a directory; give a directory for the Parquet files"
-        raise CommandError(msg)
-    _check_output_parent(output / "x" if output.is_dir() else output)  # before the read, not after
-    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
-    with Progress("writing Parquet", total=len(TABLES), enabled=False if args.quiet else None) as bar:
-        written = convert_jobs(jobs, output, progress=bar)
+    """``ftkit convert``: a Parquet dataset (jobs, checkpoints, events, targets), streaming."""
+    from .tables import DatasetError, convert_jobs
+
+    label = ("appending " if args.append else "converting ") + _describe_inputs(args.dumps)
+    with Progress(label, enabled=False if args.quiet else None) as bar:
+
+        def progress(jobs: int) -> None:
+            bar.set_label(f"{label}: {jobs:,} jobs")
+
+        try:
+            result = convert_jobs(
+                list(args.dumps),
+                args.output,
+                partition_by=args.partition_by,
+                append=args.append,
+                errors="skip" if args.skip_bad else "raise",
+                progress=progress,
+            )
+        except DatasetError as exc:
+            raise CommandError(str(exc)) from None
     if not args.quiet:
-        rows = ", ".join(f"{name} {n}" for name, n in written.items())
-        print(f"{output}: wrote {len(written)} Parquet tables ({rows} rows)", file=sys.stderr)
+        if result.skipped:
+            print(
+                f"{PROG}: warning: left out {result.skipped} unreadable record{'s' if result.skipped != 1 else ''}"
+                f" (run `{PROG} validate` to list them)",
+                file=sys.stderr,
+            )
+        rows = ", ".join(f"{name} {n}" for name, n in result.rows.items())
+        replaced = f"; {result.replaced} older snapshots replaced" if result.replaced else ""
+        print(f"{result.path}: Parquet dataset of {rows} rows{replaced}", file=sys.stderr)
     return 0
 
 
@@ -167,53 +179,6 @@ def run_sanitize_rules(args: argparse.Namespace) -> int:
 
     print(SANITIZE_RULES.read_text(encoding="utf-8") if args.show else SANITIZE_RULES, end="\n" if not args.show else "")
     return 0
-
-
-def convert_jobs(jobs, directory: str | os.PathLike, *, progress: Progress | None = None) -> dict[str, int]:
-    """Write the jobs, checkpoints, events and targets frames as ``<name>.parquet`` in ``directory``.
-
-    The files are written into a temporary directory and moved into place only when all
-    are complete: a new ``directory`` appears whole or not at all; in an existing one each
-    file is replaced whole. Returns the row count of each table.
-
-    Examples
-    --------
-    >>> import ftkit, polars as pl, tempfile, pathlib
-    >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=0))
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     rows = convert_jobs(js, pathlib.Path(tmp) / "tables")
-    ...     back = pl.read_parquet(pathlib.Path(tmp) / "tables" / "jobs.parquet")
-    >>> rows["jobs"], back.equals(js.jobs)
-    (3, True)
-    """
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        msg = f"{directory}: exists and is not a directory; give a directory for the Parquet files"
-        raise CommandError(msg)
-    exists = directory.is_dir()
-    parent = directory if exists else directory.parent
-    _check_output_parent(directory / "x" if exists else directory)
-    # Made with mkdir (not mkdtemp, whose 0700 mode would stick to a renamed directory).
-    tmp = parent / f".{directory.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    rows: dict[str, int] = {}
-    try:
-        for name in TABLES:
-            frame = getattr(jobs, name)
-            frame.write_parquet(tmp / f"{name}.parquet")
-            rows[name] = frame.height
-            if progress is not None:
-                progress.advance()
-        if exists:
-            for name in TABLES:
-                os.replace(tmp / f"{name}.parquet", directory / f"{name}.parquet")
-            tmp.rmdir()
-        else:
-            os.rename(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return rows
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -316,12 +281,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "convert",
-        "write the jobs, checkpoints, events and targets tables as Parquet",
-        "Write the jobs, checkpoints, events and targets tables as Parquet files"
-        " (jobs.parquet, ...) in a directory, for polars, DuckDB, Spark or pandas.",
+        "write the jobs, checkpoints, events and targets tables as a Parquet dataset",
+        "Write the jobs, checkpoints, events and targets tables as a Parquet dataset (DIR/jobs/,"
+        " DIR/checkpoints/, ... and DIR/manifest.json), streaming in bounded memory, for"
+        " ftkit.scan_tables, polars, DuckDB or Spark. One row per job: the latest snapshot.",
         run_convert,
     )
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the Parquet files (created if missing)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="DIR",
+        help="the dataset directory: new, empty, or an ftkit dataset (replaced, or appended to with --append)",
+    )
+    p.add_argument(
+        "--partition-by", choices=["created_month"], default=None,
+        help="hive-style folders by the month the job was created (created_month=YYYY-MM)",
+    )
+    p.add_argument(
+        "--append", action="store_true",
+        help="add the dumps to the existing dataset in DIR; a newer snapshot of a job replaces the older",
+    )
     add_skip_bad(p)
 
     p = add(
