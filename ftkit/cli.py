@@ -1,4 +1,4 @@
-"""The ``ftkit`` command line: summary, report, convert, validate and export.
+"""The ``ftkit`` command line: summary, report, convert, sql, validate and export.
 
 Every command reads one or more dumps (files, directories or globs, as
 :func:`ftkit.read_jobs` takes them). Bad input (a missing file, a file that is not job
@@ -173,6 +173,14 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_sql(args: argparse.Namespace) -> int:
+    """``ftkit sql``: print one of ftkit's analyses as SQL for DuckDB or Spark."""
+    from .sql import script
+
+    sys.stdout.write(script(args.name, args.directory, engine=args.engine))
+    return 0
+
+
 def run_sanitize_rules(args: argparse.Namespace) -> int:
     """``ftkit sanitize-rules``: where the nbval sanitize rules are (or, with --show, what)."""
     from .nbval_rules import SANITIZE_RULES
@@ -309,6 +317,21 @@ def build_parser() -> argparse.ArgumentParser:
         run_validate,
     )
     p.add_argument("--strict", action="store_true", help="also report keys the schema does not know")
+
+    from .sql import ENGINES, names
+
+    p = sub.add_parser(
+        "sql",
+        help="print an analysis as SQL for DuckDB or Spark, over a dataset of `convert`",
+        description="Print one of ftkit's analyses as SQL that runs unchanged on DuckDB and Spark"
+        " SQL over the tables jobs, checkpoints, events and targets; with DIR (a dataset written by"
+        " `ftkit convert`), first the statements that name those tables in the engine. Example:"
+        " ftkit sql checkpoint_summary tables/ | duckdb",
+    )
+    p.add_argument("name", choices=names(), metavar="NAME", help=f"the query: {', '.join(names())}")
+    p.add_argument("directory", nargs="?", default=None, metavar="DIR", help="the dataset directory (optional)")
+    p.add_argument("--engine", choices=ENGINES, default="duckdb", help="whose syntax names the tables (default duckdb)")
+    p.set_defaults(func=run_sql)
 
     p = sub.add_parser(
         "sanitize-rules",
