@@ -7,6 +7,18 @@ expressions from the JobSet's cached frames. Jobs keep the JobSet's order. An em
 input gives an empty frame with the same columns; a job that lacks what a column needs
 gets null there, never an exception.
 
+Lazy tables: :func:`checkpoint_summary`, :func:`compare_hyperparameters`,
+:func:`token_usage`, :func:`token_usage_totals`, :func:`lifecycle`, :func:`effect` and
+:func:`pareto` also take the tables of a Parquet dataset as LazyFrames
+(:func:`ftkit.scan_tables`, or a dict with ``"jobs"``, ``"checkpoints"``, ``"events"``
+LazyFrames) and then return a LazyFrame: ``.collect(engine="streaming")`` runs it over
+datasets larger than memory, and gives the frame the JobSet would. Each is one polars
+query, the same for both: a JobSet's frames go in with ``.lazy()`` and the result is
+collected. A job's checkpoints and events are expected together and in the order of
+the in-memory frames, as :func:`ftkit.convert_jobs` writes them. Where the columns or a
+check depend on the data (``compare_hyperparameters(varying_only=True)``, whether
+``effect`` bins its parameter, its currency check), a small aggregate is collected first.
+
 Examples
 --------
 >>> import ftkit
@@ -18,7 +30,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import msgspec
@@ -161,6 +173,66 @@ def as_jobset(jobs: Any) -> JobSet:
     return read_jobs(items)
 
 
+#: Gives a table of the input by name ("jobs", "checkpoints", "events") as a LazyFrame.
+Tables = Callable[[str], pl.LazyFrame]
+
+
+def lazy_tables(jobs: Any) -> Tables | None:
+    """The tables of ``jobs`` when it is lazy: :func:`ftkit.scan_tables`'s result, or a
+    mapping or object whose ``jobs`` (and ``checkpoints``, ``events``) are LazyFrames;
+    ``None`` for anything else (a JobSet, a source, Structs).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> lazy_tables({"jobs": pl.LazyFrame()})("jobs").collect().shape
+    (0, 0)
+    >>> lazy_tables({"jobs": pl.LazyFrame()})("events")
+    Traceback (most recent call last):
+    ...
+    ValueError: the lazy tables given have no 'events' LazyFrame, which this analysis needs
+    >>> lazy_tables([]) is None
+    True
+    """
+    if isinstance(jobs, Mapping):
+        get: Callable[[str], Any] = jobs.get
+    elif isinstance(jobs, JobSet) or isinstance(jobs, (str, bytes, bytearray, memoryview)):
+        return None
+    else:
+        def get(name: str) -> Any:
+            return getattr(jobs, name, None)
+
+    if not isinstance(get("jobs"), pl.LazyFrame):
+        return None
+
+    def table(name: str) -> pl.LazyFrame:
+        frame = get(name)
+        if not isinstance(frame, pl.LazyFrame):
+            msg = f"the lazy tables given have no {name!r} LazyFrame, which this analysis needs"
+            raise ValueError(msg)
+        return frame
+
+    return table
+
+
+def _tables(jobs: Any) -> tuple[Tables, bool]:
+    """The tables of ``jobs`` as LazyFrames, and whether the result stays lazy.
+
+    Every analysis below is one polars query over these LazyFrames: lazy inputs give a
+    LazyFrame (for the streaming engine); a JobSet's frames are wrapped with ``.lazy()``
+    and the result collected.
+    """
+    tables = lazy_tables(jobs)
+    if tables is not None:
+        return tables, True
+    js = as_jobset(jobs)
+    return (lambda name: getattr(js, name).lazy()), False
+
+
+def _result(out: pl.LazyFrame, lazy: bool) -> pl.LazyFrame | pl.DataFrame:
+    return out if lazy else out.collect()
+
+
 def _infer_mode(metric: str, mode: Mode | None) -> Mode:
     if mode is None:
         return "max" if "accuracy" in metric else "min"
@@ -170,7 +242,7 @@ def _infer_mode(metric: str, mode: Mode | None) -> Mode:
     return mode
 
 
-def _measured(checkpoints: pl.DataFrame) -> pl.DataFrame:
+def _measured(checkpoints: pl.LazyFrame) -> pl.LazyFrame:
     """Null the validation placeholders the frame left: a lone 0.0 beside a null or 0.0."""
     vl, acc = pl.col("valid_loss"), pl.col("valid_mean_token_accuracy")
     vl_ph = (vl == 0.0) & (acc.is_null() | (acc == 0.0))
@@ -266,67 +338,50 @@ def checkpoint_summary(jobs: Any, *, metric: str = "valid_loss", mode: Mode | No
         msg = f"checkpoint_summary: metric must be one of {list(METRICS)}, got {metric!r}"
         raise ValueError(msg)
     mode = _infer_mode(metric, mode)
-    js = as_jobset(jobs)
-    cp = _runs(_measured(js.checkpoints))
-    # One group_by with only cheap aggregations over an integer key; the rows holding
-    # the best, last and first values are then gathered by their position in ``cp``.
-    i = pl.col("_i")
-    measured_at = {name: pl.when(pl.col(name).is_not_null()).then(i) for name in METRICS}
+    tables, lazy = _tables(jobs)
+    return _result(_checkpoint_summary(tables, metric, mode), lazy)
+
+
+def _checkpoint_summary(tables: Tables, metric: str, mode: Mode) -> pl.LazyFrame:
+    """:func:`checkpoint_summary` as one query: a group_by over the checkpoints (rows keep
+    their order within a group: the frame's, by step), left-joined to the jobs."""
+    cp = _measured(tables("checkpoints"))
     gap = pl.col("valid_loss") - pl.col("train_loss")
     evaluated = pl.col("valid_loss").is_not_null() | pl.col("valid_mean_token_accuracy").is_not_null()
-    pick = pl.col(metric).arg_min() if mode == "min" else pl.col(metric).arg_max()
-    def aggregate(cp: pl.DataFrame) -> pl.DataFrame:
-        return cp.group_by("_run", maintain_order=True).agg(
-            i.first().alias("_start"),
-            evaluated.sum().cast(pl.Int64).alias("n_evaluated"),
-            pl.col("step_number").max().alias("last_step"),
-            *(at.max().alias(f"_final_{name}") for name, at in measured_at.items()),
-            pick.alias("_pick"),
-            measured_at[metric].min().alias("_first"),
-            pl.when(gap.is_not_null()).then(i).max().alias("_gap_final"),
-        )
-
-    agg = aggregate(cp)
-    job_ids = cp["job_id"].gather(agg["_start"])
-    if job_ids.is_duplicated().any():
-        # The frame holds each job's checkpoints together, sorted by step; if a frame
-        # built elsewhere does not, sort it so (stable: steps stay in order).
-        cp = _runs(cp.drop("_i", "_run").sort("job_id", "step_number", maintain_order=True))
-        agg = aggregate(cp)
-        job_ids = cp["job_id"].gather(agg["_start"])
-
-    best = agg["_start"] + agg["_pick"]
-    final = {name: agg[f"_final_{name}"] for name in METRICS}
-    picked = cp.select(
-        job_ids.alias("job_id"),
-        *(pl.col(name).gather(final[name]).alias(f"final_{name}") for name in METRICS),
-        pl.col("step_number").gather(best).alias("best_step"),
-        *(pl.col(name).gather(best).alias(f"best_{name}") for name in METRICS),
-        pl.col(metric).gather(agg["_first"]).alias("_first_value"),
-        pl.col("valid_loss").gather(agg["_gap_final"]).alias("_gap_valid"),
-        pl.col("train_loss").gather(agg["_gap_final"]).alias("_gap_train"),
+    # The earliest row with the best value: a stable sort within the group, nulls last.
+    best = (
+        pl.struct("step_number", *METRICS)
+        .sort_by(metric, descending=mode == "max", nulls_last=True, maintain_order=True)
+        .first()
     )
+
+    agg = cp.group_by("job_id").agg(
+        evaluated.sum().cast(pl.Int64).alias("n_evaluated"),
+        pl.col("step_number").max().alias("last_step"),
+        *(pl.col(name).drop_nulls().last().alias(f"final_{name}") for name in METRICS),
+        best.alias("_best"),
+        pl.col(metric).is_not_null().any().alias("_has_best"),
+        pl.col(metric).drop_nulls().first().alias("_first_value"),
+        gap.drop_nulls().last().alias("gap_final"),
+    ).with_columns(
+        pl.when(pl.col("_has_best")).then(pl.col("_best").struct.field(name)).alias(f"best_{name}")
+        for name in ("step_number", *METRICS)
+    ).rename({"best_step_number": "best_step"})
     first_value, best_value = pl.col("_first_value"), pl.col(f"best_{metric}")
-    agg = pl.concat([agg.select("n_evaluated", "last_step"), picked], how="horizontal").with_columns(
-        (first_value - best_value if mode == "min" else best_value - first_value).alias("improvement"),
-        (pl.col("best_valid_loss") - pl.col("best_train_loss")).alias("gap_at_best"),
-        (pl.col("_gap_valid") - pl.col("_gap_train")).alias("gap_final"),
-    )
-    out = _left(_job_keys(js, "n_checkpoints"), agg).with_columns(
-        pl.when(pl.col("n_checkpoints").is_not_null())
-        .then(pl.col("n_evaluated").fill_null(0))
-        .alias("n_evaluated"),
-        (pl.col("last_step") - pl.col("best_step")).alias("steps_after_best"),
+    out = (
+        tables("jobs")
+        .select("job_id", "n_checkpoints")
+        .join(agg, on="job_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("n_checkpoints").is_not_null())
+            .then(pl.col("n_evaluated").fill_null(0))
+            .alias("n_evaluated"),
+            (first_value - best_value if mode == "min" else best_value - first_value).alias("improvement"),
+            (pl.col("best_valid_loss") - pl.col("best_train_loss")).alias("gap_at_best"),
+            (pl.col("last_step") - pl.col("best_step")).alias("steps_after_best"),
+        )
     )
     return out.select(list(SUMMARY_SCHEMA)).cast(SUMMARY_SCHEMA)
-
-
-def _runs(frame: pl.DataFrame) -> pl.DataFrame:
-    """Number the rows (``_i``) and the runs of consecutive rows of one job (``_run``)."""
-    job = pl.col("job_id")
-    return frame.with_row_index("_i").with_columns(
-        (job != job.shift()).fill_null(True).cum_sum().set_sorted().alias("_run")
-    )
 
 
 def _first_running(js: JobSet) -> pl.DataFrame:
@@ -438,7 +493,11 @@ def lifecycle(jobs: Any) -> pl.DataFrame:
     >>> lifecycle(msgspec.json.encode([job])).row(0, named=True)
     {'job_id': 'a', 'final_status': 'SUCCESS', 'queued_s': 5, 'validating_s': 3, 'running_s': 80, 'total_s': 88, 'failed': False, 'cancelled': False, 'requeued': False}
     """
-    js = as_jobset(jobs)
+    tables, lazy = _tables(jobs)
+    return _result(_lifecycle(tables), lazy)
+
+
+def _lifecycle(tables: Tables) -> pl.LazyFrame:
     status = pl.col("status")
     t = pl.col("t")
     terminal = status.is_in(_TERMINAL)
@@ -447,56 +506,51 @@ def lifecycle(jobs: Any) -> pl.DataFrame:
     def phase_sum(name: str) -> pl.Expr:
         return pl.col("_dur").filter(pl.col("_phase") == name).sum().alias(f"{name}_s")
 
-    def per_job_of(events: pl.DataFrame) -> pl.DataFrame:
-        # ``_run`` numbers each job's block of consecutive rows: an integer, sorted key
-        # makes the group_by cheap.
-        return _lifecycle_runs(events, status, t).group_by("_run", maintain_order=True).agg(
-            pl.col("job_id").first(),
-            phase_sum("queued"),
-            phase_sum("validating"),
-            phase_sum("running"),
-            pl.col("_phase").last().alias("_open"),
-            terminal.last().alias("_ended"),
-            (t.filter(terminal).max() - t.min()).alias("total_s"),
-            (t.filter(status == "QUEUED").max() > t.filter(other).min())
-            .fill_null(False)
-            .alias("_late_queued"),
-            other.any().alias("_moved_on"),
-        ).drop("_run").collect()
-
-    per_job = per_job_of(js.events)
-    if per_job["job_id"].is_duplicated().any():  # a job's events not together: regroup
-        per_job = per_job_of(js.events.sort("job_id", maintain_order=True))
-    out = _left(_job_keys(js, "status"), per_job).with_columns(
-        *(
-            pl.when(pl.col("_ended") | (pl.col("_open") != name).fill_null(True))
-            .then(pl.col(f"{name}_s"))
-            .alias(f"{name}_s")
-            for name in ("queued", "validating", "running")
-        ),
-        pl.when(pl.col("_ended")).then(pl.col("total_s")).alias("total_s"),
-        status.is_in(("FAILED", "FAILED_VALIDATION")).alias("failed"),
-        (status == "CANCELLED").alias("cancelled"),
-        (pl.col("_late_queued") | ((status == "QUEUED") & pl.col("_moved_on"))).alias("requeued"),
+    per_job = _lifecycle_runs(tables("events"), status, t).group_by("job_id").agg(
+        phase_sum("queued"),
+        phase_sum("validating"),
+        phase_sum("running"),
+        pl.col("_phase").last().alias("_open"),
+        terminal.last().alias("_ended"),
+        (t.filter(terminal).max() - t.min()).alias("total_s"),
+        (t.filter(status == "QUEUED").max() > t.filter(other).min()).fill_null(False).alias("_late_queued"),
+        other.any().alias("_moved_on"),
+    )
+    out = (
+        tables("jobs")
+        .select("job_id", "status")
+        .join(per_job, on="job_id", how="left", maintain_order="left")
+        .with_columns(
+            *(
+                pl.when(pl.col("_ended") | (pl.col("_open") != name).fill_null(True))
+                .then(pl.col(f"{name}_s"))
+                .alias(f"{name}_s")
+                for name in ("queued", "validating", "running")
+            ),
+            pl.when(pl.col("_ended")).then(pl.col("total_s")).alias("total_s"),
+            status.is_in(("FAILED", "FAILED_VALIDATION")).alias("failed"),
+            (status == "CANCELLED").alias("cancelled"),
+            (pl.col("_late_queued") | ((status == "QUEUED") & pl.col("_moved_on"))).alias("requeued"),
+        )
     )
     return out.rename({"status": "final_status"}).select(list(LIFECYCLE_SCHEMA)).cast(LIFECYCLE_SCHEMA)
 
 
-def _lifecycle_runs(events: pl.DataFrame, status: pl.Expr, t: pl.Expr) -> pl.LazyFrame:
-    """Status events numbered by job block (``_run``), put in lifecycle order, with the
-    seconds until the next status event (``_dur``) and the phase they start (``_phase``)."""
+def _lifecycle_runs(events: pl.LazyFrame, status: pl.Expr, t: pl.Expr) -> pl.LazyFrame:
+    """Status events put in lifecycle order within each job (a stable sort by job, time and
+    status rank: same-second events of one rank keep the frame's order), with the seconds
+    until the job's next status event (``_dur``) and the phase they start (``_phase``)."""
+    job = pl.col("job_id")
     return (
         events.lazy()
         .filter(status.is_not_null())
         .with_columns(
-            (pl.col("job_id") != pl.col("job_id").shift()).fill_null(True).cum_sum().alias("_run"),
             pl.col("created_at").dt.epoch("s").alias("t"),
             status.replace_strict(_RANK, default=5, return_dtype=pl.Int8).alias("_rank"),
         )
-        .sort("_run", "t", "_rank", maintain_order=True)
+        .sort("job_id", "t", "_rank", maintain_order=True)
         .with_columns(
-            pl.col("_run").set_sorted(),
-            pl.when(pl.col("_run").shift(-1) == pl.col("_run")).then(t.shift(-1) - t).alias("_dur"),
+            pl.when(job.shift(-1) == job).then(t.shift(-1) - t).alias("_dur"),
             status.replace_strict(_PHASE, default=None, return_dtype=pl.String).alias("_phase"),
         )
     )
@@ -504,11 +558,11 @@ def _lifecycle_runs(events: pl.DataFrame, status: pl.Expr, t: pl.Expr) -> pl.Laz
 
 # --- per-job table for effect and pareto ------------------------------------------------
 
-_SOURCES: tuple[tuple[str, Callable[[JobSet], pl.DataFrame]], ...] = (
-    ("checkpoint_summary", lambda js: checkpoint_summary(js)),
-    ("token_usage", lambda js: token_usage(js)),
-    ("lifecycle", lambda js: lifecycle(js)),
-    ("jobs", lambda js: js.jobs),
+_SOURCES: tuple[tuple[str, Callable[[Tables], pl.LazyFrame]], ...] = (
+    ("checkpoint_summary", lambda tables: _checkpoint_summary(tables, "valid_loss", "min")),
+    ("token_usage", lambda tables: _token_usage(tables)),
+    ("lifecycle", lambda tables: _lifecycle(tables)),
+    ("jobs", lambda tables: tables("jobs")),
 )
 _SOURCE_COLUMNS = {
     "checkpoint_summary": list(SUMMARY_SCHEMA),
@@ -518,15 +572,16 @@ _SOURCE_COLUMNS = {
 }
 
 
-def _per_job(js: JobSet, columns: Iterable[str], *, where: str) -> pl.DataFrame:
+def _per_job(tables: Tables, columns: Iterable[str], *, where: str) -> pl.LazyFrame:
     """``job_id`` and the named columns, each from the first source that has it."""
-    out = _job_keys(js)
+    out = tables("jobs").select("job_id")
     for name in dict.fromkeys(columns):
         if name == "job_id":
             continue
         for source, build in _SOURCES:
             if name in _SOURCE_COLUMNS[source]:
-                out = out.with_columns(build(js)[name])
+                column = build(tables).select("job_id", name)
+                out = out.join(column, on="job_id", how="left", maintain_order="left")
                 break
         else:
             known = sorted({c for cols in _SOURCE_COLUMNS.values() for c in cols} - {"job_id"})
@@ -591,12 +646,12 @@ def pareto(
     └────────┴──────┴─────────────────┴───────────────┘
     """
     mode = _infer_mode(quality, mode)
-    js = as_jobset(jobs)
+    tables, lazy = _tables(jobs)
     if cost == quality:
         msg = f"pareto: cost and quality must be different columns, got {cost!r} for both"
         raise ValueError(msg)
     columns = [cost, quality] + (["cost_currency"] if cost == "cost" else [])
-    df = _per_job(js, columns, where="pareto")
+    df = _per_job(tables, columns, where="pareto")
     group = "cost_currency" if cost == "cost" else "_group"
     q = pl.col(quality) if mode == "min" else -pl.col(quality)
     df = df.with_columns(pl.lit(0).alias("_group"), q.alias("_q")).filter(
@@ -608,10 +663,11 @@ def pareto(
         .sort(group, cost, nulls_last=True)
         .with_columns(pl.col("_gmin").cum_min().shift(1).over(group).alias("_prev"))
     )
-    front = df.join(levels, on=[group, cost], how="left", nulls_equal=True).filter(
+    front = df.join(levels, on=[group, cost], how="left", nulls_equal=True, maintain_order="left").filter(
         (pl.col("_q") == pl.col("_gmin")) & (pl.col("_prev").is_null() | (pl.col("_q") < pl.col("_prev")))
     )
-    return front.sort(group, cost, "_q", nulls_last=True, maintain_order=True).select("job_id", *dict.fromkeys(columns))
+    out = front.sort(group, cost, "_q", nulls_last=True, maintain_order=True).select("job_id", *dict.fromkeys(columns))
+    return _result(out, lazy)
 
 
 # --- tokens and cost --------------------------------------------------------------------
@@ -641,11 +697,16 @@ def token_usage(jobs: Any) -> pl.DataFrame:
     >>> token_usage(msgspec.json.encode(job)).row(0, named=True)
     {'job_id': 'a', 'trained_tokens': 2000000, 'train_tokens': 2000000, 'data_tokens': 500000, 'epochs_realised': 4.0, 'cost': 4.0, 'cost_currency': 'USD', 'cost_per_million_tokens': 2.0}
     """
-    js = as_jobset(jobs)
+    tables, lazy = _tables(jobs)
+    return _result(_token_usage(tables), lazy)
+
+
+def _token_usage(tables: Tables) -> pl.LazyFrame:
     trained, data, cost = pl.col("trained_tokens"), pl.col("data_tokens"), pl.col("cost")
     placeholder = (cost == 0.0) & pl.col("cost_currency").is_null()
     return (
-        _job_keys(js, "trained_tokens", "train_tokens", "data_tokens", "cost", "cost_currency")
+        tables("jobs")
+        .select("job_id", "trained_tokens", "train_tokens", "data_tokens", "cost", "cost_currency")
         .with_columns(pl.when(placeholder.not_()).then(cost).alias("cost"))
         .with_columns(
             pl.when(data > 0).then(trained / data).alias("epochs_realised"),
@@ -684,14 +745,15 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
     │ null          ┆ 1      ┆ 0        ┆ null           ┆ null ┆ null                    │
     └───────────────┴────────┴──────────┴────────────────┴──────┴─────────────────────────┘
     """
-    usage = token_usage(jobs)
+    tables, lazy = _tables(jobs)
+    usage = _token_usage(tables)
     cost, trained = pl.col("cost"), pl.col("trained_tokens")
     both = cost.is_not_null() & (trained > 0)
 
     def total(expr: pl.Expr) -> pl.Expr:
         return pl.when(expr.count() > 0).then(expr.sum())
 
-    return (
+    out = (
         usage.group_by("cost_currency")
         .agg(
             pl.len().cast(pl.Int64).alias("n_jobs"),
@@ -705,6 +767,7 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
         .sort("cost_currency", nulls_last=True)
         .cast({"trained_tokens": pl.Int64, "cost": pl.Float64, "cost_per_million_tokens": pl.Float64})
     )
+    return _result(out, lazy)
 
 
 # --- hyperparameters --------------------------------------------------------------------
@@ -751,17 +814,21 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
     │ b      ┆ 0.00005       │
     └────────┴───────────────┘
     """
-    js = as_jobset(jobs)
-    frame = js.jobs
+    tables, lazy = _tables(jobs)
+    frame = tables("jobs")
     names = list(HYPERPARAMETERS)
     if varying_only:
         job_type = pl.col("job_type")
-        counts = frame.select(
-            pl.col(name).filter(job_type.is_in(sorted(types))).n_unique().alias(name)
-            for name, types in HYPERPARAMETERS.items()
-        ).row(0, named=True)
+        counts = (
+            frame.select(
+                pl.col(name).filter(job_type.is_in(sorted(types))).n_unique().alias(name)
+                for name, types in HYPERPARAMETERS.items()
+            )
+            .collect(engine="streaming" if lazy else "auto")
+            .row(0, named=True)
+        )
         names = [name for name in names if counts[name] > 1]
-    return frame.select("job_id", *names)
+    return _result(frame.select("job_id", *names), lazy)
 
 
 # --- effect -----------------------------------------------------------------------------
@@ -835,10 +902,12 @@ def effect(
     if param == metric:
         msg = f"effect: param and metric must be different columns, got {param!r} for both"
         raise ValueError(msg)
-    js = as_jobset(jobs)
+    tables, lazy = _tables(jobs)
+    engine = "streaming" if lazy else "auto"
     if metric in _CURRENCY_METRICS:
-        usage = token_usage(js).filter(pl.col(metric).is_not_null())
-        currencies = sorted(c for c in usage["cost_currency"].unique().to_list() if c is not None)
+        usage = _token_usage(tables).filter(pl.col(metric).is_not_null())
+        found = usage.select(pl.col("cost_currency").unique()).collect(engine=engine)["cost_currency"]
+        currencies = sorted(c for c in found.to_list() if c is not None)
         if len(currencies) > 1:
             msg = (
                 f"effect: metric {metric!r} mixes currencies ({', '.join(currencies)}), which "
@@ -846,13 +915,19 @@ def effect(
                 f"js.filter(cost_currency={currencies[0]!r})"
             )
             raise ValueError(msg)
-    df = _per_job(js, [param, metric], where="effect")
-    if not df.schema[metric].is_numeric():
-        msg = f"effect: metric {metric!r} must be numeric, found dtype {df.schema[metric]}"
+    df = _per_job(tables, [param, metric], where="effect")
+    if not lazy:  # computed once, not once for the check below and once for the result
+        df = df.collect().lazy()
+    schema = df.collect_schema()
+    if not schema[metric].is_numeric():
+        msg = f"effect: metric {metric!r} must be numeric, found dtype {schema[metric]}"
         raise ValueError(msg)
     value = pl.col(param)
     key = param
-    binned = df.schema[param].is_numeric() and df[param].drop_nulls().n_unique() > MAX_DISTINCT_UNBINNED
+    binned = (
+        schema[param].is_numeric()
+        and df.select(value.drop_nulls().n_unique()).collect(engine=engine).item() > MAX_DISTINCT_UNBINNED
+    )
     if binned:
         n = value.count()
         df = df.with_columns(
@@ -873,12 +948,18 @@ def effect(
         .sort(key, nulls_last=True)
     )
     if binned:
-        labels = [
-            None if lo is None else f"{lo:.4g} – {hi:.4g}"
-            for lo, hi in zip(out["_lo"].to_list(), out["_hi"].to_list())
-        ]
-        out = out.with_columns(pl.Series(param, labels, dtype=pl.String()))
-    return out.select(param, "n_jobs", "count", "mean", "min", "max")
+        out = out.with_columns(
+            pl.struct("_lo", "_hi").map_batches(_bin_labels, return_dtype=pl.String()).alias(param)
+        )
+    return _result(out.select(param, "n_jobs", "count", "mean", "min", "max"), lazy)
+
+
+def _bin_labels(bounds: pl.Series) -> pl.Series:
+    """``"lo – hi"`` for each bin's smallest and largest value (null for the null bin)."""
+    return pl.Series(
+        [None if b["_lo"] is None else f"{b['_lo']:.4g} – {b['_hi']:.4g}" for b in bounds.to_list()],
+        dtype=pl.String(),
+    )
 
 
 # --- flags ------------------------------------------------------------------------------

@@ -226,8 +226,12 @@ def scan_tables(directory: str | os.PathLike) -> Tables:
     ...     _ = ftkit.convert_jobs(ftkit.synth.make_jobs_bytes(4, seed=0), pathlib.Path(tmp) / "t")
     ...     tables = ftkit.scan_tables(pathlib.Path(tmp) / "t")
     ...     jobs = tables.jobs.collect(engine="streaming")
+    ...     summary = ftkit.checkpoint_summary(tables)  # a LazyFrame too
+    ...     best = summary.select("job_id", "best_step").collect(engine="streaming")
     >>> type(tables.jobs).__name__, jobs.height, jobs.schema == ftkit.frames.JOBS_SCHEMA
     ('LazyFrame', 4, True)
+    >>> type(summary).__name__, best.height
+    ('LazyFrame', 4)
     """
     directory = Path(directory)
     manifest = read_manifest(directory)

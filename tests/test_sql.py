@@ -103,12 +103,15 @@ def spark():
     else:
         pyspark_sql = pytest.importorskip("pyspark.sql")
     session = (
-        pyspark_sql.SparkSession.builder.master("local[2]")
+        pyspark_sql.SparkSession.builder.master("local[1]")
         .appName("ftkit-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
