@@ -81,7 +81,7 @@ MANIFEST = "manifest.json"
 _FORMAT = "ftkit-tables"
 PartitionBy = Literal["created_month"]
 _PARTITIONS = ("created_month",)
-_PART = re.compile(r"^part-(\d{5})-(\d{6})\.parquet$")
+_PART = re.compile(r"^part-(\d{5,})-(\d{6,})\.parquet$")
 
 #: Called with the number of jobs converted so far, after each batch.
 ConvertProgress = Callable[[int], None]
@@ -192,8 +192,12 @@ def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
 def table_files(directory: str | os.PathLike, name: str) -> list[Path]:
     """The Parquet files of one table, in the order the jobs were read (batch, then partition)."""
     root = Path(directory) / name
-    files = [p for p in root.rglob("part-*.parquet") if _PART.match(p.name)]
-    return sorted(files, key=lambda p: (p.name, str(p)))
+    keyed = []
+    for path in root.rglob("part-*.parquet"):
+        match = _PART.match(path.name)
+        if match:
+            keyed.append((int(match[1]), int(match[2]), str(path), path))
+    return [path for *_, path in sorted(keyed)]
 
 
 def scan_tables(directory: str | os.PathLike) -> Tables:
@@ -327,10 +331,12 @@ def _superseded(directory: Path) -> dict[str, list[str]]:
             "modified_at",
             pl.col("n_checkpoints").fill_null(-1),
             pl.col("n_events").fill_null(-1),
-            pl.col("_path").str.extract(r"(part-\d{5}-\d{6}\.parquet)$").alias("_file"),
+            pl.col("_path").str.extract(r"(part-\d+-\d+\.parquet)$").alias("_file"),
+            pl.col("_path").str.extract(r"part-(\d+)-\d+\.parquet$").cast(pl.Int64).alias("_generation"),
+            pl.col("_path").str.extract(r"part-\d+-(\d+)\.parquet$").cast(pl.Int64).alias("_batch"),
         )
         .filter(pl.len().over("job_id") > 1)
-        .sort("job_id", "modified_at", "n_checkpoints", "n_events", "_file")
+        .sort("job_id", "modified_at", "n_checkpoints", "n_events", "_generation", "_batch")
         .filter(pl.col("job_id") == pl.col("job_id").shift(-1))  # all but the last of each id
         .collect()
     )

@@ -60,6 +60,12 @@ def test_convert_the_sample_gives_the_frames(tmp_path, sample, batch_size):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]  # no temporary directory left
 
 
+def test_progress_is_called_after_each_batch(tmp_path, sample):
+    seen: list[int] = []
+    convert_jobs(SAMPLE, tmp_path / "t", batch_size=128, progress=seen.append)
+    assert seen == [128, 256, len(sample)]
+
+
 def test_the_manifest(tmp_path, sample):
     out = tmp_path / "tables"
     convert_jobs(SAMPLE, out)
