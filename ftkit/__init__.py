@@ -68,6 +68,7 @@ __all__ = [
     "ExportError",
     "ExportResult",
     "synth",
+    "sql",
 ]
 
 # Imported on first use, so that ``import ftkit`` loads neither matplotlib, ipywidgets
@@ -79,6 +80,7 @@ _LAZY = {
     "ExportResult": (".export", "ExportResult"),
     "plot": (".plot", None),
     "synth": (".synth", None),
+    "sql": (".sql", None),
 }
 
 
