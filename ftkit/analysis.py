@@ -343,35 +343,39 @@ def checkpoint_summary(jobs: Any, *, metric: str = "valid_loss", mode: Mode | No
 
 
 def _checkpoint_summary(tables: Tables, metric: str, mode: Mode) -> pl.LazyFrame:
-    """:func:`checkpoint_summary` as one query: a group_by over the checkpoints (rows keep
-    their order within a group: the frame's, by step), left-joined to the jobs."""
-    cp = _measured(tables("checkpoints"))
+    """:func:`checkpoint_summary` as one query of aggregations the streaming engine runs in
+    pieces: per job, counts and the last measured values (rows keep their order within a
+    group: the frame's, by step); the best row is the first (lowest ``_i``) holding the
+    job's best value, found by two group_bys and joined back by its row number."""
+    cp = _measured(tables("checkpoints")).with_row_index("_i")
     gap = pl.col("valid_loss") - pl.col("train_loss")
     evaluated = pl.col("valid_loss").is_not_null() | pl.col("valid_mean_token_accuracy").is_not_null()
-    # The earliest row with the best value: a stable sort within the group, nulls last.
-    best = (
-        pl.struct("step_number", *METRICS)
-        .sort_by(metric, descending=mode == "max", nulls_last=True, maintain_order=True)
-        .first()
+    value = pl.col(metric)
+    best_values = cp.group_by("job_id").agg((value.min() if mode == "min" else value.max()).alias("_best_value"))
+    best_at = (
+        cp.join(best_values, on="job_id")
+        .filter(value == pl.col("_best_value"))
+        .group_by("job_id")
+        .agg(pl.col("_i").min())
     )
-
+    best = cp.join(best_at.select("_i"), on="_i").select(
+        "job_id",
+        pl.col("step_number").alias("best_step"),
+        *(pl.col(name).alias(f"best_{name}") for name in METRICS),
+    )
     agg = cp.group_by("job_id").agg(
         evaluated.sum().cast(pl.Int64).alias("n_evaluated"),
         pl.col("step_number").max().alias("last_step"),
         *(pl.col(name).drop_nulls().last().alias(f"final_{name}") for name in METRICS),
-        best.alias("_best"),
-        pl.col(metric).is_not_null().any().alias("_has_best"),
-        pl.col(metric).drop_nulls().first().alias("_first_value"),
+        value.drop_nulls().first().alias("_first_value"),
         gap.drop_nulls().last().alias("gap_final"),
-    ).with_columns(
-        pl.when(pl.col("_has_best")).then(pl.col("_best").struct.field(name)).alias(f"best_{name}")
-        for name in ("step_number", *METRICS)
-    ).rename({"best_step_number": "best_step"})
+    )
     first_value, best_value = pl.col("_first_value"), pl.col(f"best_{metric}")
     out = (
         tables("jobs")
         .select("job_id", "n_checkpoints")
         .join(agg, on="job_id", how="left", maintain_order="left")
+        .join(best, on="job_id", how="left", maintain_order="left")
         .with_columns(
             pl.when(pl.col("n_checkpoints").is_not_null())
             .then(pl.col("n_evaluated").fill_null(0))
@@ -506,7 +510,7 @@ def _lifecycle(tables: Tables) -> pl.LazyFrame:
     def phase_sum(name: str) -> pl.Expr:
         return pl.col("_dur").filter(pl.col("_phase") == name).sum().alias(f"{name}_s")
 
-    per_job = _lifecycle_runs(tables("events"), status, t).group_by("job_id").agg(
+    per_job = _lifecycle_runs(tables("events"), tables("jobs"), status, t).group_by("job_id").agg(
         phase_sum("queued"),
         phase_sum("validating"),
         phase_sum("running"),
@@ -536,11 +540,13 @@ def _lifecycle(tables: Tables) -> pl.LazyFrame:
     return out.rename({"status": "final_status"}).select(list(LIFECYCLE_SCHEMA)).cast(LIFECYCLE_SCHEMA)
 
 
-def _lifecycle_runs(events: pl.LazyFrame, status: pl.Expr, t: pl.Expr) -> pl.LazyFrame:
-    """Status events put in lifecycle order within each job (a stable sort by job, time and
-    status rank: same-second events of one rank keep the frame's order), with the seconds
-    until the job's next status event (``_dur``) and the phase they start (``_phase``)."""
+def _lifecycle_runs(events: pl.LazyFrame, jobs: pl.LazyFrame, status: pl.Expr, t: pl.Expr) -> pl.LazyFrame:
+    """Status events put in lifecycle order within each job (a stable sort by the job's
+    row in ``jobs``, time and status rank: same-second events of one rank keep the frame's
+    order), with the seconds until the job's next status event (``_dur``) and the phase
+    they start (``_phase``)."""
     job = pl.col("job_id")
+    order = jobs.select("job_id").with_row_index("_job")  # an integer key sorts faster than ids
     return (
         events.lazy()
         .filter(status.is_not_null())
@@ -548,7 +554,8 @@ def _lifecycle_runs(events: pl.LazyFrame, status: pl.Expr, t: pl.Expr) -> pl.Laz
             pl.col("created_at").dt.epoch("s").alias("t"),
             status.replace_strict(_RANK, default=5, return_dtype=pl.Int8).alias("_rank"),
         )
-        .sort("job_id", "t", "_rank", maintain_order=True)
+        .join(order, on="job_id", how="left", maintain_order="left")
+        .sort("_job", "t", "_rank", maintain_order=True)
         .with_columns(
             pl.when(job.shift(-1) == job).then(t.shift(-1) - t).alias("_dur"),
             status.replace_strict(_PHASE, default=None, return_dtype=pl.String).alias("_phase"),
