@@ -83,6 +83,12 @@ def test_ftkit_sql_prints_a_script_duckdb_runs(datasets, tmp_path):
     assert_frame_equal(con.sql(query).pl(), expected("token_usage_totals", js))
     bare = subprocess.run([sys.executable, "-m", "ftkit", "sql", "token_usage"], capture_output=True, text=True)
     assert bare.stdout == sql.query("token_usage").rstrip() + ";\n"
+    spark = subprocess.run(
+        [sys.executable, "-m", "ftkit", "sql", "token_usage", str(directory), "--engine", "spark"],
+        capture_output=True, text=True, check=True,
+    )
+    assert spark.stdout == sql.views(directory, engine="spark") + sql.query("token_usage").rstrip() + ";\n"
+    assert spark.stdout.startswith(f"CREATE OR REPLACE TEMPORARY VIEW jobs USING parquet OPTIONS (path '{directory}/jobs'")
     bad = subprocess.run([sys.executable, "-m", "ftkit", "sql", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "invalid choice: 'nope'" in bad.stderr
 
