@@ -37,6 +37,7 @@ __all__ = ["main", "build_parser", "format_decode_error"]
 
 PROG = "ftkit"
 
+
 class CommandError(Exception):
     """A failure to report as one line, ``ftkit: error: <message>``, with exit status 2."""
 
