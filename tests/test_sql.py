@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -59,7 +60,6 @@ def test_the_queries_shipped():
 @pytest.mark.parametrize("key", ["sample", "sample-by-month", "real"])
 @pytest.mark.parametrize("name", sql.names())
 def test_duckdb_gives_ftkits_frames(datasets, key, name):
-    duckdb = pytest.importorskip("duckdb")
     js, directory = datasets[key]
     con = duckdb.connect()
     *views, query = sql.statements(sql.script(name, directory, engine="duckdb"))
@@ -69,7 +69,6 @@ def test_duckdb_gives_ftkits_frames(datasets, key, name):
 
 
 def test_ftkit_sql_prints_a_script_duckdb_runs(datasets, tmp_path):
-    duckdb = pytest.importorskip("duckdb")
     js, directory = datasets["sample-by-month"]
     proc = subprocess.run(
         [sys.executable, "-m", "ftkit", "sql", "token_usage_totals", str(directory)],
@@ -105,9 +104,9 @@ def spark():
             pytest.fail("CI must have Java for the Spark tests: .ci/run installs default-jre-headless")
         pytest.skip("Spark needs Java, which this machine lacks (apt-get install default-jre-headless); CI runs it")
     if in_ci:
-        pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is in the dev extra")
+        import pyspark.sql as pyspark_sql  # in the dev extra: CI must have it
     else:
-        pyspark_sql = pytest.importorskip("pyspark.sql")
+        pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark (in the dev extra) is not installed")
     session = (
         pyspark_sql.SparkSession.builder.master("local[1]")
         .appName("ftkit-tests")
