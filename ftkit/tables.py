@@ -392,6 +392,12 @@ def _check_output(directory: Path, inputs: list[Path], *, append: bool) -> dict[
         msg = f"{directory}: cannot write here: no permission to create files in {parent}"
         raise DatasetError(msg)
     resolved = directory.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        # The dataset is moved into place by renaming directories, which would leave the
+        # current directory a deleted one.
+        msg = f"{directory}: is or holds the current directory; give a directory inside it, e.g. {directory / 'tables'}"
+        raise DatasetError(msg)
     for path in inputs:
         if path.resolve() == resolved or resolved in path.resolve().parents:
             msg = f"{directory}: holds the input {path}; give an output directory apart from the dumps"

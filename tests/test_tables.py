@@ -215,6 +215,17 @@ def test_an_empty_directory_becomes_the_dataset(tmp_path, sample):
     assert_same_tables(scan_tables(out), sample)
 
 
+def test_the_current_directory_as_output(tmp_path, sample, monkeypatch):
+    out = tmp_path / "tables"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    for given in (".", out, ".."):
+        with pytest.raises(DatasetError, match="is or holds the current directory"):
+            convert_jobs(SAMPLE, given)
+    convert_jobs(SAMPLE, "t")  # relative, inside it
+    assert sorted(p.name for p in out.iterdir()) == ["t"]
+
+
 def test_a_jobset_converts_too(tmp_path, sample):
     convert_jobs(sample, tmp_path / "t")
     assert_same_tables(scan_tables(tmp_path / "t"), sample)
