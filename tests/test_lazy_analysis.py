@@ -22,11 +22,6 @@ ANALYSES = {
     "token_usage": lambda j: ftkit.token_usage(j),
     "token_usage_totals": lambda j: ftkit.token_usage_totals(j),
     "lifecycle": lambda j: ftkit.lifecycle(j),
-    "effect-binned": lambda j: ftkit.effect(j, param="learning_rate"),
-    "effect-model": lambda j: ftkit.effect(j, param="model", metric="running_s"),
-    "effect-cost": lambda j: ftkit.effect(j, param="job_type", metric="cost"),  # given USD jobs only
-    "pareto": lambda j: ftkit.pareto(j),
-    "pareto-accuracy": lambda j: ftkit.pareto(j, cost="total_s", quality="best_valid_mean_token_accuracy"),
 }
 
 
@@ -42,10 +37,6 @@ def case(request, tmp_path_factory, mistral_paths):
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_lazy_equals_in_memory(case, name):
     js, tables = case
-    if name == "effect-cost":  # costs of one currency only
-        usd = js.filter(cost_currency="USD")
-        tables = {n: getattr(tables, n).filter(pl.col("job_id").is_in(usd.ids)) for n in ("jobs", "checkpoints", "events")}
-        js = usd
     lazy = ANALYSES[name](tables)
     assert isinstance(lazy, pl.LazyFrame)
     eager = ANALYSES[name](js)
@@ -60,11 +51,3 @@ def test_a_dict_of_lazyframes_works_and_missing_tables_are_named():
     assert_frame_equal(ftkit.checkpoint_summary(frames).collect(), ftkit.checkpoint_summary(js))
     with pytest.raises(ValueError, match="the lazy tables given have no 'events' LazyFrame"):
         ftkit.lifecycle(frames)
-
-
-def test_effect_refuses_mixed_currencies_lazily_too(tmp_path):
-    js = ftkit.read_jobs(SAMPLE)
-    assert len(set(js.jobs["cost_currency"].drop_nulls())) > 1
-    ftkit.convert_jobs(js, tmp_path / "t")
-    with pytest.raises(ValueError, match="mixes currencies"):
-        ftkit.effect(ftkit.scan_tables(tmp_path / "t"), param="model", metric="cost")
