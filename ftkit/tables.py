@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -46,6 +47,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from .atomic import make_temp_dir
 from .frames import CHECKPOINTS_SCHEMA, EVENTS_SCHEMA, JOBS_SCHEMA, TARGETS_SCHEMA
 
 __all__ = [
@@ -513,10 +515,7 @@ def convert_jobs(
         generation = int(old.get("generations", 1))
     else:
         generation = 0
-    # Made with mkdir (not mkdtemp, whose 0700 mode would stick to a renamed directory).
-    tmp = directory.parent / f".{directory.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
+    with staging_directory(directory) as tmp:
         if append:
             for name in TABLES:
                 for path in table_files(directory, name):
@@ -551,10 +550,19 @@ def convert_jobs(
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _move_into_place(tmp, directory)
+    return ConvertResult(path=directory, rows=rows, jobs_read=read, replaced=replaced, skipped=skipped)
+
+
+@contextlib.contextmanager
+def staging_directory(directory: Path) -> Iterator[Path]:
+    """A new temporary directory beside ``directory`` (see :func:`ftkit.atomic.make_temp_dir`:
+    what a killed run left there is removed first), removed again on any exception."""
+    tmp = make_temp_dir(directory)
+    try:
+        yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ConvertResult(path=directory, rows=rows, jobs_read=read, replaced=replaced, skipped=skipped)
 
 
 def _move_into_place(tmp: Path, directory: Path) -> None:
