@@ -188,6 +188,7 @@ def run_convert(args: argparse.Namespace) -> int:
     """``ftkit convert``: a Parquet dataset (jobs, checkpoints, events, targets), streaming."""
     from .tables import DatasetError, convert_jobs
 
+    output = _output_path(args.output, what="a directory for the Parquet files")
     label = ("appending " if args.append else "converting ") + _describe_inputs(args.dumps)
     with Progress(label, enabled=False if args.quiet else None) as bar:
 
@@ -197,7 +198,7 @@ def run_convert(args: argparse.Namespace) -> int:
         try:
             result = convert_jobs(
                 list(args.dumps),
-                args.output,
+                output,
                 partition_by=args.partition_by,
                 append=args.append,
                 errors="skip" if args.skip_bad else "raise",
@@ -207,7 +208,7 @@ def run_convert(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from None
         except Exception as exc:
             if is_no_space(exc):
-                msg = f"{args.output}: cannot write the Parquet dataset: no space left on the device (nothing was written)"
+                msg = f"{output}: cannot write the Parquet files: no space left on the device (nothing was written)"
                 raise CommandError(msg) from None
             raise
     if not args.quiet:
