@@ -23,6 +23,7 @@ from .errors import JobDecodeError
 from .frames import checkpoints_frame, events_frame, jobs_frame, targets_frame
 from .jobset import JobSet
 from .reading import iter_jobs, read_jobs, write_jobs
+from .tables import Tables, convert_jobs, scan_tables
 from .schema import (
     Checkpoint,
     ClassifierJob,
@@ -40,6 +41,9 @@ __all__ = [
     "read_jobs",
     "iter_jobs",
     "write_jobs",
+    "convert_jobs",
+    "scan_tables",
+    "Tables",
     "jobs_frame",
     "checkpoints_frame",
     "events_frame",
@@ -65,6 +69,7 @@ __all__ = [
     "ExportResult",
     "synth",
     "display_config",
+    "sql",
 ]
 
 # Imported on first use, so that ``import ftkit`` loads neither matplotlib, ipywidgets
@@ -77,6 +82,7 @@ _LAZY = {
     "plot": (".plot", None),
     "synth": (".synth", None),
     "display_config": (".display", "display_config"),
+    "sql": (".sql", None),
 }
 
 

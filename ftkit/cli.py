@@ -1,4 +1,4 @@
-"""The ``ftkit`` command line: summary, report, convert, validate and export.
+"""The ``ftkit`` command line: summary, report, convert, sql, validate and export.
 
 Every command reads one or more dumps (files, directories or globs, as
 :func:`ftkit.read_jobs` takes them). Bad input (a missing file, a file that is not job
@@ -34,17 +34,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
-from .atomic import atomic_directory, is_no_space
+from .atomic import is_no_space
 from .errors import JobDecodeError
 from .escape import printable
 from .progress import Progress
 
-__all__ = ["main", "build_parser", "format_decode_error", "convert_jobs"]
+__all__ = ["main", "build_parser", "format_decode_error"]
 
 PROG = "ftkit"
-
-#: The tables ``ftkit convert`` writes, one Parquet file each.
-TABLES = ("jobs", "checkpoints", "events", "targets")
 
 
 class CommandError(Exception):
@@ -188,19 +185,50 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    """``ftkit convert``: the four tables as Parquet files in a directory."""
+    """``ftkit convert``: a Parquet dataset (jobs, checkpoints, events, targets), streaming."""
+    from .tables import DatasetError, convert_jobs
+
     output = _output_path(args.output, what="a directory for the Parquet files")
-    if output.exists() and not output.is_dir():
-        msg = f"{output}: exists and is not a directory; give a directory for the Parquet files"
-        raise CommandError(msg)
-    _check_output_parent(output / "x" if output.is_dir() else output)  # before the read, not after
-    refuse_inputs_as_outputs(args.dumps, [output / f"{name}.parquet" for name in TABLES])
-    jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
-    with Progress("writing Parquet", total=len(TABLES), enabled=False if args.quiet else None) as bar:
-        written = convert_jobs(jobs, output, progress=bar)
+    label = ("appending " if args.append else "converting ") + _describe_inputs(args.dumps)
+    with Progress(label, enabled=False if args.quiet else None) as bar:
+
+        def progress(jobs: int) -> None:
+            bar.set_label(f"{label}: {jobs:,} jobs")
+
+        try:
+            result = convert_jobs(
+                list(args.dumps),
+                output,
+                partition_by=args.partition_by,
+                append=args.append,
+                errors="skip" if args.skip_bad else "raise",
+                progress=progress,
+            )
+        except DatasetError as exc:
+            raise CommandError(str(exc)) from None
+        except Exception as exc:
+            if is_no_space(exc):
+                msg = f"{output}: cannot write the Parquet files: no space left on the device (nothing was written)"
+                raise CommandError(msg) from None
+            raise
     if not args.quiet:
-        rows = ", ".join(f"{name} {n}" for name, n in written.items())
-        print(f"{printable(str(output))}: wrote {len(written)} Parquet tables ({rows} rows)", file=sys.stderr)
+        if result.skipped:
+            print(
+                f"{PROG}: warning: left out {result.skipped} unreadable record{'s' if result.skipped != 1 else ''}"
+                f" (run `{PROG} validate` to list them)",
+                file=sys.stderr,
+            )
+        rows = ", ".join(f"{name} {n}" for name, n in result.rows.items())
+        replaced = f"; {result.replaced} older snapshots replaced" if result.replaced else ""
+        print(f"{printable(str(result.path))}: Parquet dataset of {rows} rows{replaced}", file=sys.stderr)
+    return 0
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    """``ftkit sql``: print one of ftkit's analyses as SQL for DuckDB or Spark."""
+    from .sql import script
+
+    sys.stdout.write(script(args.name, args.directory, engine=args.engine))
     return 0
 
 
@@ -210,46 +238,6 @@ def run_sanitize_rules(args: argparse.Namespace) -> int:
 
     print(SANITIZE_RULES.read_text(encoding="utf-8") if args.show else SANITIZE_RULES, end="\n" if not args.show else "")
     return 0
-
-
-def convert_jobs(jobs, directory: str | os.PathLike, *, progress: Progress | None = None) -> dict[str, int]:
-    """Write the jobs, checkpoints, events and targets frames as ``<name>.parquet`` in ``directory``.
-
-    The files are written into a temporary directory and moved into place only when all
-    are complete: a new ``directory`` appears whole or not at all; in an existing one each
-    file is replaced whole. Returns the row count of each table.
-
-    Examples
-    --------
-    >>> import ftkit, polars as pl, tempfile, pathlib
-    >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=0))
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     rows = convert_jobs(js, pathlib.Path(tmp) / "tables")
-    ...     back = pl.read_parquet(pathlib.Path(tmp) / "tables" / "jobs.parquet")
-    >>> rows["jobs"], back.equals(js.jobs)
-    (3, True)
-    """
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        msg = f"{directory}: exists and is not a directory; give a directory for the Parquet files"
-        raise CommandError(msg)
-    _check_output_parent(directory / "x" if directory.is_dir() else directory)
-    rows: dict[str, int] = {}
-    names = tuple(f"{name}.parquet" for name in TABLES)
-    try:
-        with atomic_directory(directory, names) as tmp:
-            for name in TABLES:
-                frame = getattr(jobs, name)
-                frame.write_parquet(tmp / f"{name}.parquet")
-                rows[name] = frame.height
-                if progress is not None:
-                    progress.advance()
-    except Exception as exc:
-        if is_no_space(exc):
-            msg = f"{directory}: cannot write the Parquet files: no space left on the device (nothing was written)"
-            raise CommandError(msg) from None
-        raise
-    return rows
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -373,12 +361,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "convert",
-        "write the jobs, checkpoints, events and targets tables as Parquet",
-        "Write the jobs, checkpoints, events and targets tables as Parquet files"
-        " (jobs.parquet, ...) in a directory, for polars, DuckDB, Spark or pandas.",
+        "write the jobs, checkpoints, events and targets tables as a Parquet dataset",
+        "Write the jobs, checkpoints, events and targets tables as a Parquet dataset (DIR/jobs/,"
+        " DIR/checkpoints/, ... and DIR/manifest.json), streaming in bounded memory, for"
+        " ftkit.scan_tables, polars, DuckDB or Spark. One row per job: the latest snapshot.",
         run_convert,
     )
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the Parquet files (created if missing)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="DIR",
+        help="the dataset directory: new, empty, or an ftkit dataset (replaced, or appended to with --append)",
+    )
+    p.add_argument(
+        "--partition-by", choices=["created_month"], default=None,
+        help="hive-style folders by the month the job was created (created_month=YYYY-MM)",
+    )
+    p.add_argument(
+        "--append", action="store_true",
+        help="add the dumps to the existing dataset in DIR; a newer snapshot of a job replaces the older",
+    )
     add_skip_bad(p)
 
     p = add(
@@ -389,6 +389,21 @@ def build_parser() -> argparse.ArgumentParser:
         run_validate,
     )
     p.add_argument("--strict", action="store_true", help="also report keys the schema does not know")
+
+    from .sql import ENGINES, names
+
+    p = sub.add_parser(
+        "sql",
+        help="print an analysis as SQL for DuckDB or Spark, over a dataset of `convert`",
+        description="Print one of ftkit's analyses as SQL that runs unchanged on DuckDB and Spark"
+        " SQL over the tables jobs, checkpoints, events and targets; with DIR (a dataset written by"
+        " `ftkit convert`), first the statements that name those tables in the engine. Example:"
+        " ftkit sql checkpoint_summary tables/ | duckdb",
+    )
+    p.add_argument("name", choices=names(), metavar="NAME", help=f"the query: {', '.join(names())}")
+    p.add_argument("directory", nargs="?", default=None, metavar="DIR", help="the dataset directory (optional)")
+    p.add_argument("--engine", choices=ENGINES, default="duckdb", help="whose syntax names the tables (default duckdb)")
+    p.set_defaults(func=run_sql)
 
     p = sub.add_parser(
         "sanitize-rules",

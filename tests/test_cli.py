@@ -211,32 +211,47 @@ def test_convert_the_sample(tmp_path, sample):
     out = tmp_path / "tables"
     proc = run("convert", SAMPLE, "-o", out)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == [
-        "checkpoints.parquet",
-        "events.parquet",
-        "jobs.parquet",
-        "targets.parquet",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoints", "events", "jobs", "manifest.json", "targets"]
+    tables = ftkit.scan_tables(out)
     for name in ("jobs", "checkpoints", "events", "targets"):
-        assert_frame_equal(pl.read_parquet(out / f"{name}.parquet"), getattr(sample, name))
+        assert_frame_equal(getattr(tables, name).collect(), getattr(sample, name))
     # Another engine reads them too (DuckDB and Spark read Parquet the same way).
     pq = pytest.importorskip("pyarrow.parquet")
-    table = pq.read_table(out / "checkpoints.parquet")
+    table = pq.read_table(out / "checkpoints")
     assert table.num_rows == sample.checkpoints.height
     assert str(table.schema.field("created_at").type) == "timestamp[us, tz=UTC]"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]  # no temporary directory left
+    rows = f"jobs {len(sample)}, checkpoints {sample.checkpoints.height}, events {sample.events.height}, targets {sample.targets.height}"
+    assert proc.stderr == f"{out}: Parquet dataset of {rows} rows\n"
 
 
-def test_convert_into_an_existing_directory_replaces_the_tables(tmp_path, bad_dumps, sample):
+def test_convert_partitioned_then_append(tmp_path, sample):
     out = tmp_path / "tables"
-    out.mkdir()
-    (out / "mine.txt").write_text("kept")
-    (out / "jobs.parquet").write_text("stale")
-    proc = run("convert", SAMPLE, "-o", out, "-q")
+    assert run("convert", SAMPLE, "-o", out, "--partition-by", "created_month", "-q").returncode == 0
+    assert all(p.name.startswith("created_month=") for p in (out / "jobs").iterdir())
+    proc = run("convert", SAMPLE, "-o", out, "--append")
     assert proc.returncode == 0, proc.stderr
-    assert (out / "mine.txt").read_text() == "kept"
-    assert pl.read_parquet(out / "jobs.parquet").height == len(sample)
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    assert proc.stderr.endswith(f"; {len(sample)} older snapshots replaced\n")
+    assert_frame_equal(
+        ftkit.scan_tables(out).jobs.collect().sort("job_id"), sample.jobs.sort("job_id")
+    )
+
+
+def test_convert_replaces_a_dataset_and_refuses_other_directories(tmp_path, sample):
+    out = tmp_path / "tables"
+    assert run("convert", SAMPLE, "-o", out, "-q").returncode == 0
+    proc = run("convert", SAMPLE, "-o", out, "-q")  # an ftkit dataset: replaced whole
+    assert proc.returncode == 0, proc.stderr
+    assert ftkit.scan_tables(out).jobs.collect().height == len(sample)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("kept")
+    proc = run("convert", SAMPLE, "-o", mine)
+    assert_one_line_error(proc, mentions="exists and is not an ftkit dataset")
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    proc = run("convert", SAMPLE, "-o", ROOT / "data")
+    assert_one_line_error(proc, mentions="holds the input")
 
 
 def test_convert_onto_a_file(tmp_path):

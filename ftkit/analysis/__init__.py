@@ -12,6 +12,17 @@ The helpers that compare jobs with each other, :func:`effect` and :func:`pareto`
 compared, ``"job_type"`` by default, since a classifier's loss and a completion job's
 loss are not comparable; their frames carry the group columns. ``by=None`` pools.
 
+Lazy tables: :func:`checkpoint_summary`, :func:`compare_hyperparameters`,
+:func:`token_usage`, :func:`token_usage_totals` and :func:`lifecycle` also take the
+tables of a Parquet dataset as LazyFrames (:func:`ftkit.scan_tables`, or a dict with
+``"jobs"``, ``"checkpoints"``, ``"events"`` LazyFrames) and then return a LazyFrame:
+``.collect(engine="streaming")`` runs it over datasets larger than memory and gives the
+frame the JobSet would. Each is one polars query, the same for both: a JobSet's frames go
+in with ``.lazy()`` and the result is collected. A job's checkpoints and events are
+expected together and in the order of the in-memory frames, as :func:`ftkit.convert_jobs`
+writes them. ``compare_hyperparameters(varying_only=True)`` collects a small aggregate
+first, to pick its columns.
+
 Examples
 --------
 >>> import ftkit

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from ..jobset import JobSet
-from .inputs import METRICS, Mode, as_jobset, infer_mode, job_keys, left_join, measured
+from .inputs import METRICS, Mode, Tables, as_jobset, infer_mode, job_keys, left_join, measured, result, tables_of
 
 __all__ = ["SUMMARY_SCHEMA", "checkpoint_summary", "checkpoints_with_axes"]
 
@@ -104,67 +104,54 @@ def checkpoint_summary(jobs: Any, metric: str = "valid_loss", *, mode: Mode | No
         msg = f"checkpoint_summary: metric must be one of {list(METRICS)}, got {metric!r}"
         raise ValueError(msg)
     mode = infer_mode(metric, mode)
-    js = as_jobset(jobs)
-    cp = _runs(measured(js.checkpoints))
-    # One group_by with only cheap aggregations over an integer key; the rows holding
-    # the best, last and first values are then gathered by their position in ``cp``.
-    i = pl.col("_i")
-    measured_at = {name: pl.when(pl.col(name).is_not_null()).then(i) for name in METRICS}
+    tables, lazy = tables_of(jobs)
+    return result(_checkpoint_summary(tables, metric, mode), lazy)
+
+
+def _checkpoint_summary(tables: Tables, metric: str, mode: Mode) -> pl.LazyFrame:
+    """:func:`checkpoint_summary` as one query of aggregations the streaming engine runs in
+    pieces: per job, counts and the last measured values (rows keep their order within a
+    group: the frame's, by step); the best row is the first (lowest ``_i``) holding the
+    job's best value, found by two group_bys and joined back by its row number."""
+    cp = measured(tables("checkpoints")).with_row_index("_i")
     gap = pl.col("valid_loss") - pl.col("train_loss")
     evaluated = pl.col("valid_loss").is_not_null() | pl.col("valid_mean_token_accuracy").is_not_null()
-    pick = pl.col(metric).arg_min() if mode == "min" else pl.col(metric).arg_max()
-    def aggregate(cp: pl.DataFrame) -> pl.DataFrame:
-        return cp.group_by("_run", maintain_order=True).agg(
-            i.first().alias("_start"),
-            evaluated.sum().cast(pl.Int64).alias("n_evaluated"),
-            pl.col("step_number").max().alias("last_step"),
-            *(at.max().alias(f"_final_{name}") for name, at in measured_at.items()),
-            pick.alias("_pick"),
-            measured_at[metric].min().alias("_first"),
-            pl.when(gap.is_not_null()).then(i).max().alias("_gap_final"),
-        )
-
-    agg = aggregate(cp)
-    job_ids = cp["job_id"].gather(agg["_start"])
-    if job_ids.is_duplicated().any():
-        # The frame holds each job's checkpoints together, sorted by step; if a frame
-        # built elsewhere does not, sort it so (stable: steps stay in order).
-        cp = _runs(cp.drop("_i", "_run").sort("job_id", "step_number", maintain_order=True))
-        agg = aggregate(cp)
-        job_ids = cp["job_id"].gather(agg["_start"])
-
-    best = agg["_start"] + agg["_pick"]
-    final = {name: agg[f"_final_{name}"] for name in METRICS}
-    picked = cp.select(
-        job_ids.alias("job_id"),
-        *(pl.col(name).gather(final[name]).alias(f"final_{name}") for name in METRICS),
-        pl.col("step_number").gather(best).alias("best_step"),
-        *(pl.col(name).gather(best).alias(f"best_{name}") for name in METRICS),
-        pl.col(metric).gather(agg["_first"]).alias("_first_value"),
-        pl.col("valid_loss").gather(agg["_gap_final"]).alias("_gap_valid"),
-        pl.col("train_loss").gather(agg["_gap_final"]).alias("_gap_train"),
+    value = pl.col(metric)
+    best_values = cp.group_by("job_id").agg((value.min() if mode == "min" else value.max()).alias("_best_value"))
+    best_at = (
+        cp.join(best_values, on="job_id")
+        .filter(value == pl.col("_best_value"))
+        .group_by("job_id")
+        .agg(pl.col("_i").min())
+    )
+    best = cp.join(best_at.select("_i"), on="_i").select(
+        "job_id",
+        pl.col("step_number").alias("best_step"),
+        *(pl.col(name).alias(f"best_{name}") for name in METRICS),
+    )
+    agg = cp.group_by("job_id").agg(
+        evaluated.sum().cast(pl.Int64).alias("n_evaluated"),
+        pl.col("step_number").max().alias("last_step"),
+        *(pl.col(name).drop_nulls().last().alias(f"final_{name}") for name in METRICS),
+        value.drop_nulls().first().alias("_first_value"),
+        gap.drop_nulls().last().alias("gap_final"),
     )
     first_value, best_value = pl.col("_first_value"), pl.col(f"best_{metric}")
-    agg = pl.concat([agg.select("n_evaluated", "last_step"), picked], how="horizontal").with_columns(
-        (first_value - best_value if mode == "min" else best_value - first_value).alias("improvement"),
-        (pl.col("best_valid_loss") - pl.col("best_train_loss")).alias("gap_at_best"),
-        (pl.col("_gap_valid") - pl.col("_gap_train")).alias("gap_final"),
-    )
-    out = left_join(job_keys(js, "n_checkpoints"), agg).with_columns(
-        pl.when(pl.col("n_checkpoints").is_not_null())
-        .then(pl.col("n_evaluated").fill_null(0))
-        .alias("n_evaluated"),
-        (pl.col("last_step") - pl.col("best_step")).alias("steps_after_best"),
+    out = (
+        tables("jobs")
+        .select("job_id", "n_checkpoints")
+        .join(agg, on="job_id", how="left", maintain_order="left")
+        .join(best, on="job_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("n_checkpoints").is_not_null())
+            .then(pl.col("n_evaluated").fill_null(0))
+            .alias("n_evaluated"),
+            (first_value - best_value if mode == "min" else best_value - first_value).alias("improvement"),
+            (pl.col("best_valid_loss") - pl.col("best_train_loss")).alias("gap_at_best"),
+            (pl.col("last_step") - pl.col("best_step")).alias("steps_after_best"),
+        )
     )
     return out.select(list(SUMMARY_SCHEMA)).cast(SUMMARY_SCHEMA)
-
-
-def _runs(frame: pl.DataFrame) -> pl.DataFrame:
-    """Number the rows (``_i``) and the runs of consecutive rows of one job (``_run``)."""
-    job = pl.col("job_id")
-    return frame.with_row_index("_i").with_columns(
-        (job != job.shift()).fill_null(True).cum_sum().set_sorted().alias("_run")
-    )
 
 
 def _first_running(js: JobSet) -> pl.DataFrame:

@@ -11,7 +11,7 @@ from ..frames import JOBS_SCHEMA
 from ..jobset import JobSet
 from .checkpoints import SUMMARY_SCHEMA, checkpoint_summary
 from .costs import TOKEN_USAGE_SCHEMA, token_usage
-from .inputs import By, Mode, as_jobset, group_columns, infer_mode, job_keys
+from .inputs import By, Mode, as_jobset, group_columns, infer_mode, job_keys, result, tables_of
 from .phases import LIFECYCLE_SCHEMA, lifecycle
 
 __all__ = ["HYPERPARAMETERS", "MAX_DISTINCT_UNBINNED", "compare_hyperparameters", "effect", "pareto", "per_job"]
@@ -191,17 +191,22 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
     │ b      ┆ 0.00005       │
     └────────┴───────────────┘
     """
-    js = as_jobset(jobs)
-    frame = js.jobs
+    tables, lazy = tables_of(jobs)
+    frame = tables("jobs")
     names = list(HYPERPARAMETERS)
     if varying_only:
         job_type = pl.col("job_type")
-        counts = frame.select(
-            pl.col(name).filter(job_type.is_in(sorted(types))).n_unique().alias(name)
-            for name, types in HYPERPARAMETERS.items()
-        ).row(0, named=True)
+        counts = (
+            frame.select(
+                pl.col(name).filter(job_type.is_in(sorted(types))).n_unique().alias(name)
+                for name, types in HYPERPARAMETERS.items()
+            )
+            .collect(engine="streaming" if lazy else "auto")
+            .row(0, named=True)
+        )
         names = [name for name in names if counts[name] > 1]
-    return frame.select("job_id", *names)
+    return result(frame.select("job_id", *names), lazy)
+
 
 
 # --- effect -----------------------------------------------------------------------------

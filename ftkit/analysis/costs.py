@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from .inputs import as_jobset, job_keys
+from .inputs import Tables, result, tables_of
 
 __all__ = ["TOKEN_USAGE_SCHEMA", "token_usage", "token_usage_totals"]
 
@@ -45,11 +45,16 @@ def token_usage(jobs: Any) -> pl.DataFrame:
     >>> token_usage(msgspec.json.encode(job)).row(0, named=True)
     {'job_id': 'a', 'trained_tokens': 2000000, 'train_tokens': 2000000, 'data_tokens': 500000, 'epochs_realised': 4.0, 'cost': 4.0, 'cost_currency': 'USD', 'cost_per_million_tokens': 2.0}
     """
-    js = as_jobset(jobs)
+    tables, lazy = tables_of(jobs)
+    return result(_token_usage(tables), lazy)
+
+
+def _token_usage(tables: Tables) -> pl.LazyFrame:
     trained, data, cost = pl.col("trained_tokens"), pl.col("data_tokens"), pl.col("cost")
     placeholder = (cost == 0.0) & pl.col("cost_currency").is_null()
     return (
-        job_keys(js, "trained_tokens", "train_tokens", "data_tokens", "cost", "cost_currency")
+        tables("jobs")
+        .select("job_id", "trained_tokens", "train_tokens", "data_tokens", "cost", "cost_currency")
         .with_columns(pl.when(placeholder.not_()).then(cost).alias("cost"))
         .with_columns(
             pl.when(data > 0).then(trained / data).alias("epochs_realised"),
@@ -89,7 +94,8 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
     │ null          ┆ 1      ┆ 0        ┆ null           ┆ null ┆ null                    │
     └───────────────┴────────┴──────────┴────────────────┴──────┴─────────────────────────┘
     """
-    usage = token_usage(jobs)
+    tables, lazy = tables_of(jobs)
+    usage = _token_usage(tables)
     # Token counts are summed in 128 bits: an Int64 sum wraps silently to a negative
     # number, so a total past 2**63 - 1 is an error rather than a wrong answer.
     cost, trained = pl.col("cost"), pl.col("trained_tokens").cast(pl.Int128)
@@ -111,6 +117,10 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
         )
         .sort("cost_currency", nulls_last=True)
     )
+    casts = {"trained_tokens": pl.Int64, "cost": pl.Float64, "cost_per_million_tokens": pl.Float64}
+    if lazy:  # the strict cast fails, when collected, on a total past 64 bits
+        return totals.cast(casts)
+    totals = totals.collect()
     too_big = totals.filter((pl.col("trained_tokens") > _INT64_MAX) | (pl.col("trained_tokens") < -_INT64_MAX - 1))
     if too_big.height:
         currency = too_big["cost_currency"][0]
@@ -120,7 +130,7 @@ def token_usage_totals(jobs: Any) -> pl.DataFrame:
             " some job's trained_tokens is implausibly large"
         )
         raise OverflowError(msg)
-    return totals.cast({"trained_tokens": pl.Int64, "cost": pl.Float64, "cost_per_million_tokens": pl.Float64})
+    return totals.cast(casts)
 
 
 _INT64_MAX = 2**63 - 1

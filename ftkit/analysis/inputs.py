@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -10,7 +10,7 @@ import polars as pl
 
 from ..jobset import JobSet
 
-__all__ = ["By", "Mode", "METRICS", "as_jobset", "group_columns", "infer_mode", "measured", "job_keys", "left_join"]
+__all__ = ["By", "Mode", "METRICS", "Tables", "lazy_tables", "tables_of", "result", "as_jobset", "group_columns", "infer_mode", "measured", "job_keys", "left_join"]
 
 Mode = Literal["min", "max"]
 #: Groups of jobs never pooled or compared with each other: a column, a list of them, or None.
@@ -46,6 +46,67 @@ def as_jobset(jobs: Any) -> JobSet:
 
     return read_jobs(items)
 
+
+
+#: Gives a table of the input by name ("jobs", "checkpoints", "events") as a LazyFrame.
+Tables = Callable[[str], pl.LazyFrame]
+
+
+def lazy_tables(jobs: Any) -> Tables | None:
+    """The tables of ``jobs`` when it is lazy: :func:`ftkit.scan_tables`'s result, or a
+    mapping or object whose ``jobs`` (and ``checkpoints``, ``events``) are LazyFrames;
+    ``None`` for anything else (a JobSet, a source, Structs).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> lazy_tables({"jobs": pl.LazyFrame()})("jobs").collect().shape
+    (0, 0)
+    >>> lazy_tables({"jobs": pl.LazyFrame()})("events")
+    Traceback (most recent call last):
+    ...
+    ValueError: the lazy tables given have no 'events' LazyFrame, which this analysis needs
+    >>> lazy_tables([]) is None
+    True
+    """
+    if isinstance(jobs, Mapping):
+        get: Callable[[str], Any] = jobs.get
+    elif isinstance(jobs, JobSet) or isinstance(jobs, (str, bytes, bytearray, memoryview)):
+        return None
+    else:
+        def get(name: str) -> Any:
+            return getattr(jobs, name, None)
+
+    if not isinstance(get("jobs"), pl.LazyFrame):
+        return None
+
+    def table(name: str) -> pl.LazyFrame:
+        frame = get(name)
+        if not isinstance(frame, pl.LazyFrame):
+            msg = f"the lazy tables given have no {name!r} LazyFrame, which this analysis needs"
+            raise ValueError(msg)
+        return frame
+
+    return table
+
+
+def tables_of(jobs: Any) -> tuple[Tables, bool]:
+    """The tables of ``jobs`` as LazyFrames, and whether the result stays lazy.
+
+    Every analysis below is one polars query over these LazyFrames: lazy inputs give a
+    LazyFrame (for the streaming engine); a JobSet's frames are wrapped with ``.lazy()``
+    and the result collected.
+    """
+    tables = lazy_tables(jobs)
+    if tables is not None:
+        return tables, True
+    js = as_jobset(jobs)
+    return (lambda name: getattr(js, name).lazy()), False
+
+
+def result(out: pl.LazyFrame, lazy: bool) -> pl.LazyFrame | pl.DataFrame:
+    """``out`` itself for a lazy input, else collected."""
+    return out if lazy else out.collect()
 
 
 def infer_mode(metric: str, mode: Mode | None) -> Mode:

@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from .inputs import as_jobset, job_keys, left_join
+from .inputs import Tables, result, tables_of
 
 __all__ = ["FINAL_STATUSES", "PHASES", "LIFECYCLE_SCHEMA", "lifecycle"]
 
@@ -86,7 +86,11 @@ def lifecycle(jobs: Any) -> pl.DataFrame:
     >>> lifecycle(msgspec.json.encode([job])).row(0, named=True)
     {'job_id': 'a', 'final_status': 'SUCCESS', 'queued_s': 5, 'validating_s': 3, 'running_s': 80, 'total_s': 88, 'failed': False, 'cancelled': False, 'requeued': False}
     """
-    js = as_jobset(jobs)
+    tables, lazy = tables_of(jobs)
+    return result(_lifecycle(tables), lazy)
+
+
+def _lifecycle(tables: Tables) -> pl.LazyFrame:
     status = pl.col("status")
     t = pl.col("t")
     terminal = status.is_in(FINAL_STATUSES)
@@ -95,57 +99,54 @@ def lifecycle(jobs: Any) -> pl.DataFrame:
     def phase_sum(name: str) -> pl.Expr:
         return pl.col("_dur").filter(pl.col("_phase") == name).sum().alias(f"{name}_s")
 
-    def per_job_of(events: pl.DataFrame) -> pl.DataFrame:
-        # ``_run`` numbers each job's block of consecutive rows: an integer, sorted key
-        # makes the group_by cheap.
-        return _lifecycle_runs(events, status, t).group_by("_run", maintain_order=True).agg(
-            pl.col("job_id").first(),
-            phase_sum("queued"),
-            phase_sum("validating"),
-            phase_sum("running"),
-            pl.col("_phase").last().alias("_open"),
-            terminal.last().alias("_ended"),
-            (t.filter(terminal).max() - t.min()).alias("total_s"),
-            (t.filter(status == "QUEUED").max() > t.filter(other).min())
-            .fill_null(False)
-            .alias("_late_queued"),
-            other.any().alias("_moved_on"),
-        ).drop("_run").collect()
-
-    per_job = per_job_of(js.events)
-    if per_job["job_id"].is_duplicated().any():  # a job's events not together: regroup
-        per_job = per_job_of(js.events.sort("job_id", maintain_order=True))
-    out = left_join(job_keys(js, "status"), per_job).with_columns(
-        *(
-            pl.when(pl.col("_ended") | (pl.col("_open") != name).fill_null(True))
-            .then(pl.col(f"{name}_s"))
-            .alias(f"{name}_s")
-            for name in ("queued", "validating", "running")
-        ),
-        pl.when(pl.col("_ended")).then(pl.col("total_s")).alias("total_s"),
-        status.is_in(("FAILED", "FAILED_VALIDATION")).alias("failed"),
-        (status == "CANCELLED").alias("cancelled"),
-        (pl.col("_late_queued") | ((status == "QUEUED") & pl.col("_moved_on"))).alias("requeued"),
+    per_job = _lifecycle_runs(tables("events"), tables("jobs"), status, t).group_by("job_id").agg(
+        phase_sum("queued"),
+        phase_sum("validating"),
+        phase_sum("running"),
+        pl.col("_phase").last().alias("_open"),
+        terminal.last().alias("_ended"),
+        (t.filter(terminal).max() - t.min()).alias("total_s"),
+        (t.filter(status == "QUEUED").max() > t.filter(other).min()).fill_null(False).alias("_late_queued"),
+        other.any().alias("_moved_on"),
+    )
+    out = (
+        tables("jobs")
+        .select("job_id", "status")
+        .join(per_job, on="job_id", how="left", maintain_order="left")
+        .with_columns(
+            *(
+                pl.when(pl.col("_ended") | (pl.col("_open") != name).fill_null(True))
+                .then(pl.col(f"{name}_s"))
+                .alias(f"{name}_s")
+                for name in ("queued", "validating", "running")
+            ),
+            pl.when(pl.col("_ended")).then(pl.col("total_s")).alias("total_s"),
+            status.is_in(("FAILED", "FAILED_VALIDATION")).alias("failed"),
+            (status == "CANCELLED").alias("cancelled"),
+            (pl.col("_late_queued") | ((status == "QUEUED") & pl.col("_moved_on"))).alias("requeued"),
+        )
     )
     return out.rename({"status": "final_status"}).select(list(LIFECYCLE_SCHEMA)).cast(LIFECYCLE_SCHEMA)
 
 
-def _lifecycle_runs(events: pl.DataFrame, status: pl.Expr, t: pl.Expr) -> pl.LazyFrame:
-    """Status events numbered by job block (``_run``), put in lifecycle order, with the
-    seconds until the next status event (``_dur``) and the phase they start (``_phase``)."""
+def _lifecycle_runs(events: pl.LazyFrame, jobs: pl.LazyFrame, status: pl.Expr, t: pl.Expr) -> pl.LazyFrame:
+    """Status events put in lifecycle order within each job (a stable sort by the job's
+    row in ``jobs``, time and status rank: same-second events of one rank keep the frame's
+    order), with the seconds until the job's next status event (``_dur``) and the phase
+    they start (``_phase``)."""
+    job = pl.col("job_id")
+    order = jobs.select("job_id").with_row_index("_job")  # an integer key sorts faster than ids
     return (
         events.lazy()
         .filter(status.is_not_null())
         .with_columns(
-            (pl.col("job_id") != pl.col("job_id").shift()).fill_null(True).cum_sum().alias("_run"),
             pl.col("created_at").dt.epoch("s").alias("t"),
             status.replace_strict(_RANK, default=5, return_dtype=pl.Int8).alias("_rank"),
         )
-        .sort("_run", "t", "_rank", maintain_order=True)
+        .join(order, on="job_id", how="left", maintain_order="left")
+        .sort("_job", "t", "_rank", maintain_order=True)
         .with_columns(
-            pl.col("_run").set_sorted(),
-            pl.when(pl.col("_run").shift(-1) == pl.col("_run")).then(t.shift(-1) - t).alias("_dur"),
+            pl.when(job.shift(-1) == job).then(t.shift(-1) - t).alias("_dur"),
             status.replace_strict(PHASES, default=None, return_dtype=pl.String).alias("_phase"),
         )
     )
-
