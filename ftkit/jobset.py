@@ -26,6 +26,7 @@ from .frames import (
     jobs_frame,
     targets_frame,
 )
+from .openai_reading import UnattachedList
 from .reading import gc_paused
 from .schema import Job, WireJob, to_job
 
@@ -99,9 +100,15 @@ class JobSet:
     ['SUCCESS']
     """
 
-    __slots__ = ("_ids", "_items", "_loader", "_frames", "_errors", "_index")
+    __slots__ = ("_ids", "_items", "_loader", "_frames", "_errors", "_index", "_unattached")
 
-    def __init__(self, jobs: Iterable[Job] = (), *, errors: Iterable[JobDecodeError] = ()) -> None:
+    def __init__(
+        self,
+        jobs: Iterable[Job] = (),
+        *,
+        errors: Iterable[JobDecodeError] = (),
+        unattached: Iterable[UnattachedList] = (),
+    ) -> None:
         items = list(jobs)
         keep = latest_by_id(items)
         if len(keep) != len(items):
@@ -112,11 +119,18 @@ class JobSet:
         self._frames: dict[str, pl.DataFrame] = {}
         self._errors: list[JobDecodeError] = list(errors)
         self._index: dict[str, int] | None = None
+        self._unattached: list[UnattachedList] = list(unattached)
 
     @classmethod
-    def from_wire(cls, wire: list[WireJob], *, errors: Iterable[JobDecodeError] = ()) -> JobSet:
+    def from_wire(
+        cls,
+        wire: list[WireJob],
+        *,
+        errors: Iterable[JobDecodeError] = (),
+        unattached: Iterable[UnattachedList] = (),
+    ) -> JobSet:
         """A JobSet of decoded wire jobs; each becomes its final type on first access."""
-        return cls(wire, errors=errors)
+        return cls(wire, errors=errors, unattached=unattached)
 
     @classmethod
     def from_parts(
@@ -138,6 +152,7 @@ class JobSet:
         self._frames = dict(frames)
         self._errors = list(errors)
         self._index = None
+        self._unattached = []
         return self
 
     # --- the jobs ------------------------------------------------------------------
@@ -190,6 +205,7 @@ class JobSet:
         ]
         subset._loader = lambda k: self._job(positions[k])
         subset._errors = self._errors
+        subset._unattached = self._unattached
         subset._index = None
         subset._frames = {}
         if self._frames:
@@ -291,6 +307,14 @@ class JobSet:
         return errors_frame(self._errors)
 
     @property
+    def unattached(self) -> list[UnattachedList]:
+        """OpenAI events or checkpoints lists read whose job was not among the jobs read.
+
+        See :mod:`ftkit.openai_reading` for how lists find their job.
+        """
+        return list(self._unattached)
+
+    @property
     def decode_errors(self) -> list[JobDecodeError]:
         """The records that could not be read, as :class:`~ftkit.JobDecodeError` objects."""
         return list(self._errors)
@@ -306,6 +330,8 @@ class JobSet:
     def __repr__(self) -> str:
         statuses = ", ".join(f"{n} {s}" for s, n in self._counts("status"))
         errors = f", {len(self._errors)} unreadable records" if self._errors else ""
+        if self._unattached:
+            errors += f", {len(self._unattached)} events/checkpoints lists without their job"
         return f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})"
 
     def _repr_html_(self) -> str:

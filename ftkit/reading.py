@@ -23,14 +23,16 @@ import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from .errors import JobDecodeError
-from .schema import Job, WireJob, WireJobList, _Wire
+from .openai_reading import UnattachedList, attach, decode_openai
+from .openai_schema import openai_shape
+from .schema import Job, WireJob, WireJobList
 
 if TYPE_CHECKING:
     from .jobset import JobSet
@@ -258,6 +260,8 @@ class Decoded:
 
     jobs: list[WireJob]
     errors: list[JobDecodeError]
+    #: OpenAI events and checkpoints lists, attached to their jobs once all is read.
+    lists: list[UnattachedList] = field(default_factory=list)
 
 
 def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other"]:
@@ -318,7 +322,7 @@ _LIST_KEYS = frozenset(WireJobList.__struct_encode_fields__)
 class _Decoding:
     """Decodes records of one input, collecting jobs and errors."""
 
-    __slots__ = ("source", "errors_mode", "strict", "jobs", "errors", "subs")
+    __slots__ = ("source", "errors_mode", "strict", "jobs", "errors", "subs", "lists", "last_openai")
 
     def __init__(self, source: str, errors_mode: Errors, strict: bool) -> None:
         self.source = source
@@ -328,6 +332,9 @@ class _Decoding:
         self.errors: list[JobDecodeError] = []
         #: For each kept job, its index in a list response's ``data`` (-1: a bare job).
         self.subs: list[int] = []
+        #: OpenAI events and checkpoints lists, and the id of the last OpenAI job read.
+        self.lists: list[UnattachedList] = []
+        self.last_openai: str | None = None
 
     def fail(self, error: JobDecodeError) -> None:
         if self.errors_mode == "raise":
@@ -344,7 +351,10 @@ class _Decoding:
             except _DECODE_ERRORS:
                 listing = None
             if listing is None or listing.id is not msgspec.UNSET:
-                self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
+                if not self.openai(raw, line=line, index=index):
+                    self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
+                return
+            if listing.data and openai_shape(listing.data[0]) and self.openai(raw, line=line, index=index):
                 return
             if self.strict:
                 unknown = [f"$.{key}" for key in _any_decoder.decode(raw) if key not in _LIST_KEYS]
@@ -359,6 +369,22 @@ class _Decoding:
             self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
             return
         self.keep(job, raw, line=line, index=index, sub=-1)
+
+    def openai(self, raw: bytes | msgspec.Raw, *, line: int | None, index: int | None) -> bool:
+        """Decode an OpenAI record (see :mod:`ftkit.openai_reading`); False if it is not one."""
+        shape = openai_shape(raw)
+        if shape is None:
+            return False
+        decoded = decode_openai(
+            raw, shape, source=self.source, line=line, index=index, strict=self.strict,
+            fail=self.fail, unknown_keys=unknown_keys, after_job=self.last_openai,
+        )
+        self.jobs += decoded.jobs
+        self.subs += decoded.subs
+        self.lists += decoded.lists
+        if decoded.jobs:
+            self.last_openai = decoded.jobs[-1].id
+        return True
 
     def job(self, raw: msgspec.Raw, *, line: int | None, index: int | None, sub: int) -> None:
         prefix = f"$.data[{sub}]"
@@ -405,7 +431,7 @@ def decode_bytes(
                 state.record(item, line=None, index=index)
     else:
         state.fail(JobDecodeError(_describe_scalar(data), source=source, path="$"))
-    return Decoded(state.jobs, state.errors)
+    return Decoded(state.jobs, state.errors, state.lists)
 
 
 def decode_lines(data: bytes, state: _Decoding, *, first_line: int = 1) -> None:
@@ -478,7 +504,7 @@ def _walk_unknown(value: Any, struct: type, path: str, found: list[str]) -> None
             found.append(f"{path}.{key}")
             continue
         child = _struct_of(fields[key])
-        if child is not None and issubclass(child, _Wire):
+        if child is not None:
             _walk_unknown(item, child, f"{path}.{key}", found)
 
 
@@ -537,7 +563,7 @@ def read_jobs(
     >>> len(js), js.errors.row(0)
     (1, ('<bytes>', None, 1, '$.status', 'Expected `str`, got `int`'))
     """
-    from .parallel import read_parallel, wants_parallel
+    from .parallel import OpenAIRecords, read_parallel, wants_parallel
 
     if errors not in ("raise", "skip"):
         msg = f"errors must be 'raise' or 'skip', got {errors!r}"
@@ -545,7 +571,10 @@ def read_jobs(
     inputs = expand_sources(source)
     with gc_paused():
         if wants_parallel(inputs, strict=strict):
-            return read_parallel(inputs, errors=errors, progress=progress)
+            try:
+                return read_parallel(inputs, errors=errors, progress=progress)
+            except OpenAIRecords:
+                pass  # their lists attach across inputs: read everything here
         return _read_here(inputs, errors=errors, strict=strict, progress=progress)
 
 
@@ -557,6 +586,7 @@ def _read_here(
 
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
+    lists: list[UnattachedList] = []
     sizes = [item.size() for item in inputs]
     total = sum(sizes)
     done = 0
@@ -571,6 +601,7 @@ def _read_here(
                 decoded = decode_bytes(data, source=item.name, errors=errors, strict=strict)
                 jobs += decoded.jobs
                 bad += decoded.errors
+                lists += decoded.lists
             if damage and errors == "raise":
                 raise damage[0]
         except JobDecodeError as exc:
@@ -581,7 +612,8 @@ def _read_here(
         bad += damage
     if progress is not None:
         progress(done, total)
-    return JobSet.from_wire(jobs, errors=bad)
+    jobs, unattached = attach(jobs, lists)
+    return JobSet.from_wire(jobs, errors=bad, unattached=unattached)
 
 
 def iter_jobs(
@@ -591,7 +623,8 @@ def iter_jobs(
 
     NDJSON files (plain or gzip) are streamed line by line, so memory stays bounded
     whatever the dump's size; a file holding one JSON document or array is read whole,
-    then yielded in batches. Duplicate job ids are resolved within a batch only.
+    then yielded in batches. Duplicate job ids are resolved within a batch only, and
+    OpenAI events and checkpoints lists attach to jobs of the same batch only.
 
     Examples
     --------
@@ -606,16 +639,21 @@ def iter_jobs(
         raise ValueError(msg)
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
+    lists: list[UnattachedList] = []
     for item in expand_sources(source):
         for decoded in _paused(_iter_input(item, errors=errors, strict=strict)):
             jobs += decoded.jobs
             bad += decoded.errors
+            lists += decoded.lists
             while len(jobs) >= batch_size:
-                yield JobSet.from_wire(jobs[:batch_size], errors=bad)
+                batch, unattached = attach(jobs[:batch_size], lists)
+                yield JobSet.from_wire(batch, errors=bad, unattached=unattached)
                 jobs = jobs[batch_size:]
                 bad = []
-    if jobs or bad:
-        yield JobSet.from_wire(jobs, errors=bad)
+                lists = []
+    if jobs or bad or lists:
+        batch, unattached = attach(jobs, lists)
+        yield JobSet.from_wire(batch, errors=bad, unattached=unattached)
 
 
 _STREAM_BLOCK = 2 << 20  # small blocks keep iter_jobs's peak memory low (360 MB vs 420 MB at 8 MB)
@@ -640,6 +678,7 @@ def _iter_input(item: _Input, *, errors: Errors, strict: bool) -> Iterator[Decod
     else:
         line = 1
         pending = head
+        last_openai = None
         for block in _chain_last(blocks):
             data = pending + block
             if block:
@@ -649,8 +688,10 @@ def _iter_input(item: _Input, *, errors: Errors, strict: bool) -> Iterator[Decod
                     continue
                 data, pending = data[:cut], data[cut:]
             state = _Decoding(item.name, errors, strict)
+            state.last_openai = last_openai
             decode_lines(data, state, first_line=line)
-            yield Decoded(state.jobs, state.errors)
+            last_openai = state.last_openai
+            yield Decoded(state.jobs, state.errors, state.lists)
             line += data.count(b"\n")
     if damage:
         if errors == "raise":
