@@ -307,10 +307,11 @@ class _ItemProbe(msgspec.Struct):
 class _Probe(msgspec.Struct):
     object: Any = None
     id: Any = None
-    data: list[_ItemProbe] | None = None
+    data: msgspec.Raw = msgspec.Raw(b"null")
 
 
 _probe = msgspec.json.Decoder(_Probe).decode
+_items_probe = msgspec.json.Decoder(list[_ItemProbe]).decode
 _OBJECTS = {
     "fine_tuning.job": "job",
     "fine_tuning.job.event": "event",
@@ -352,8 +353,14 @@ def openai_shape(raw: bytes | msgspec.Raw) -> Shape | None:
     kind = _kind(probe.object, probe.id)
     if kind is not None:
         return kind  # type: ignore[return-value]
-    if probe.data and probe.object in (None, "list"):
-        first = probe.data[0]
+    if memoryview(probe.data)[:1] == b"[" and probe.object in (None, "list"):
+        try:
+            items = _items_probe(probe.data)
+        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+            return None
+        if not items:
+            return None
+        first = items[0]
         kind = _kind(first.object, first.id)
         if kind is not None:
             return f"{kind}_list"  # type: ignore[return-value]
