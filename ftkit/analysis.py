@@ -39,6 +39,7 @@ __all__ = [
     "effect",
     "pareto",
     "HYPERPARAMETERS",
+    "HYPERPARAMETER_PROVIDERS",
     "METRICS",
 ]
 
@@ -53,6 +54,16 @@ HYPERPARAMETERS: dict[str, frozenset[str]] = {
     "warmup_fraction": frozenset({"classifier", "completion"}),
     "seq_len": frozenset({"classifier", "completion"}),
     "fim_ratio": frozenset({"completion"}),
+    # OpenAI's (null on Mistral jobs; "auto" is null too, see n_epochs_auto...).
+    "n_epochs": frozenset({"completion", "dpo", "reinforcement"}),
+    "batch_size": frozenset({"completion", "dpo", "reinforcement"}),
+    "learning_rate_multiplier": frozenset({"completion", "dpo", "reinforcement"}),
+}
+
+#: The provider whose jobs have each hyperparameter of :data:`HYPERPARAMETERS`.
+HYPERPARAMETER_PROVIDERS: dict[str, str] = {
+    name: "openai" if name in ("n_epochs", "batch_size", "learning_rate_multiplier") else "mistral"
+    for name in HYPERPARAMETERS
 }
 
 #: Checkpoint metrics, in the order the summary columns use.
@@ -315,6 +326,7 @@ def checkpoint_summary(jobs: Any, *, metric: str = "valid_loss", mode: Mode | No
     out = _left(_job_keys(js, "n_checkpoints"), agg).with_columns(
         pl.when(pl.col("n_checkpoints").is_not_null())
         .then(pl.col("n_evaluated").fill_null(0))
+        .otherwise(pl.col("n_evaluated"))  # OpenAI: steps known from "metrics" events only
         .alias("n_evaluated"),
         (pl.col("last_step") - pl.col("best_step")).alias("steps_after_best"),
     )
@@ -719,8 +731,9 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
         A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs.
     varying_only
         Keep only the hyperparameters that differ across the jobs (default); ``False``
-        keeps all of :data:`HYPERPARAMETERS` (``learning_rate, training_steps, epochs,
-        weight_decay, warmup_fraction, seq_len, fim_ratio``).
+        keeps all of :data:`HYPERPARAMETERS` that the jobs' providers have: Mistral's
+        ``learning_rate, training_steps, epochs, weight_decay, warmup_fraction, seq_len,
+        fim_ratio``, OpenAI's ``n_epochs, batch_size, learning_rate_multiplier``.
 
     Returns
     -------
@@ -728,7 +741,8 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
         ``job_id`` then the hyperparameter columns, in the jobs frame's order and dtypes.
         A hyperparameter varies when it takes more than one value among the jobs whose
         type has it: ``fim_ratio`` (completion jobs only) is compared among the
-        completion jobs, so classifier jobs, which lack it, do not make it vary. A null
+        completion jobs, so classifier jobs, which lack it, do not make it vary; likewise
+        each provider's hyperparameters are compared among its own jobs. A null
         (a key absent or null on the wire) counts as a value of its own: a job that set
         ``weight_decay`` and one that did not differ.
 
@@ -753,12 +767,16 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
     """
     js = as_jobset(jobs)
     frame = js.jobs
-    names = list(HYPERPARAMETERS)
+    providers = set(frame["provider"]) or {"mistral"}
+    names = [name for name in HYPERPARAMETERS if HYPERPARAMETER_PROVIDERS[name] in providers]
     if varying_only:
-        job_type = pl.col("job_type")
+        job_type, provider = pl.col("job_type"), pl.col("provider")
         counts = frame.select(
-            pl.col(name).filter(job_type.is_in(sorted(types))).n_unique().alias(name)
-            for name, types in HYPERPARAMETERS.items()
+            pl.col(name)
+            .filter(job_type.is_in(sorted(HYPERPARAMETERS[name])) & (provider == HYPERPARAMETER_PROVIDERS[name]))
+            .n_unique()
+            .alias(name)
+            for name in names
         ).row(0, named=True)
         names = [name for name in names if counts[name] > 1]
     return frame.select("job_id", *names)

@@ -92,6 +92,9 @@ _HYPERPARAMETERS = (
     "warmup_fraction",
     "seq_len",
     "fim_ratio",
+    "n_epochs",  # OpenAI's
+    "batch_size",
+    "learning_rate_multiplier",
 )
 _SEARCH = "_search"  # the lower-cased text the free-text filter looks in
 _MAX_CURVES = 12  # compare mode draws at most this many jobs' curves
@@ -522,7 +525,9 @@ def detail_html(jobs: JobSet, job_id: str) -> str:
     checkpoints = one.checkpoints
     identity = [
         ("job id", row["job_id"]),
+        ("provider", row["provider"]),
         ("status", row["status"]),
+        *([("status as written", row["status_raw"])] if row["status_raw"] != row["status"] else []),
         ("type", row["job_type"]),
         ("base model", row["model"]),
         ("suffix", row["suffix"]),
@@ -532,7 +537,11 @@ def detail_html(jobs: JobSet, job_id: str) -> str:
         ("training files", row["training_files"]),
         ("validation files", row["validation_files"]),
     ]
-    hyper = [(name, row[name]) for name in _HYPERPARAMETERS if row[name] is not None]
+    hyper = [
+        (name, "auto" if row[name] is None else row[name])
+        for name in _HYPERPARAMETERS
+        if row[name] is not None or row.get(f"{name}_auto")
+    ]
     tokens = [
         ("trained tokens", row["trained_tokens"]),
         ("train tokens (metadata)", row["train_tokens"]),
@@ -1159,12 +1168,13 @@ class JobBrowser:
         if n == 1:
             job_id = self._selected[0]
             self._detail_html.value = detail_html(self._jobs, job_id)
-            checkpoints = _subset(self._jobs, [job_id]).checkpoints
+            one = _subset(self._jobs, [job_id])
+            checkpoints = one.checkpoints
             png = b""
             if checkpoints.height:
                 if self._detail_plot is None:
                     self._detail_plot = DetailPlot()
-                suffix = self._jobs[job_id].suffix
+                suffix = one.jobs["suffix"][0]  # the frame's: OpenAI jobs' user_provided_suffix
                 png = self._detail_plot.png(checkpoints, title=f"{short_id(job_id)} {suffix or ''}".strip())
         else:
             self._detail_html.value = compare_html(self._jobs, self._selected)

@@ -81,6 +81,16 @@ def read_dumps(sources: Sequence[str], *, skip_bad: bool = False, strict: bool =
             f" (run `{PROG} validate` to list them)",
             file=sys.stderr,
         )
+    if jobs.unattached and not quiet:
+        for part in jobs.unattached:
+            where = f" (job {part.job_id}, not read)" if part.job_id else ""
+            print(
+                printable(
+                    f"{PROG}: note: {part.source}: {len(part.items)} OpenAI {part.kind} without their job{where};"
+                    " read the job's file too, or keep it beside them"
+                ),
+                file=sys.stderr,
+            )
     return jobs
 
 

@@ -18,7 +18,7 @@ Examples
 >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(6, seed=0))
 >>> tables = summary_tables(js, top=3)
 >>> sorted(tables)
-['best', 'by_model', 'by_status', 'by_type', 'cost']
+['best', 'by_model', 'by_provider', 'by_status', 'by_type', 'cost']
 >>> tables["by_status"]["jobs"].sum() == len(js)
 True
 """
@@ -138,7 +138,8 @@ def cost_by_currency(jobs: JobSet) -> pl.DataFrame:
 
 
 def summary_tables(jobs: Any, *, top: int = 10) -> dict[str, pl.DataFrame]:
-    """The summary tables: ``by_status``, ``by_type``, ``by_model``, ``best`` and ``cost``.
+    """The summary tables: ``by_status``, ``by_type``, ``by_model``, ``by_provider``, ``best``
+    and ``cost`` (the summaries show ``by_provider`` where the jobs come from several).
 
     ``best`` holds the ``top`` jobs by best valid loss (see :func:`best_jobs`), ``cost``
     the tokens and cost per currency (:func:`ftkit.analysis.token_usage_totals`).
@@ -149,9 +150,18 @@ def summary_tables(jobs: Any, *, top: int = 10) -> dict[str, pl.DataFrame]:
         "by_status": _counts(frame, "status", "status"),
         "by_type": _counts(frame, "job_type", "type"),
         "by_model": _counts(frame, "model", "model"),
+        "by_provider": _counts(frame, "provider", "provider"),
         "best": best_jobs(js, top=top),
         "cost": cost_by_currency(js),
     }
+
+
+def _count_tables(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
+    """The count tables to show and their captions: by provider only where there are several."""
+    shown = {"by_status": "By status", "by_type": "By type", "by_model": "By model"}
+    if tables["by_provider"].height > 1:
+        shown["by_provider"] = "By provider"
+    return shown
 
 
 # --- values -------------------------------------------------------------------------
@@ -292,7 +302,7 @@ def summary_text(jobs: Any, *, top: int = 10, sources: Sequence[str] = ()) -> st
     if js.decode_errors:
         lines[0] += f" ({len(js.decode_errors)} unreadable records left out)"
     lines.append("")
-    lines += _side_by_side([text_table(tables[k]) for k in ("by_status", "by_type", "by_model")])
+    lines += _side_by_side([text_table(tables[k]) for k in _count_tables(tables)])
     lines.append("")
     ranked = best_jobs(js, top=None)
     best = _drop_empty(ranked.head(top))
@@ -466,7 +476,7 @@ def render_report(jobs: Any, *, title: str = "Fine-tuning jobs", top: int = 10, 
     plots.done()
     counts = "".join(
         f'<div class="scroll">{html_table(tables[key], caption=caption, table_id=key.replace("_", "-"))}</div>'
-        for key, caption in (("by_status", "By status"), ("by_type", "By type"), ("by_model", "By model"))
+        for key, caption in _count_tables(tables).items()
     )
     body = f'<div class="row">{counts}{_figure_html(fig, alt="Number of jobs in each status")}</div>'
     sections.append(("overview", "Overview", _section("overview", "Jobs by status, type and model", body)))
