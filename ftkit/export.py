@@ -486,8 +486,10 @@ class _ApiClient:
         backoff: float,
         concurrency: int,
         stop: threading.Event,
+        key_source: str = "MISTRAL_API_KEY or api_key=",
     ) -> None:
         self.base_url = base_url
+        self.key_source = key_source
         self._secret = api_key
         self.max_retries = max_retries
         self.backoff = backoff
@@ -548,7 +550,7 @@ class _ApiClient:
                 if code in (401, 403):
                     msg = (
                         f"the API refused the API key (HTTP {code}) for {what} at {url}:"
-                        " expected a valid key in MISTRAL_API_KEY or api_key=, with access"
+                        f" expected a valid key in {self.key_source}, with access"
                         " to fine-tuning jobs"
                     )
                     raise ExportError(msg)
@@ -698,19 +700,19 @@ def _query_params(since: Any, filters: dict[str, Any]) -> dict[str, str]:
     return params
 
 
-def _resolve_base_url(base_url: str | None) -> str:
-    url = (base_url or os.environ.get("MISTRAL_API_URL") or DEFAULT_BASE_URL).rstrip("/")
+def _resolve_base_url(base_url: str | None, *, env: str = "MISTRAL_API_URL", default: str = DEFAULT_BASE_URL) -> str:
+    url = (base_url or os.environ.get(env) or default).rstrip("/")
     if not url.startswith(("http://", "https://")):
-        msg = f"base URL: expected http:// or https://, found {url!r} (from base_url= or MISTRAL_API_URL)"
+        msg = f"base URL: expected http:// or https://, found {url!r} (from base_url= or {env})"
         raise ExportError(msg)
     try:
         parsed = httpx.URL(url)
         port = parsed.port
     except (httpx.InvalidURL, ValueError) as exc:
-        msg = f"base URL: expected a valid http(s) URL, found {url!r} ({exc}) (from base_url= or MISTRAL_API_URL)"
+        msg = f"base URL: expected a valid http(s) URL, found {url!r} ({exc}) (from base_url= or {env})"
         raise ExportError(msg) from None
     if not parsed.host or (port is not None and not 0 < port < 65536):
-        msg = f"base URL: expected a host (and a port up to 65535), found {url!r} (from base_url= or MISTRAL_API_URL)"
+        msg = f"base URL: expected a host (and a port up to 65535), found {url!r} (from base_url= or {env})"
         raise ExportError(msg)
     return url
 
@@ -1014,6 +1016,12 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
         ),
     )
     parser.add_argument("-o", "--output", required=True, metavar="DUMP", help="the dump to create or update (.ndjson)")
+    parser.add_argument(
+        "--provider",
+        choices=("mistral", "openai"),
+        default="mistral",
+        help="whose API: mistral (default) or openai (OPENAI_API_KEY, OPENAI_BASE_URL; see ftkit.export_openai)",
+    )
     parser.add_argument("--model", help="only jobs fine-tuning this base model")
     parser.add_argument("--status", help="only jobs in this status (e.g. SUCCESS, RUNNING)")
     parser.add_argument(
@@ -1040,6 +1048,10 @@ def run_export(args: argparse.Namespace) -> int:
     an error (``ftkit: error: export: ...``, no traceback), 130 when interrupted (the
     dump keeps what was fetched; re-running resumes).
     """
+    if getattr(args, "provider", "mistral") == "openai":
+        from .export_openai import run_openai_export
+
+        return run_openai_export(args)
     filters = {
         "model": args.model,
         "status": args.status,
@@ -1074,3 +1086,25 @@ def run_export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+# --- shared with ftkit.export_openai ------------------------------------------------------
+# The OpenAI export reuses this module's HTTP client, dump appender, key handling and
+# progress line under these names.
+
+ApiClient = _ApiClient
+Appender = _Appender
+Secret = _Secret
+redact = _redact
+normalize_body = _normalize_body
+resolve_base_url = _resolve_base_url
+progress_line = _progress_line
+fsync_dir = _fsync_dir
+Cancelled = _Cancelled
+DumpIndex = _DumpIndex
+Snapshot = _Snapshot
+digest = _digest
+iter_lines = _iter_lines
+rewrite_dump = _rewrite
+ends_with_newline = _ends_with_newline
+parse_time = _parse_time

@@ -1,0 +1,374 @@
+"""Export fine-tuning jobs from the OpenAI API (or a compatible one) into an NDJSON dump.
+
+:func:`export_openai_jobs` pages through ``GET /fine_tuning/jobs`` (cursor pagination:
+``limit``, ``after`` = the last id of the previous page, until ``has_more`` is false),
+then, for each job that is new or may still change, pages through its
+``/fine_tuning/jobs/{id}/events`` and ``/fine_tuning/jobs/{id}/checkpoints``, with
+bounded concurrency and the retries of :mod:`ftkit.export` (429 and 5xx with
+``Retry-After``, timeouts, network errors, malformed bodies).
+
+The dump
+--------
+One line per job: **the bytes OpenAI sent for the job object**, with two keys appended
+before its closing brace, ``"events"`` and ``"checkpoints"``, each an array of the bytes
+OpenAI sent for each event and checkpoint, in the order served (newest first). Only the
+list envelopes (``object``, ``has_more``, ``first_id``, ``last_id``) are not kept. CR and
+LF are removed as in :mod:`ftkit.export`. :func:`ftkit.read_jobs` reads such a line as an
+OpenAI job with its events and checkpoints attached (``events``/``checkpoints`` are
+ftkit's keys on :class:`~ftkit.openai_schema.OpenAIJob`).
+
+Lines are flushed as written; a run that is killed keeps every job it had finished, and a
+line cut short is removed by the next run, which resumes: a job the dump holds in a final
+status (``succeeded``, ``failed``, ``cancelled``) and that is listed in a final status is
+not fetched again. A job fetched again is appended if its line changed; at the end of a
+completed run the dump is compacted to one line per job (the later line wins).
+
+The key comes from ``api_key=`` or ``OPENAI_API_KEY`` and goes only into the
+``Authorization`` header: never to the dump, logs or messages (a server that echoes it in
+an error body has it replaced by ``***``). The base URL comes from ``base_url=``,
+``OPENAI_BASE_URL``, else ``https://api.openai.com/v1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import logging
+import os
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .export import (
+    ApiClient,
+    Appender,
+    DumpIndex,
+    ExportError,
+    ExportResult,
+    Secret,
+    Snapshot,
+    digest,
+    ends_with_newline,
+    iter_lines,
+    normalize_body,
+    parse_time,
+    progress_line,
+    resolve_base_url,
+    rewrite_dump,
+)
+
+__all__ = ["DEFAULT_OPENAI_BASE_URL", "export_openai_jobs", "run_openai_export"]
+
+logger = logging.getLogger("ftkit.export")
+
+#: Where the OpenAI API lives, unless ``base_url=`` or ``OPENAI_BASE_URL`` says otherwise.
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+_JOBS_PATH = "/fine_tuning/jobs"
+_FINAL = frozenset({"succeeded", "failed", "cancelled"})
+#: Most pages followed for one list (jobs, or one job's events or checkpoints).
+MAX_PAGES = 10_000
+
+
+class _Item(msgspec.Struct, gc=False):
+    """The keys of a listed object the export needs; the rest stays in the bytes."""
+
+    id: str
+    status: str | None = None
+    created_at: int | None = None
+
+
+class _Page(msgspec.Struct, gc=False):
+    """A cursor-paginated list page, its items left as the bytes sent."""
+
+    data: list[msgspec.Raw]
+    has_more: bool = False
+
+
+_decode_page = msgspec.json.Decoder(_Page).decode
+_decode_item = msgspec.json.Decoder(_Item).decode
+
+
+class _Stored(msgspec.Struct, gc=False):
+    id: str
+    status: str
+
+
+_decode_stored = msgspec.json.Decoder(_Stored).decode
+
+
+def _check_page(body: bytes) -> tuple[list[bytes], list[_Item], bool]:
+    page = _decode_page(body)
+    raws = [bytes(raw) for raw in page.data]
+    return raws, [_decode_item(raw) for raw in raws], page.has_more
+
+
+def _pages(client: ApiClient, path: str, *, limit: int, what: str) -> list[tuple[bytes, _Item]]:
+    """Every item of a cursor-paginated list, each once, in the API's order."""
+    items: list[tuple[bytes, _Item]] = []
+    seen: set[str] = set()
+    after: str | None = None
+    for page_number in range(MAX_PAGES):
+        params = {"limit": str(limit)}
+        if after is not None:
+            params["after"] = after
+        _, checked = client.get(path, params=params, what=f"{what} (page {page_number})", check=_check_page)
+        if checked is None:  # 404: the job is gone
+            return items
+        raws, decoded, has_more = checked
+        new = 0
+        for raw, item in zip(raws, decoded):
+            if item.id not in seen:
+                seen.add(item.id)
+                items.append((raw, item))
+                new += 1
+        if not has_more or not decoded:
+            return items
+        if new == 0:
+            logger.warning("%s: a page repeated earlier items only; stopping there", what)
+            return items
+        after = decoded[-1].id
+    msg = f"{what}: more than {MAX_PAGES} pages (expected has_more to become false)"
+    raise ExportError(msg)
+
+
+def job_line(job: bytes, events: list[bytes], checkpoints: list[bytes]) -> bytes:
+    """One dump line: the job's bytes with ``events`` and ``checkpoints`` spliced in.
+
+    Examples
+    --------
+    >>> job_line(b'{"id": "ftjob-a",\\n "status": "running"}', [b'{"id": "e1"}'], [])
+    b'{"id": "ftjob-a", "status": "running","events":[{"id": "e1"}],"checkpoints":[]}'
+    """
+    body = normalize_body(job)
+    if not body.endswith(b"}"):
+        msg = f"expected a JSON object for a job, found {body[:40]!r}"
+        raise ExportError(msg)
+    head = body[:-1].rstrip()
+    comma = b"" if head.endswith(b"{") else b","
+    listed = b"".join(
+        [
+            b'"events":[', b",".join(normalize_body(e) for e in events), b"],",
+            b'"checkpoints":[', b",".join(normalize_body(c) for c in checkpoints), b"]",
+        ]
+    )
+    return head + comma + listed + b"}"
+
+
+def _index(path: Path) -> DumpIndex:
+    """The dump's jobs (the later line wins), for resuming; raises on a line that is not a job."""
+    jobs: dict[str, Snapshot] = {}
+    lines = end = 0
+    torn = False
+    with open(path, "rb") as f:
+        for lineno, (offset, raw) in enumerate(iter_lines(f), start=1):
+            line = raw.strip()
+            if not line:
+                end = offset + len(raw)
+                continue
+            try:
+                job = _decode_stored(line)
+            except msgspec.DecodeError as exc:
+                if not raw.endswith(b"\n"):
+                    torn = True
+                    break
+                msg = f"{path}:{lineno}: expected an OpenAI job (JSON object with id and status), found a line that does not decode: {exc}"
+                raise ExportError(msg) from None
+            lines += 1
+            end = offset + len(raw)
+            jobs[job.id] = Snapshot(lineno, job.status, offset, digest(line))
+    return DumpIndex(jobs, lines, end, torn)
+
+
+def export_openai_jobs(
+    path: str | os.PathLike[str],
+    *,
+    api_key: str | None = None,
+    since: datetime | float | str | None = None,
+    base_url: str | None = None,
+    page_size: int = 100,
+    concurrency: int = 8,
+    timeout: float = 30.0,
+    max_retries: int = 5,
+    backoff: float = 0.5,
+    progress: bool | Callable[[int, int], None] | None = None,
+) -> ExportResult:
+    """Export OpenAI fine-tuning jobs, with their events and checkpoints, into an NDJSON dump.
+
+    Parameters are those of :func:`ftkit.export.export_jobs`, with ``OPENAI_API_KEY`` and
+    ``OPENAI_BASE_URL``; ``since`` keeps the jobs created at or after it (OpenAI's list
+    has no such filter: it is applied to the listed jobs). See the module docs for the
+    dump. ``ExportResult.skipped_unchanged`` counts the jobs the dump already held in a
+    final status.
+
+    Examples
+    --------
+    >>> import os
+    >>> saved = os.environ.pop("OPENAI_API_KEY", None)
+    >>> export_openai_jobs("jobs.ndjson")
+    Traceback (most recent call last):
+    ...
+    ftkit.export.ExportError: no API key: expected api_key= or the OPENAI_API_KEY environment variable, found neither
+    >>> if saved is not None:
+    ...     os.environ["OPENAI_API_KEY"] = saved
+    """
+    path = Path(path)
+    if path.suffix == ".gz":
+        msg = f"cannot append to the gzip dump {str(path)!r}: expected a plain NDJSON path; export to it and compress it afterwards"
+        raise ExportError(msg)
+    key = (api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")).strip()
+    if not key:
+        msg = "no API key: expected api_key= or the OPENAI_API_KEY environment variable, found neither"
+        raise ExportError(msg)
+    if not (key.isascii() and key.isprintable()):
+        msg = "API key: expected printable ASCII characters only, found others; check api_key= or OPENAI_API_KEY (the key is not shown)"
+        raise ExportError(msg)
+    secret = Secret(key)
+    del key, api_key
+    url = resolve_base_url(base_url, env="OPENAI_BASE_URL", default=DEFAULT_OPENAI_BASE_URL)
+    if page_size < 1 or concurrency < 1 or max_retries < 0 or timeout <= 0:
+        msg = (
+            "expected page_size >= 1, concurrency >= 1, max_retries >= 0 and timeout > 0,"
+            f" found {page_size}, {concurrency}, {max_retries} and {timeout}"
+        )
+        raise ExportError(msg)
+    since_s = _since_seconds(since)
+    stop = threading.Event()
+    client = ApiClient(
+        base_url=url, api_key=secret, timeout=timeout, max_retries=max_retries, backoff=backoff,
+        concurrency=concurrency, stop=stop, key_source="OPENAI_API_KEY or api_key=",
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        appender = Appender(path)
+    except BaseException:
+        client.close()
+        raise
+    try:
+        index = _index(path)
+        if path.stat().st_size != index.end:
+            logger.warning("%s ended in an incomplete line (a run was killed); removed it", path)
+            appender.truncate(index.end)
+        if index.end and not ends_with_newline(path, index.end):
+            appender.append(b"")
+        with progress_line(progress) as (bar, report):
+            listed = _pages(client, _JOBS_PATH, limit=page_size, what="the job list")
+            if since_s is not None:
+                listed = [(raw, job) for raw, job in listed if job.created_at is None or job.created_at >= since_s]
+            todo = [(raw, job) for raw, job in listed if _needs_fetch(job, index.jobs.get(job.id))]
+            skipped = len(listed) - len(todo)
+            if bar is not None:
+                bar.set_label(f"exporting: {skipped} unchanged, fetching", total=len(todo))
+            fetched, written, gone = _fetch_all(
+                client, appender, index, todo, limit=page_size, concurrency=concurrency, stop=stop, report=report
+            )
+        total = len(index.jobs.keys() | written)
+        if index.stale or not written.isdisjoint(index.jobs):
+            appender.sync()
+            final = _index(path)
+            rewrite_dump(path, final)
+            total = len(final.jobs)
+    except BaseException:
+        appender.discard_if_unused()
+        raise
+    finally:
+        stop.set()
+        client.close()
+        appender.close()
+    return ExportResult(
+        path=path, listed=len(listed), fetched=fetched, skipped_unchanged=skipped,
+        written=len(written), total=total, not_found=gone,
+    )
+
+
+def _since_seconds(since: Any) -> float | None:
+    if since is None:
+        return None
+    value = since
+    if isinstance(since, str):
+        try:
+            value = parse_time(since)
+        except ValueError:
+            msg = f"since: expected a datetime, UNIX seconds or an ISO 8601 string, found {since!r}"
+            raise ExportError(msg) from None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    msg = f"since: expected a datetime, UNIX seconds or an ISO 8601 string, found {since!r}"
+    raise ExportError(msg)
+
+
+def _needs_fetch(listed: _Item, stored: Snapshot | None) -> bool:
+    return stored is None or not (stored.status in _FINAL and listed.status in _FINAL)
+
+
+def _fetch_one(client: ApiClient, raw: bytes, job: _Item, limit: int) -> bytes:
+    quoted = urllib.parse.quote(job.id, safe="")
+    events = _pages(client, f"{_JOBS_PATH}/{quoted}/events", limit=limit, what=f"job {job.id} events")
+    checkpoints = _pages(client, f"{_JOBS_PATH}/{quoted}/checkpoints", limit=limit, what=f"job {job.id} checkpoints")
+    return job_line(raw, [e for e, _ in events], [c for c, _ in checkpoints])
+
+
+def _fetch_all(client, appender, index, todo, *, limit, concurrency, stop, report):
+    """Fetch each job's lists on a thread pool; append each line from this thread."""
+    fetched = 0
+    written: set[str] = set()
+    if not todo:
+        return 0, written, 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ftkit-export") as pool:
+        futures = {pool.submit(_fetch_one, client, raw, job, limit): job for raw, job in todo}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                job = futures[future]
+                line = future.result()
+                fetched += 1
+                stored = index.jobs.get(job.id)
+                if stored is None or stored.digest != digest(line):
+                    appender.append(line)
+                    written.add(job.id)
+                if report is not None:
+                    report(fetched, len(todo))
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
+    return fetched, written, 0
+
+
+def run_openai_export(args: argparse.Namespace) -> int:
+    """``ftkit export --provider openai``: like :func:`ftkit.export.run_export`."""
+    mistral_only = [
+        flag for flag, value in (
+            ("--model", args.model), ("--status", args.status), ("--created-before", args.created_before),
+            ("--created-by-me", args.created_by_me), ("--wandb-project", args.wandb_project),
+            ("--wandb-name", args.wandb_name), ("--suffix", args.suffix),
+        ) if value is not None
+    ]
+    if mistral_only:
+        print(f"ftkit: error: export: {', '.join(mistral_only)}: Mistral filters, expected none with --provider openai", file=sys.stderr)
+        return 1
+    try:
+        result = export_openai_jobs(
+            args.output, since=args.since, base_url=args.base_url, page_size=args.page_size,
+            concurrency=args.concurrency, timeout=args.timeout, progress=False if args.quiet else None,
+        )
+    except (ExportError, OSError) as exc:
+        print(f"ftkit: error: export: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ftkit: interrupted; {args.output} keeps the jobs fetched so far: re-run to resume", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        print(
+            f"{result.path}: {result.total} jobs ({result.listed} listed, {result.fetched} fetched,"
+            f" {result.skipped_unchanged} unchanged, {result.written} written)",
+            file=sys.stderr,
+        )
+    return 0
