@@ -1007,7 +1007,7 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
     """
     parser = subparsers.add_parser(
         "export",
-        help="export jobs from the Mistral API into an NDJSON dump",
+        help="export jobs from the Mistral (or OpenAI) API into an NDJSON dump",
         description=(
             "Export fine-tuning jobs, with events and checkpoints, from the Mistral API into"
             " an NDJSON dump (one job per line, as the API sent it). Re-running updates the"
