@@ -270,3 +270,54 @@ def test_snapshots_of_one_openai_job_keep_the_latest(real_dir: Path) -> None:
     for order in ((early, late), (late, early)):
         js = ftkit.read_jobs([json.dumps(d).encode() for d in order])
         assert js.jobs["status"].to_list() == ["SUCCESS"]
+
+
+def test_large_dumps_with_openai_records_read_the_same_with_workers(monkeypatch, tmp_path: Path) -> None:
+    import ftkit.parallel
+
+    mistral = ftkit.synth.make_jobs_bytes(400, seed=4)
+    openai = ftkit.synth.make_openai_jobs_bytes(30, seed=4)
+    half = mistral.index(b"\n", len(mistral) // 2) + 1
+    path = tmp_path / "mixed.ndjson"
+    path.write_bytes(mistral[:half] + openai + mistral[half:])
+    monkeypatch.setattr(ftkit.parallel, "MIN_PARALLEL_BYTES", 1 << 16)
+    monkeypatch.setattr(ftkit.parallel, "MIN_CHUNK_BYTES", 1 << 16)
+    outcomes = []
+    real = ftkit.parallel.read_parallel
+
+    def spy(*args, **kwargs):
+        try:
+            out = real(*args, **kwargs)
+        except ftkit.parallel.OpenAIRecords:
+            outcomes.append("read in-process instead")
+            raise
+        outcomes.append("read by workers")
+        return out
+
+    monkeypatch.setattr(ftkit.parallel, "read_parallel", spy)
+    results = {}
+    for workers in ("2", "0"):
+        monkeypatch.setenv("FTKIT_WORKERS", workers)
+        for source in (path, path.read_bytes()):
+            js = ftkit.read_jobs(source)
+            results[workers, type(source).__name__] = js
+    serial = results["0", "PosixPath"]
+    assert len(serial) == 430 and serial.unattached == []
+    for js in results.values():
+        assert js.ids == serial.ids
+        for name in ("jobs", "checkpoints", "events"):
+            assert_frame_equal(getattr(js, name), getattr(serial, name))
+        assert list(js) == list(serial)
+    # the workers met the OpenAI records, and the read was done in-process; a Mistral-only
+    # dump of that size still goes to the workers
+    assert outcomes == ["read in-process instead"] * 2
+    monkeypatch.setenv("FTKIT_WORKERS", "2")
+    assert len(ftkit.read_jobs(mistral)) == 400
+    assert outcomes[2:] == ["read by workers"]
+
+
+def test_iter_jobs_attaches_lists_within_a_batch() -> None:
+    data = ftkit.synth.make_openai_jobs_bytes(6, seed=1)
+    batches = list(ftkit.iter_jobs(data, batch_size=100))
+    assert [len(b) for b in batches] == [6] and batches[0].unattached == []
+    assert_frame_equal(batches[0].events, ftkit.read_jobs(data).events)
