@@ -278,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``ftkit`` argument parser, with one subparser per command."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Read, summarise and report on Mistral fine-tuning job dumps.",
+        description="Read, summarise and report on Mistral (and OpenAI) fine-tuning job dumps.",
         epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

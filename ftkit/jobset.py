@@ -340,8 +340,12 @@ class JobSet:
             '<div class="ftkit-jobset">',
             f"<strong>JobSet</strong>: {len(self)} jobs",
             f", {len(self._errors)} unreadable records" if self._errors else "",
+            f", {len(self._unattached)} events/checkpoints lists without their job" if self._unattached else "",
         ]
-        for title, column in (("status", "status"), ("type", "job_type"), ("model", "model")):
+        tables = [("status", "status"), ("type", "job_type"), ("model", "model")]
+        if len(self._counts("provider")) > 1:
+            tables.append(("provider", "provider"))
+        for title, column in tables:
             rows = "".join(
                 f"<tr><td>{esc(str(value))}</td><td style='text-align:right'>{count}</td></tr>"
                 for value, count in self._counts(column)

@@ -65,7 +65,6 @@ STATUS_MAP: dict[str, str] = {
     "pending": "QUEUED",
     "queued": "QUEUED",
     "running": "RUNNING",
-    "paused": "RUNNING",
     "succeeded": "SUCCESS",
     "failed": "FAILED",
     "cancelled": "CANCELLED",

@@ -87,7 +87,7 @@ def test_shapes_of_the_real_documents(real_dir: Path, mistral_paths: list[Path])
 def test_status_map_covers_openai_and_azure_statuses() -> None:
     assert STATUS_MAP == {
         "validating_files": "VALIDATING", "pending": "QUEUED", "queued": "QUEUED",
-        "running": "RUNNING", "paused": "RUNNING", "succeeded": "SUCCESS", "failed": "FAILED",
+        "running": "RUNNING", "succeeded": "SUCCESS", "failed": "FAILED",
         "cancelled": "CANCELLED",
     }
 
@@ -193,6 +193,7 @@ def test_lists_without_their_job_stay_reachable(real_dir: Path) -> None:
         ("checkpoints", 3, "openai-azure-3.json", AZURE_CKPT_JOB),
     ]
     assert "2 events/checkpoints lists without their job" in repr(js)
+    assert "2 events/checkpoints lists without their job" in js._repr_html_()
 
 
 def test_a_mixed_directory_reads_both_providers(real_dir: Path, mistral_paths: list[Path]) -> None:
