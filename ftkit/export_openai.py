@@ -108,8 +108,9 @@ def _check_page(body: bytes) -> tuple[list[bytes], list[_Item], bool]:
     return raws, [_decode_item(raw) for raw in raws], page.has_more
 
 
-def _pages(client: ApiClient, path: str, *, limit: int, what: str) -> list[tuple[bytes, _Item]]:
-    """Every item of a cursor-paginated list, each once, in the API's order."""
+def _pages(client: ApiClient, path: str, *, limit: int, what: str) -> list[tuple[bytes, _Item]] | None:
+    """Every item of a cursor-paginated list, each once, in the API's order; ``None`` if a
+    job's list answered 404 (the job was deleted since it was listed)."""
     items: list[tuple[bytes, _Item]] = []
     seen: set[str] = set()
     after: str | None = None
@@ -118,8 +119,8 @@ def _pages(client: ApiClient, path: str, *, limit: int, what: str) -> list[tuple
         if after is not None:
             params["after"] = after
         _, checked = client.get(path, params=params, what=f"{what} (page {page_number})", check=_check_page)
-        if checked is None:  # 404: the job is gone
-            return items
+        if checked is None:  # 404 (only for a job's lists): the job is gone
+            return None
         raws, decoded, has_more = checked
         new = 0
         for raw, item in zip(raws, decoded):
@@ -257,7 +258,7 @@ def export_openai_jobs(
         if index.end and not ends_with_newline(path, index.end):
             appender.append(b"")
         with progress_line(progress) as (bar, report):
-            listed = _pages(client, _JOBS_PATH, limit=page_size, what="the job list")
+            listed = _pages(client, _JOBS_PATH, limit=page_size, what="the job list") or []
             if since_s is not None:
                 listed = [(raw, job) for raw, job in listed if job.created_at is None or job.created_at >= since_s]
             todo = [(raw, job) for raw, job in listed if _needs_fetch(job, index.jobs.get(job.id))]
@@ -308,16 +309,21 @@ def _needs_fetch(listed: _Item, stored: Snapshot | None) -> bool:
     return stored is None or not (stored.status in _FINAL and listed.status in _FINAL)
 
 
-def _fetch_one(client: ApiClient, raw: bytes, job: _Item, limit: int) -> bytes:
+def _fetch_one(client: ApiClient, raw: bytes, job: _Item, limit: int) -> bytes | None:
+    """The job's dump line, or ``None`` if it was deleted since it was listed (a 404)."""
     quoted = urllib.parse.quote(job.id, safe="")
     events = _pages(client, f"{_JOBS_PATH}/{quoted}/events", limit=limit, what=f"job {job.id} events")
+    if events is None:
+        return None
     checkpoints = _pages(client, f"{_JOBS_PATH}/{quoted}/checkpoints", limit=limit, what=f"job {job.id} checkpoints")
+    if checkpoints is None:
+        return None
     return job_line(raw, [e for e, _ in events], [c for c, _ in checkpoints])
 
 
 def _fetch_all(client, appender, index, todo, *, limit, concurrency, stop, report):
     """Fetch each job's lists on a thread pool; append each line from this thread."""
-    fetched = 0
+    fetched = gone = 0
     written: set[str] = set()
     if not todo:
         return 0, written, 0
@@ -327,19 +333,23 @@ def _fetch_all(client, appender, index, todo, *, limit, concurrency, stop, repor
             for future in concurrent.futures.as_completed(futures):
                 job = futures[future]
                 line = future.result()
+                if line is None:
+                    gone += 1
+                    logger.warning("job %s was listed but its events or checkpoints answered 404; skipped", job.id)
+                    continue
                 fetched += 1
                 stored = index.jobs.get(job.id)
                 if stored is None or stored.digest != digest(line):
                     appender.append(line)
                     written.add(job.id)
                 if report is not None:
-                    report(fetched, len(todo))
+                    report(fetched + gone, len(todo))
         except BaseException:
             stop.set()
             for future in futures:
                 future.cancel()
             raise
-    return fetched, written, 0
+    return fetched, written, gone
 
 
 def run_openai_export(args: argparse.Namespace) -> int:

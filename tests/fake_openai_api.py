@@ -50,6 +50,8 @@ class FakeOpenAIAPI:
         self.checkpoints: dict[str, list[bytes]] = {}
         self.requests: list[Request] = []
         self.faults: list[tuple[int, bytes]] = []
+        #: Jobs listed whose events and checkpoints answer 404 (deleted in between).
+        self.gone: set[str] = set()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -111,7 +113,7 @@ class FakeOpenAIAPI:
                 job_id, _, kind = rest.partition("/")
                 job_id = urllib.parse.unquote(job_id)
                 source = {"events": api.events, "checkpoints": api.checkpoints}.get(kind)
-                if source is None or job_id not in api.jobs:
+                if source is None or job_id not in api.jobs or job_id in api.gone:
                     self._send(404, b'{"error": {"message": "not found"}}')
                     return
                 self._page([(json.loads(item)["id"], item) for item in source[job_id]], query)

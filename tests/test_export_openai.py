@@ -155,3 +155,10 @@ def test_command_line_reads_the_key_and_base_url_from_the_environment(api, tmp_p
     assert len(ftkit.read_jobs(dump)) == N_JOBS
     assert main(["export", "--provider", "openai", "-o", str(dump), "--status", "SUCCESS"]) == 1
     assert "--status: Mistral filters" in capsys.readouterr().err
+
+
+def test_a_job_deleted_after_the_listing_is_counted_not_written(api, tmp_path: Path) -> None:
+    api.gone.add("ftjob-0003")
+    result = export(api, tmp_path / "openai.ndjson")
+    assert (result.listed, result.fetched, result.not_found, result.total) == (N_JOBS, N_JOBS - 1, 1, N_JOBS - 1)
+    assert "ftjob-0003" not in ftkit.read_jobs(tmp_path / "openai.ndjson")

@@ -322,3 +322,13 @@ def test_iter_jobs_attaches_lists_within_a_batch() -> None:
     batches = list(ftkit.iter_jobs(data, batch_size=100))
     assert [len(b) for b in batches] == [6] and batches[0].unattached == []
     assert_frame_equal(batches[0].events, ftkit.read_jobs(data).events)
+
+
+def test_attachment_does_not_depend_on_the_order_of_the_files(real_dir: Path, tmp_path: Path) -> None:
+    job, events = tmp_path / f"{AZURE_JOB}.json", tmp_path / f"{AZURE_JOB}.events.json"
+    shutil.copy(real_dir / "openai-azure-1.json", job)
+    shutil.copy(real_dir / "openai-azure-2.json", events)
+    job_first, events_first = ftkit.read_jobs([job, events]), ftkit.read_jobs([events, job])
+    assert_frame_equal(job_first.events, events_first.events)
+    assert_frame_equal(job_first.checkpoints, events_first.checkpoints)
+    assert job_first.events.height == 10 and events_first.unattached == []
