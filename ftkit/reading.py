@@ -4,7 +4,9 @@ A *source* is a path (a file, a directory read recursively for ``*.json``, ``*.n
 ``*.jsonl`` and their ``.gz`` forms, or a glob), bytes already in memory, or a list of
 these. A file holds one job, one list response (``{"object": "list", "data": [...]}``),
 a JSON array of either, or NDJSON with one job or list response per line; any of them may
-be gzip-compressed (recognised by content, not by name).
+be gzip-compressed (recognised by content, not by name). OpenAI fine-tuning jobs and their
+events and checkpoints lists may stand among the Mistral jobs: they are recognised by shape
+and read by :mod:`ftkit.openai_reading`.
 
 Examples
 --------
@@ -529,7 +531,10 @@ def read_jobs(
     source
         A path to a file or directory, a glob, bytes, or a list of these. Files may be
         one job, a list response, a JSON array of either, or NDJSON of either, plain or
-        gzip-compressed.
+        gzip-compressed; Mistral jobs, OpenAI jobs, or both. OpenAI events and
+        checkpoints lists are attached to their job once every input is read (the rules
+        are in :mod:`ftkit.openai_reading`); those whose job is absent are kept in
+        ``JobSet.unattached``.
     errors
         ``"raise"`` (default): the first bad record raises :class:`~ftkit.JobDecodeError`
         naming the source, line or index, JSON path, and what was expected and found.
@@ -552,7 +557,8 @@ def read_jobs(
     -----
     Large NDJSON inputs are decoded in parallel by worker processes (one per core), which
     validate every record and build the frames; the job Structs themselves are then
-    decoded on first access and cached. Small inputs are decoded in this process.
+    decoded on first access and cached. Small inputs, and inputs holding OpenAI records,
+    are decoded in this process.
 
     Examples
     --------
