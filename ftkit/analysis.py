@@ -825,7 +825,11 @@ def effect(
         ``count`` (those with a non-null metric), ``mean``, ``min``, ``max``. A binned
         parameter's column holds the bin as text, ``"lo – hi"``, the smallest and
         largest value inside the bin; bins hold about equally many jobs, and equal
-        values always share a bin (so there may be fewer than ``bins``).
+        values always share a bin (so there may be fewer than ``bins``). A provider's
+        own hyperparameter (:data:`HYPERPARAMETER_PROVIDERS`: ``learning_rate`` is
+        Mistral's, ``learning_rate_multiplier`` OpenAI's) is looked at among that
+        provider's jobs only: the other provider's jobs, which lack it, are not made a
+        null group.
 
     Examples
     --------
@@ -854,6 +858,9 @@ def effect(
         msg = f"effect: param and metric must be different columns, got {param!r} for both"
         raise ValueError(msg)
     js = as_jobset(jobs)
+    provider = HYPERPARAMETER_PROVIDERS.get(param)
+    if provider is not None and js.jobs["provider"].ne(provider).any():
+        js = js.filter(provider=provider)  # the other provider's jobs lack it: not a null group
     if metric in _CURRENCY_METRICS:
         usage = token_usage(js).filter(pl.col(metric).is_not_null())
         currencies = sorted(c for c in usage["cost_currency"].unique().to_list() if c is not None)

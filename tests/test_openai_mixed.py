@@ -147,3 +147,11 @@ def test_command_line_on_a_mixed_directory(mixed_dir: Path, real_dir: Path, tmp_
     assert main(["summary", str(real_dir / "openai-azure-3.json")]) == 0
     err = capsys.readouterr().err
     assert "3 OpenAI checkpoints without their job (job ftjob-372c72db22c34e6f9ccb62c26ee0fbd9, not read)" in err
+
+
+def test_effect_of_a_providers_hyperparameter_leaves_the_other_provider_out(mixed: ftkit.JobSet) -> None:
+    # the Mistral job has no learning_rate_multiplier: it is not a null group beside OpenAI's
+    got = ftkit.effect(mixed, param="learning_rate_multiplier", metric="best_train_loss")
+    assert got.select("learning_rate_multiplier", "n_jobs").rows() == [(1.0, 1), (2.0, 1)]
+    got = ftkit.effect(mixed, param="learning_rate", metric="best_train_loss")
+    assert got.select("learning_rate", "n_jobs").rows() == [(0.0001, 1)]
