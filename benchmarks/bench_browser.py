@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for label, action in (
         (f"status = {a_status}", lambda: setattr(w_status, "value", (a_status,))),
-        (f"model = {a_model}", lambda: setattr(w_model, "value", a_model)),
+        (f"model = {a_model}", lambda: setattr(w_model, "value", (a_model,))),
         ("text = 'ab'", lambda: setattr(w_text, "value", "ab")),
     ):
         results.append(("filter/sort", label, timed(action, repeat=args.repeat, reset=clear_filters)))

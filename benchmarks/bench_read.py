@@ -31,7 +31,9 @@ OUT = HERE / "out"
 REPO = HERE.parent
 SAMPLE = REPO / "data" / "sample-jobs.ndjson.gz"
 
-CONTENDERS = ("ftkit", "ftkit-1proc", "sdk", "orjson", "polars-infer", "polars-schema", "msgspec-floor", "iter_jobs")
+CONTENDERS = (
+    "ftkit", "ftkit-1proc", "sdk", "orjson", "polars-infer", "polars-schema", "msgspec-floor", "iter_jobs", "iter_jobs-1pass",
+)
 DESCRIPTIONS = {
     "ftkit": "ftkit.read_jobs(path) + js.jobs + js.checkpoints",
     "ftkit-1proc": "the same with FTKIT_WORKERS=0: decoded in the calling process",
@@ -40,7 +42,8 @@ DESCRIPTIONS = {
     "polars-infer": "pl.read_ndjson (schema inferred) + unnest/explode",
     "polars-schema": "pl.read_ndjson (explicit schema of the needed keys) + unnest/explode",
     "msgspec-floor": "msgspec.json.Decoder(WireJob) per line, one core, no frames",
-    "iter_jobs": "ftkit.iter_jobs(path) in batches of 10,000, each batch's frames built",
+    "iter_jobs": "ftkit.iter_jobs(path) in batches of 10,000, each batch's frames built (two passes: each id once)",
+    "iter_jobs-1pass": "the same with dedupe=False: one pass, ids resolved within a batch only",
 }
 # Goals from the issue: ftkit's speed-up over a contender (its seconds / ftkit's seconds).
 GOALS = {"sdk": 8.0, "polars-schema": 2.5, "msgspec-floor": 2 / 3}
@@ -360,11 +363,11 @@ def run_ftkit(path: Path) -> tuple[int, int, dict]:
     return js.jobs.height, js.checkpoints.height, _widths(js.jobs, js.checkpoints)
 
 
-def run_iter_jobs(path: Path) -> tuple[int, int, dict]:
+def run_iter_jobs(path: Path, *, dedupe: bool = True) -> tuple[int, int, dict]:
     import ftkit
 
     n_jobs = n_checkpoints = 0
-    for batch in ftkit.iter_jobs(path, batch_size=10_000):
+    for batch in ftkit.iter_jobs(path, batch_size=10_000, dedupe=dedupe):
         n_jobs += batch.jobs.height
         n_checkpoints += batch.checkpoints.height
     return n_jobs, n_checkpoints, {}
@@ -379,6 +382,7 @@ RUNNERS = {
     "polars-schema": lambda p: run_polars(p, explicit=True),
     "msgspec-floor": run_msgspec_floor,
     "iter_jobs": run_iter_jobs,
+    "iter_jobs-1pass": lambda p: run_iter_jobs(p, dedupe=False),
 }
 
 
@@ -537,7 +541,7 @@ def main(argv: list[str] | None = None) -> None:
         goal_text = ""
         if goal is not None:
             goal_text = f">= {goal:.2f}x {'met' if r['ftkit_speedup'] >= goal else 'NOT met'}"
-        if name == "iter_jobs":
+        if name.startswith("iter_jobs"):
             ok = r["peak_rss_mb"] < ITER_JOBS_RSS_GOAL_MB
             goal_text = f"RSS < {ITER_JOBS_RSS_GOAL_MB} MB {'met' if ok else 'NOT met'}"
         workers = f"{r['worker_peak_rss_mb']:.0f}" if r.get("worker_peak_rss_mb") else "-"

@@ -2,13 +2,15 @@
 
 Every command reads one or more dumps (files, directories or globs, as
 :func:`ftkit.read_jobs` takes them). Bad input (a missing file, a file that is not job
-JSON) ends the command with one line on stderr, ``ftkit: error: ...``, and exit status
-2, never a traceback; outputs are written to a temporary name and moved into place, so
-a failed command leaves nothing at the output path. Reads that take more than a second
-show a progress line on stderr when it is a terminal.
+JSON, an output that is one of the inputs, a full disk) ends the command with one line
+on stderr, ``ftkit: error: ...``, and exit status 2, never a traceback; outputs are
+written to an unpredictable temporary name and moved into place (:mod:`ftkit.atomic`),
+so a failed, interrupted or terminated command leaves nothing at the output path and
+no temporary file. Reads that take more than a second show a progress line on stderr
+when it is a terminal. Text from the input is printed with control characters escaped.
 
 Exit status: 0 success, 1 ``validate`` found bad records (or ``export`` failed),
-2 bad input or usage, 130 interrupted.
+2 bad input or usage, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
 Examples
 --------
@@ -25,14 +27,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import secrets
-import shutil
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
+from .atomic import atomic_directory, is_no_space
 from .errors import JobDecodeError
+from .escape import printable
 from .progress import Progress
 
 __all__ = ["main", "build_parser", "format_decode_error", "convert_jobs"]
@@ -61,6 +65,44 @@ def _describe_inputs(sources: Sequence[str]) -> str:
             size += item.path.stat().st_size if item.path is not None else 0
     files = f"{len(inputs)} dump{'s' if len(inputs) != 1 else ''}"
     return f"{files} ({size / 1e6:.1f} MB)"
+
+
+def refuse_inputs_as_outputs(sources: Sequence[str], outputs: Sequence[Path]) -> None:
+    """Raise :class:`CommandError` if an output is one of the inputs (by path, link or inode).
+
+    Examples
+    --------
+    >>> import ftkit, pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     dump = pathlib.Path(tmp) / "jobs.ndjson"
+    ...     _ = dump.write_bytes(ftkit.synth.make_jobs_bytes(1, seed=0))
+    ...     (pathlib.Path(tmp) / "same.ndjson").hardlink_to(dump)
+    ...     refuse_inputs_as_outputs([str(dump)], [pathlib.Path(tmp) / "same.ndjson"])
+    Traceback (most recent call last):
+    ...
+    ftkit.cli.CommandError: .../same.ndjson: is one of the inputs (.../jobs.ndjson); give another output path, the input would be overwritten
+    """
+    from .reading import expand_sources
+
+    targets = []
+    for output in outputs:
+        try:
+            targets.append((output, os.stat(output)))
+        except OSError:
+            continue  # does not exist (yet): cannot be an input
+    if not targets:
+        return
+    for item in expand_sources(list(sources)):
+        if item.path is None:
+            continue
+        try:
+            info = os.stat(item.path)
+        except OSError:
+            continue
+        for output, out_info in targets:
+            if os.path.samestat(info, out_info):
+                msg = f"{output}: is one of the inputs ({item.path}); give another output path, the input would be overwritten"
+                raise CommandError(msg)
 
 
 def read_dumps(sources: Sequence[str], *, skip_bad: bool = False, strict: bool = False, quiet: bool = False):
@@ -119,13 +161,6 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters escaped (JSON keys and file names can hold any)."""
-    from .report import printable as _printable
-
-    return _printable(text)
-
-
 # --- commands ---------------------------------------------------------------------
 
 
@@ -142,32 +177,40 @@ def run_report(args: argparse.Namespace) -> int:
     """``ftkit report``: one self-contained HTML file."""
     from .report import write_report
 
-    output = Path(args.output)
+    output = _output_path(args.output, what="the HTML file to write, e.g. report.html")
     if output.is_dir():
         msg = f"{output}: is a directory; give the path of the HTML file to write, e.g. {output / 'report.html'}"
         raise CommandError(msg)
     _check_output_parent(output)
+    refuse_inputs_as_outputs(args.dumps, [output])
     jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
-    with Progress("writing report", enabled=False if args.quiet else None) as bar:
-        path = write_report(jobs, output, title=args.title, top=args.top, progress=bar)
+    try:
+        with Progress("writing report", enabled=False if args.quiet else None) as bar:
+            path = write_report(jobs, output, title=args.title, top=args.top, progress=bar)
+    except OSError as exc:
+        if is_no_space(exc):
+            msg = f"{output}: cannot write the report: no space left on the device (nothing was written)"
+            raise CommandError(msg) from None
+        raise
     if not args.quiet:
-        print(f"{path}: report on {len(jobs)} jobs ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+        print(f"{printable(str(path))}: report on {len(jobs)} jobs ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
     return 0
 
 
 def run_convert(args: argparse.Namespace) -> int:
     """``ftkit convert``: the four tables as Parquet files in a directory."""
-    output = Path(args.output)
+    output = _output_path(args.output, what="a directory for the Parquet files")
     if output.exists() and not output.is_dir():
         msg = f"{output}: exists and is not a directory; give a directory for the Parquet files"
         raise CommandError(msg)
     _check_output_parent(output / "x" if output.is_dir() else output)  # before the read, not after
+    refuse_inputs_as_outputs(args.dumps, [output / f"{name}.parquet" for name in TABLES])
     jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
     with Progress("writing Parquet", total=len(TABLES), enabled=False if args.quiet else None) as bar:
         written = convert_jobs(jobs, output, progress=bar)
     if not args.quiet:
         rows = ", ".join(f"{name} {n}" for name, n in written.items())
-        print(f"{output}: wrote {len(written)} Parquet tables ({rows} rows)", file=sys.stderr)
+        print(f"{printable(str(output))}: wrote {len(written)} Parquet tables ({rows} rows)", file=sys.stderr)
     return 0
 
 
@@ -200,28 +243,21 @@ def convert_jobs(jobs, directory: str | os.PathLike, *, progress: Progress | Non
     if directory.exists() and not directory.is_dir():
         msg = f"{directory}: exists and is not a directory; give a directory for the Parquet files"
         raise CommandError(msg)
-    exists = directory.is_dir()
-    parent = directory if exists else directory.parent
-    _check_output_parent(directory / "x" if exists else directory)
-    # Made with mkdir (not mkdtemp, whose 0700 mode would stick to a renamed directory).
-    tmp = parent / f".{directory.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
+    _check_output_parent(directory / "x" if directory.is_dir() else directory)
     rows: dict[str, int] = {}
+    names = tuple(f"{name}.parquet" for name in TABLES)
     try:
-        for name in TABLES:
-            frame = getattr(jobs, name)
-            frame.write_parquet(tmp / f"{name}.parquet")
-            rows[name] = frame.height
-            if progress is not None:
-                progress.advance()
-        if exists:
+        with atomic_directory(directory, names) as tmp:
             for name in TABLES:
-                os.replace(tmp / f"{name}.parquet", directory / f"{name}.parquet")
-            tmp.rmdir()
-        else:
-            os.rename(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+                frame = getattr(jobs, name)
+                frame.write_parquet(tmp / f"{name}.parquet")
+                rows[name] = frame.height
+                if progress is not None:
+                    progress.advance()
+    except Exception as exc:
+        if is_no_space(exc):
+            msg = f"{directory}: cannot write the Parquet files: no space left on the device (nothing was written)"
+            raise CommandError(msg) from None
         raise
     return rows
 
@@ -244,6 +280,14 @@ def run_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _output_path(text: str, *, what: str) -> Path:
+    """``-o TEXT`` as a path; an empty one is a usage error (``Path("")`` would mean ``.``)."""
+    if not text.strip():
+        msg = f"-o/--output: expected {what}, found an empty path"
+        raise CommandError(msg)
+    return Path(text)
+
+
 def _check_output_parent(path: Path) -> None:
     """Refuse, before any work, an output that cannot or should not be replaced."""
     parent = path.parent
@@ -263,20 +307,33 @@ def _check_output_parent(path: Path) -> None:
 # --- the parser -------------------------------------------------------------------
 
 
+#: The largest ``--top`` (and other counts) accepted: more rows than any dump holds.
+MAX_COUNT = 1_000_000
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if value < 1:
-        msg = f"expected a positive whole number, got {text!r}"
+    if not 1 <= value <= MAX_COUNT:
+        msg = f"expected a positive whole number up to {MAX_COUNT:,}, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, with control characters escaped."""
+
+    def error(self, message: str):  # type: ignore[override]
+        command = self.prog.removeprefix(PROG).strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"{PROG}: error: {where}{printable(message)} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``ftkit`` argument parser, with one subparser per command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Read, summarise and report on Mistral (and OpenAI) fine-tuning job dumps.",
         epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
@@ -355,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=run_sanitize_rules)
 
     try:
-        from .export import add_export_command
+        from .export_cli import add_export_command
     except ImportError:  # pragma: no cover - export is optional while it is built
         pass
     else:
@@ -372,15 +429,43 @@ def _os_error_message(exc: OSError) -> str:
     return str(exc)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that temporary files are removed on the way out."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    SIGTERM ends a command as Ctrl-C does, removing its temporary files, with status 143.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.func(args)
+        with _sigterm_raises():
+            return args.func(args)
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
     except CommandError as exc:
         message = str(exc)
     except JobDecodeError as exc:
@@ -396,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _os_error_message(exc) if exc.filename else str(exc)
     except OSError as exc:
         message = _os_error_message(exc)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         message = str(exc)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -1,4 +1,7 @@
-"""Errors raised when job JSON cannot be read.
+"""The errors ftkit raises: job JSON that cannot be read, and exports that cannot go on.
+
+Messages hold text from the input (keys, file names), always with control characters
+escaped, so that printing one cannot drive a terminal.
 
 Examples
 --------
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["JobDecodeError"]
+from .escape import printable
+
+__all__ = ["JobDecodeError", "ExportError", "ExportUsageError"]
 
 _EXPECTED_FOUND = re.compile(r"Expected `(?P<expected>[^`]*)`, got `(?P<found>[^`]*)`")
 _MSGSPEC_PATH = re.compile(r"^(?P<reason>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.S)
@@ -63,6 +68,7 @@ class JobDecodeError(ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
+        """The message, with control characters escaped: keys and file names can hold any."""
         parts = [self.source]
         if self.line is not None:
             parts.append(f"line {self.line}")
@@ -71,7 +77,7 @@ class JobDecodeError(ValueError):
         if self.path:
             parts.append(f"at {self.path}")
         parts.append(self.reason)
-        return ": ".join(parts)
+        return printable(": ".join(parts))
 
     def __reduce__(self):
         return (_rebuild, (self.reason, self.source, self.line, self.index, self.path))
@@ -101,3 +107,11 @@ class JobDecodeError(ValueError):
 
 def _rebuild(reason, source, line, index, path):
     return JobDecodeError(reason, source=source, line=line, index=index, path=path)
+
+
+class ExportError(RuntimeError):
+    """An export could not go on; the message says what was expected, found, and where."""
+
+
+class ExportUsageError(ExportError):
+    """An export was asked for wrongly (no key, a bad option or output path); nothing was requested."""

@@ -190,7 +190,8 @@ def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     (Datetime UTC), ``fine_tuned_model``, ``suffix``, ``trained_tokens`` (Int64),
     ``training_files`` and ``validation_files`` (List[String]), the hyperparameters
     ``learning_rate, training_steps, epochs, weight_decay, warmup_fraction, seq_len,
-    fim_ratio``, the metadata ``cost, cost_currency, train_tokens, train_tokens_per_step,
+    fim_ratio``, the metadata ``cost`` (null for the placeholder ``0.0`` without a currency
+    that a job carries right after creation: it never looks free), ``cost_currency, train_tokens, train_tokens_per_step,
     data_tokens, expected_duration_seconds, estimated_start_time`` (Datetime UTC; the
     top-level legacy key where metadata lacks it), ``wandb_project, wandb_run_name,
     wandb_url`` (the first W&B integration), and ``n_checkpoints``/``n_events`` (null
@@ -261,7 +262,9 @@ def _mistral_jobs(jobs: list[Any]) -> pl.DataFrame:
         "warmup_fraction": [h.warmup_fraction for h in hyper],
         "seq_len": [h.seq_len for h in hyper],
         "fim_ratio": [getattr(h, "fim_ratio", None) for h in hyper],
-        "cost": [m.cost for m in meta],
+        # 0.0 with no currency is the placeholder a job carries right after creation,
+        # not a price: null, as in ftkit.analysis.token_usage.
+        "cost": [None if m.cost == 0.0 and m.cost_currency is None else m.cost for m in meta],
         "cost_currency": [m.cost_currency for m in meta],
         "train_tokens": [m.train_tokens for m in meta],
         "train_tokens_per_step": [m.train_tokens_per_step for m in meta],

@@ -11,14 +11,16 @@ True
 
 from __future__ import annotations
 
+import bisect
 import html
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import polars as pl
 
 from .errors import JobDecodeError
+from .escape import printable
 from .frames import (
     ERRORS_SCHEMA,
     checkpoints_frame,
@@ -29,8 +31,13 @@ from .frames import (
 from .openai_reading import UnattachedList
 from .reading import gc_paused
 from .schema import Job, WireJob, to_job
+from .snapshots import latest_snapshots
 
-__all__ = ["JobSet", "errors_frame", "latest_by_id"]
+__all__ = ["JobSet", "errors_frame", "SHORT_ID_LENGTH"]
+
+#: The length of the short ids shown in legends, tables and the browser: a prefix this
+#: long (or longer) names a job wherever a job id is taken, when no other id starts so.
+SHORT_ID_LENGTH = 8
 
 _FRAMES = {
     "jobs": jobs_frame,
@@ -38,25 +45,6 @@ _FRAMES = {
     "events": events_frame,
     "targets": targets_frame,
 }
-
-
-def latest_by_id(jobs: Sequence[Any]) -> list[int]:
-    """Positions of the jobs to keep: per id the latest ``modified_at``, later ones winning ties.
-
-    The positions are returned in increasing order, so kept jobs keep their input order.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace as J
-    >>> latest_by_id([J(id="a", modified_at=1), J(id="b", modified_at=1), J(id="a", modified_at=1)])
-    [1, 2]
-    """
-    best: dict[str, int] = {}
-    for position, job in enumerate(jobs):
-        kept = best.get(job.id)
-        if kept is None or job.modified_at >= jobs[kept].modified_at:
-            best[job.id] = position
-    return sorted(best.values())
 
 
 def errors_frame(errors: Iterable[JobDecodeError]) -> pl.DataFrame:
@@ -78,9 +66,10 @@ class JobSet:
     """Jobs read from dumps: iterable Structs, lookup by id, and cached polars frames.
 
     Build one with :func:`ftkit.read_jobs`, or from job Structs: ``JobSet(jobs)``. Jobs are
-    unique by id (where several hold the same id, the one with the latest
-    ``modified_at`` is kept, a later one winning ties) and iterate in a stable order: the
-    order of the kept records in the input.
+    unique by id: where several records hold the same id, the one with the latest
+    ``modified_at`` is kept, and records tied on it are merged key by key (see
+    :mod:`ftkit.snapshots`); which job results never depends on the order of the
+    records. Jobs iterate in a stable order: that of the last record each is made of.
 
     Attributes
     ----------
@@ -100,7 +89,7 @@ class JobSet:
     ['SUCCESS']
     """
 
-    __slots__ = ("_ids", "_items", "_loader", "_frames", "_errors", "_index", "_unattached")
+    __slots__ = ("_ids", "_items", "_loader", "_frames", "_errors", "_index", "_sorted_ids", "_unattached")
 
     def __init__(
         self,
@@ -109,16 +98,14 @@ class JobSet:
         errors: Iterable[JobDecodeError] = (),
         unattached: Iterable[UnattachedList] = (),
     ) -> None:
-        items = list(jobs)
-        keep = latest_by_id(items)
-        if len(keep) != len(items):
-            items = [items[i] for i in keep]
+        items = latest_snapshots(list(jobs))
         self._ids: list[str] = [job.id for job in items]
         self._items: list[Any] = items
         self._loader: Callable[[int], Job] | None = None
         self._frames: dict[str, pl.DataFrame] = {}
         self._errors: list[JobDecodeError] = list(errors)
         self._index: dict[str, int] | None = None
+        self._sorted_ids: list[str] | None = None
         self._unattached: list[UnattachedList] = list(unattached)
 
     @classmethod
@@ -152,6 +139,7 @@ class JobSet:
         self._frames = dict(frames)
         self._errors = list(errors)
         self._index = None
+        self._sorted_ids = None
         self._unattached = []
         return self
 
@@ -185,13 +173,55 @@ class JobSet:
     def __contains__(self, job_id: object) -> bool:
         return job_id in self._positions()
 
-    def __getitem__(self, job_id: str) -> Job:
-        try:
-            position = self._positions()[job_id]
-        except (KeyError, TypeError):
+    def resolve(self, job_id: str) -> str:
+        """The full id of the job ``job_id`` names: its id, or a prefix of at least 8
+        characters (the short ids plots, tables and the browser show, ``…`` allowed).
+
+        Raises ``KeyError`` when no job matches, or listing the candidates when several do.
+
+        Examples
+        --------
+        >>> import ftkit
+        >>> js = ftkit.read_jobs([b'{"id": "%s", "model": "m", "status": "SUCCESS", "created_at": 0,'
+        ...     b' "modified_at": 0, "hyperparameters": {}}' % i for i in (b"2813b7e6-c511", b"2813b7e6-d3a0", b"7ddb123c-a827")])
+        >>> js.resolve("7ddb123c"), js.resolve("2813b7e6-c…")
+        ('7ddb123c-a827', '2813b7e6-c511')
+        >>> js.resolve("2813b7e6")
+        Traceback (most recent call last):
+        ...
+        KeyError: "job id prefix '2813b7e6' is ambiguous: it starts 2 jobs' ids: '2813b7e6-c511', '2813b7e6-d3a0'"
+        """
+        positions = self._positions()
+        if isinstance(job_id, str) and job_id in positions:
+            return job_id
+        if not isinstance(job_id, str):
+            msg = f"a job id is a string, got {type(job_id).__name__} {job_id!r}"
+            raise KeyError(msg)
+        prefix = job_id[:-1] if job_id.endswith("…") else job_id
+        if len(prefix) < SHORT_ID_LENGTH:
             msg = f"no job with id {job_id!r} in this JobSet of {len(self)} jobs"
-            raise KeyError(msg) from None
-        return self._job(position)
+            raise KeyError(msg)
+        if self._sorted_ids is None:
+            self._sorted_ids = sorted(positions)
+        ids = self._sorted_ids
+        start = bisect.bisect_left(ids, prefix)
+        found = []
+        for candidate in ids[start:]:
+            if not candidate.startswith(prefix):
+                break
+            found.append(candidate)
+        if not found:
+            msg = f"no job with id {job_id!r} (nor one starting with it) in this JobSet of {len(self)} jobs"
+            raise KeyError(msg)
+        if len(found) > 1:
+            shown = ", ".join(repr(c) for c in found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+            msg = f"job id prefix {job_id!r} is ambiguous: it starts {len(found)} jobs' ids: {shown}"
+            raise KeyError(msg)
+        return found[0]
+
+    def __getitem__(self, job_id: str) -> Job:
+        """The job with this id, or with an id this short id (8 characters or more) starts."""
+        return self._job(self._positions()[self.resolve(job_id)])
 
     def _subset(self, positions: list[int]) -> JobSet:
         subset = JobSet.__new__(JobSet)
@@ -207,6 +237,7 @@ class JobSet:
         subset._errors = self._errors
         subset._unattached = self._unattached
         subset._index = None
+        subset._sorted_ids = None
         subset._frames = {}
         if self._frames:
             keep = pl.Series(subset._ids, dtype=pl.String())
@@ -332,7 +363,7 @@ class JobSet:
         errors = f", {len(self._errors)} unreadable records" if self._errors else ""
         if self._unattached:
             errors += f", {len(self._unattached)} events/checkpoints lists without their job"
-        return f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})"
+        return printable(f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})")
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -359,11 +390,11 @@ class JobSet:
 
     # --- analysis (see ftkit.analysis) ------------------------------------------------
 
-    def checkpoint_summary(self, **kwargs: Any) -> pl.DataFrame:
+    def checkpoint_summary(self, *args: Any, **kwargs: Any) -> pl.DataFrame:
         """Per job: checkpoint counts, final and best metrics; see :func:`ftkit.checkpoint_summary`."""
         from .analysis import checkpoint_summary
 
-        return checkpoint_summary(self, **kwargs)
+        return checkpoint_summary(self, *args, **kwargs)
 
     def checkpoints_with_axes(self) -> pl.DataFrame:
         """Checkpoints with ``tokens_seen``, ``epoch``, ``elapsed_s``; see :func:`ftkit.checkpoints_with_axes`."""
@@ -401,11 +432,11 @@ class JobSet:
 
         return metric_flags(self)
 
-    def effect(self, **kwargs: Any) -> pl.DataFrame:
-        """A metric per value or bin of a parameter; see :func:`ftkit.effect`."""
+    def effect(self, *args: Any, **kwargs: Any) -> pl.DataFrame:
+        """A metric per value or bin of a parameter, per group; see :func:`ftkit.effect`."""
         from .analysis import effect
 
-        return effect(self, **kwargs)
+        return effect(self, *args, **kwargs)
 
     def pareto(self, **kwargs: Any) -> pl.DataFrame:
         """The jobs no other job beats on both cost and quality; see :func:`ftkit.pareto`."""

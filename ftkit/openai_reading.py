@@ -34,7 +34,7 @@ from .openai_schema import (
     Shape,
 )
 
-__all__ = ["UnattachedList", "decode_openai", "attach"]
+__all__ = ["UnattachedList", "decode_openai", "attach", "candidate_owners"]
 
 _DECODE_ERRORS = (msgspec.MsgspecError, UnicodeDecodeError, RecursionError)
 _ITEM_TYPES = {"job": OpenAIJob, "event": OpenAIEvent, "checkpoint": OpenAICheckpoint}
@@ -218,6 +218,23 @@ def attach(jobs: list[Any], lists: list[UnattachedList]) -> tuple[list[Any], lis
             )
         out.append(job)
     return out, unattached
+
+
+def candidate_owners(part: UnattachedList) -> set[str]:
+    """Every job id the list (or one of its checkpoints) may attach to by the rules above.
+
+    Examples
+    --------
+    >>> from ftkit.openai_schema import OpenAIEvent
+    >>> sorted(candidate_owners(UnattachedList("events", [], "d/ftjob-b.json", after_job="ftjob-a")))
+    ['ftjob-a', 'ftjob-b']
+    """
+    owners = set(_JOB_ID.findall(part.source))
+    if part.after_job is not None:
+        owners.add(part.after_job)
+    if part.kind == "checkpoints":
+        owners.update(item.fine_tuning_job_id for item in part.items if item.fine_tuning_job_id)
+    return owners
 
 
 def _list_owner(part: UnattachedList, known: set[str]) -> str | None:

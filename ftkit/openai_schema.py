@@ -240,7 +240,9 @@ class OpenAIJob(_Wire, kw_only=True):
         """The latest time the job shows: created, finished, or its latest event or checkpoint.
 
         OpenAI jobs have no ``modified_at``; this stands in for it where snapshots of one
-        job are compared (the latest wins).
+        job are compared (the latest wins, see :mod:`ftkit.snapshots`). Readers compare
+        records before attaching lists read from elsewhere, so only what the record
+        itself holds counts there.
         """
         latest = self.created_at
         if self.finished_at is not None and self.finished_at > latest:

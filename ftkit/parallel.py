@@ -10,8 +10,8 @@ bytes and decodes a job's Struct only when it is first asked for.
 
 Worker processes are started by ``subprocess`` (not ``multiprocessing``), so scripts
 need no ``if __name__ == "__main__"`` guard and notebooks work as they are. Set the
-environment variable ``FTKIT_WORKERS`` to choose how many (``0`` or ``1`` decodes in
-this process).
+environment variable ``FTKIT_WORKERS`` to choose how many, at most the usable cores
+(``0`` or ``1`` decodes in this process).
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ import gc
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,17 +38,20 @@ import polars as pl
 from .errors import JobDecodeError
 from .frames import frames_with_positions
 from .reading import (
-    _BOM,
-    _GZIP_MAGIC,
+    _DECODE_ERRORS,
     _Decoding,
-    _Input,
     _job_decoder,
     _layout,
     _list_decoder,
+    _streamed_layout,
     decode_bytes,
     worth_decoding,
 )
 from .schema import Job, WireJob, to_job
+from .snapshots import merge_snapshots
+from .sources import BOM as _BOM
+from .sources import GZIP_MAGIC as _GZIP_MAGIC
+from .sources import Input as _Input
 
 __all__ = ["wants_parallel", "read_parallel", "worker_count"]
 
@@ -58,25 +63,33 @@ _FRAME_NAMES = ("jobs", "checkpoints", "events", "targets")
 
 
 def worker_count() -> int:
-    """How many worker processes to use: ``FTKIT_WORKERS``, else the usable cores."""
+    """How many worker processes to use: ``FTKIT_WORKERS``, else the usable cores.
+
+    ``FTKIT_WORKERS`` is capped at the usable cores: more processes than cores only add
+    memory (each worker holds its chunk), never speed.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
     value = os.environ.get("FTKIT_WORKERS", "").strip()
     if value:
         try:
-            return max(0, int(value))
+            return min(max(0, int(value)), cores)
         except ValueError:
             msg = f"FTKIT_WORKERS must be a whole number, got {value!r}"
             raise ValueError(msg) from None
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    return cores
 
 
 def wants_parallel(inputs: list[_Input], *, strict: bool) -> bool:
     """Whether these inputs are worth decoding in worker processes."""
     if strict or worker_count() < 2:
         return False
-    return sum(item.size() for item in inputs) >= MIN_PARALLEL_BYTES
+    sizes = [item.size() for item in inputs]
+    # Inputs too small to be split are decoded here anyway, each on its own: many small
+    # files are faster read in one go by the in-process path.
+    return sum(sizes) >= MIN_PARALLEL_BYTES and max(sizes, default=0) >= MIN_CHUNK_BYTES
 
 
 # --- the worker side -----------------------------------------------------------------
@@ -122,18 +135,20 @@ def decode_chunk(
     ends: list[int] = []
     position = 0
     line_number = first_line
+    lines = bytes(data).split(b"\n")
+    final = first_line + len(lines) - 1  # not blank only if no newline ends the data
     try:
-        for line in bytes(data).split(b"\n"):
+        for line in lines:
             end = position + len(line)
             try:
                 jobs.append(decode(line))
                 subs.append(-1)
                 starts.append(position)
                 ends.append(end)
-            except msgspec.MsgspecError:
+            except _DECODE_ERRORS:
                 if line.strip():
                     before = len(jobs)
-                    state.record(line, line=line_number, index=None)
+                    state.record(line, line=line_number, index=None, unterminated=line_number == final)
                     starts += [position] * (len(jobs) - before)
                     ends += [end] * (len(jobs) - before)
             position = end + 1
@@ -362,7 +377,13 @@ def _split_file(path: Path, size: int, input_index: int, pieces: int) -> list[_T
     return tasks
 
 
-def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int, int], None] | None = None) -> Any:
+def read_parallel(
+    inputs: list[_Input],
+    *,
+    errors: str,
+    progress: Callable[[int, int], None] | None = None,
+    limit: int | None = None,
+) -> Any:
     """Read inputs with worker processes; see :func:`ftkit.read_jobs`."""
     from .jobset import JobSet
 
@@ -377,7 +398,7 @@ def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int,
         for index, item in enumerate(inputs):
             size = item.size()
             share = max(1, round(4 * count * size / max(total, 1)))
-            if item.path is not None and size >= MIN_CHUNK_BYTES and _plain_ndjson(item.path):
+            if item.path is not None and MIN_CHUNK_BYTES <= size <= (limit or size) and _plain_ndjson(item.path):
                 # Workers read their share of the file themselves; this process reads it
                 # only when a job's Struct is first asked for.
                 tasks += _split_file(item.path, size, index, share)
@@ -385,7 +406,7 @@ def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int,
                 continue
             damage: list[JobDecodeError] = []
             try:
-                data = item.read(damage)
+                data = item.read(damage, limit)
             except JobDecodeError as exc:
                 read_errors[index] = [exc]
                 continue
@@ -398,20 +419,92 @@ def read_parallel(inputs: list[_Input], *, errors: str, progress: Callable[[int,
                 tasks += _split(data, index, share)
             else:
                 tasks.append(_Task(index, 0, len(data), local=True))
-        spill = tempfile.mkdtemp(prefix="ftkit-", dir=_spill_root())
+        spill = _make_spill()
         try:
-            _run(tasks, workers, datas, inputs, errors, spill, progress)
-            return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
+            with _removed_on_sigterm(spill):
+                _run(tasks, workers, datas, inputs, errors, spill, progress)
+                return _assemble(tasks, datas, inputs, read_errors, errors, JobSet)
+        except JobDecodeError:
+            raise
+        except BaseException:
+            # Interrupted (Ctrl-C) or failed: what the workers were doing is unknown, so
+            # the pool is ended rather than reused out of step.
+            _shutdown()
+            raise
         finally:
             # The frames were read from these files (on Linux, a memory map would outlive the name).
             shutil.rmtree(spill, ignore_errors=True)
             _release_later()
 
 
+#: Spill directories are named ``ftkit-spill-<pid>-<random>``: the pid tells the next
+#: read whether their process is gone (killed) and they can be removed.
+SPILL_PREFIX = "ftkit-spill-"
+
+
 def _spill_root() -> str | None:
     """Where workers write frames for this process: shared memory if the system has it."""
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+def _make_spill() -> str:
+    """A new spill directory, after removing those left by processes that were killed."""
+    root = _spill_root()
+    _sweep_spills(root or tempfile.gettempdir())
+    return tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=root)
+
+
+def _sweep_spills(root: str) -> None:
+    """Remove this user's spill directories whose process no longer exists."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(SPILL_PREFIX):
+            continue
+        try:
+            pid = int(entry.name[len(SPILL_PREFIX) :].split("-", 1)[0])
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or not entry.is_dir(follow_symlinks=False):
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except (ValueError, OSError):
+            continue
+
+
+@contextmanager
+def _removed_on_sigterm(path: str) -> Iterator[None]:
+    """Remove ``path`` if SIGTERM arrives meanwhile, then let the signal do what it did before.
+
+    Only in the main thread (where Python runs signal handlers), and not where SIGTERM is
+    ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_IGN:
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        _shutdown()
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if callable(previous):
+            previous(signum, frame)
+        else:  # the default: end the process as the signal would have
+            os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGTERM) is on_sigterm:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _plain_ndjson(path: Path) -> bool:
@@ -421,7 +514,8 @@ def _plain_ndjson(path: Path) -> bool:
             head = file.read(1 << 20)
     except OSError:
         return False
-    return head[:2] != _GZIP_MAGIC and _layout(head) == "ndjson"
+    # "unsure" (a first line that is not whole JSON) is left to the whole-input reading
+    return head[:2] != _GZIP_MAGIC and _streamed_layout(head) == "ndjson"
 
 
 def _run(
@@ -467,11 +561,12 @@ def _run(
                 view = memoryview(datas[task.input_index])[task.start : task.end]
             try:
                 task.reply = worker.run(request, view)
-            except _WorkerFailed:
+                # polars reads without the GIL: this overlaps with the workers' next tasks
+                task.frames = {name: pl.read_ipc(path) for name, path in zip(_FRAME_NAMES, task.reply.files)}
+            except Exception:  # noqa: BLE001 - the worker failed, or the read was interrupted
+                task.reply = task.frames = None
                 pending.put(task)  # another worker, or this process, takes it
                 return
-            # polars reads without the GIL: this overlaps with the workers' next tasks
-            task.frames = {name: pl.read_ipc(path) for name, path in zip(_FRAME_NAMES, task.reply.files)}
             report(task)
 
     threads = [threading.Thread(target=feed, args=(worker,), daemon=True) for worker in workers]
@@ -518,7 +613,7 @@ def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str
 
 
 def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
-    """Join the tasks' frames in input order, drop superseded snapshots, build the JobSet."""
+    """Join the tasks' frames in input order, resolve snapshots of one job, build the JobSet."""
     if any(task.reply.openai for task in tasks):
         raise OpenAIRecords
     all_errors: list[JobDecodeError] = []
@@ -553,21 +648,59 @@ def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
     if frames["jobs"] is None:
         return jobset_cls(errors=all_errors)
     jobs = frames["jobs"]
+    loader = _Loader(origin, datas)
     if jobs["job_id"].n_unique() < jobs.height:
-        kept = (
-            jobs.select("job_id", "modified_at", "_position")
-            .sort("modified_at", "_position")
-            .group_by("job_id")
-            .agg(pl.col("_position").last())
-            .sort("_position")["_position"]
-        )
-        keep = kept.implode()
-        frames = {name: frame.filter(pl.col("_position").is_in(keep)) for name, frame in frames.items()}
-        origin = [origin[i] for i in kept.to_list()]
+        frames, kept, merged = _resolve_snapshots(frames, loader)
+        loader.origin = [origin[i] for i in kept]
+        loader.overrides = merged
     frames = {name: frame.drop("_position") for name, frame in frames.items()}
     ids = frames["jobs"]["job_id"].to_list()
-    loader = _Loader(origin, datas)
     return jobset_cls.from_parts(ids=ids, loader=loader, frames=frames, errors=all_errors)
+
+
+def _resolve_snapshots(
+    frames: dict[str, pl.DataFrame], loader: _Loader
+) -> tuple[dict[str, pl.DataFrame], list[int], dict[int, Job]]:
+    """Keep one job per id by the rule of :mod:`ftkit.snapshots`, on the assembled frames.
+
+    Returns the frames of the kept jobs, the positions kept (in order) and, by index
+    among the kept, the jobs merged from tied records (their rows rebuilt).
+    """
+    latest = (
+        frames["jobs"]
+        .select("job_id", "modified_at", "_position")
+        .filter(pl.col("modified_at") == pl.col("modified_at").max().over("job_id"))
+        .group_by("job_id")
+        .agg(pl.col("_position"))
+        .with_columns(pl.col("_position").list.max().alias("kept"))
+        .sort("kept")
+    )
+    kept = latest["kept"]
+    merged: dict[int, Job] = {}
+    tied = latest.filter(pl.col("_position").list.len() > 1)
+    for positions, position in zip(tied["_position"].to_list(), tied["kept"].to_list()):
+        job = merge_snapshots([loader(p) for p in sorted(positions)])
+        if job != loader(position):
+            merged[position] = job
+    keep = kept.implode()
+    frames = {name: frame.filter(pl.col("_position").is_in(keep)) for name, frame in frames.items()}
+    if merged:
+        rebuilt = frames_with_positions(list(merged.values()))
+        at = pl.Series(list(merged), dtype=pl.Int64())
+        replaced = at.implode()
+        frames = {
+            name: pl.concat(
+                [
+                    frame.filter(~pl.col("_position").is_in(replaced)),
+                    rebuilt[name].with_columns(at.gather(rebuilt[name]["_position"]).alias("_position")),
+                ],
+                how="vertical",
+            ).sort("_position", maintain_order=True)
+            for name, frame in frames.items()
+        }
+    kept_list = kept.to_list()
+    index = {position: i for i, position in enumerate(kept_list)}
+    return frames, kept_list, {index[p]: job for p, job in merged.items()}
 
 
 class _LazyFile:
@@ -603,9 +736,14 @@ class _Loader:
     def __init__(self, origin: list[tuple[_Task, int]], datas: list[bytes]) -> None:
         self.origin = origin
         self.datas = datas
+        #: Jobs merged from tied snapshots, by position.
+        self.overrides: dict[int, Job] = {}
         self._listing: tuple[tuple[int, int], list[Any]] | None = None
 
     def __call__(self, position: int) -> Job:
+        merged = self.overrides.get(position)
+        if merged is not None:
+            return merged
         task, i = self.origin[position]
         if task.jobs:  # decoded in this process and kept
             return to_job(task.jobs[i])
@@ -624,4 +762,10 @@ class _Loader:
 
 
 if __name__ == "__main__":
-    _serve()
+    # Ctrl-C reaches every process of the terminal's group: the calling process handles
+    # it (and ends its workers); a worker says nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _serve()
+    except (OSError, EOFError, ValueError):  # the caller went away mid-request
+        pass

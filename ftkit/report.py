@@ -31,7 +31,6 @@ import html
 import io
 import math
 import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,9 +38,16 @@ from typing import Any
 import polars as pl
 
 from . import __version__
+from .analysis.inputs import DEFAULT_BY, By
+from .atomic import atomic_write
+from .escape import escaped_warnings, printable
+from .formatting import MIN_DIGITS, distinct_digits, format_float
 from .jobset import JobSet
 
-__all__ = ["summary_tables", "summary_text", "write_report", "render_report", "format_value"]
+__all__ = [
+    "summary_tables", "summary_text", "write_report", "render_report", "format_value", "column_digits",
+    "best_jobs", "unranked_jobs",
+]
 
 #: Column headers that read better than the column names.
 _HEADERS = {
@@ -101,26 +107,69 @@ def varying_hyperparameters(jobs: JobSet) -> list[str]:
     return compare_hyperparameters(jobs, varying_only=True).columns[1:]
 
 
-def best_jobs(jobs: JobSet, *, top: int | None = 10) -> pl.DataFrame:
-    """The jobs with a measured valid loss, best first, with their varying hyperparameters.
+#: The status of a finished, successful job: the only jobs "best jobs" rank.
+FINISHED = "SUCCESS"
 
-    Columns: ``job_id, suffix, model, status, best_valid_loss, best_step``, then each
-    hyperparameter that varies across ``jobs``. ``top=None`` keeps every such job.
+
+def best_jobs(jobs: JobSet, *, top: int | None = 10, by: By = DEFAULT_BY) -> pl.DataFrame:
+    """The finished, successful jobs with a measured valid loss, best first in each group.
+
+    Columns: the ``by`` columns, ``job_id, suffix, model, status, best_valid_loss,
+    best_step``, then each hyperparameter that varies across ``jobs``. Jobs are ranked
+    only against jobs of their group (by default ``"job_type"``: a classifier's loss
+    and a completion job's loss are not comparable; ``["provider", "job_type"]`` where
+    the jobs come from several providers, see :func:`ftkit.analysis.inputs.resolve_by`;
+    a ``by`` given is used as given; ``None`` ranks all together) and
+    only when they ended in ``SUCCESS``: running, failed or cancelled jobs are listed
+    apart by :func:`unranked_jobs`. ``top`` jobs per group; ``None`` keeps them all.
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(40, seed=3))
+    >>> best = best_jobs(js, top=2)
+    >>> best.columns[:7], set(best["status"])
+    (['job_type', 'job_id', 'suffix', 'model', 'status', 'best_valid_loss', 'best_step'], {'SUCCESS'})
     """
     from .analysis import checkpoint_summary, compare_hyperparameters
+    from .analysis.inputs import group_columns, resolve_by
 
+    by = resolve_by(by, jobs)
+    groups = group_columns(by, where="best_jobs")
     hyper = compare_hyperparameters(jobs, varying_only=True)
     varying = hyper.columns[1:]
     summary = checkpoint_summary(jobs).select("job_id", "best_valid_loss", "best_step")
     table = (
-        jobs.jobs.select("job_id", "suffix", "model", "status")
+        jobs.jobs.select(*dict.fromkeys([*groups, "job_id", "suffix", "model", "status"]))
         .join(summary, on="job_id", how="inner")
         .join(hyper, on="job_id", how="inner")
-        .filter(pl.col("best_valid_loss").is_not_null())
-        .sort("best_valid_loss", "job_id")
-        .select("job_id", "suffix", "model", "status", "best_valid_loss", "best_step", *varying)
+        .filter(pl.col("best_valid_loss").is_not_null() & (pl.col("status") == FINISHED))
+        .sort(*groups, "best_valid_loss", "job_id", nulls_last=True)
+        .select(*dict.fromkeys([*groups, "job_id", "suffix", "model", "status", "best_valid_loss", "best_step",
+                                *varying]))
     )
-    return table if top is None else table.head(top)
+    if top is None:
+        return table
+    rank = pl.int_range(pl.len())
+    return table.filter((rank.over(groups) if groups else rank) < top)
+
+
+def unranked_jobs(jobs: JobSet) -> pl.DataFrame:
+    """The jobs with a measured valid loss that did not finish successfully (running,
+    failed, cancelled...): never ranked among the best jobs, listed apart.
+
+    Columns: ``job_type, job_id, suffix, model, status, best_valid_loss``, by type,
+    status, then loss.
+    """
+    from .analysis import checkpoint_summary
+
+    summary = checkpoint_summary(jobs).select("job_id", "best_valid_loss")
+    return (
+        jobs.jobs.select("job_type", "job_id", "suffix", "model", "status")
+        .join(summary, on="job_id", how="inner")
+        .filter(pl.col("best_valid_loss").is_not_null() & (pl.col("status") != FINISHED).fill_null(True))
+        .sort("job_type", "status", "best_valid_loss", "job_id", nulls_last=True)
+    )
 
 
 def cost_by_currency(jobs: JobSet) -> pl.DataFrame:
@@ -141,8 +190,9 @@ def summary_tables(jobs: Any, *, top: int = 10) -> dict[str, pl.DataFrame]:
     """The summary tables: ``by_status``, ``by_type``, ``by_model``, ``by_provider``, ``best``
     and ``cost`` (the summaries show ``by_provider`` where the jobs come from several).
 
-    ``best`` holds the ``top`` jobs by best valid loss (see :func:`best_jobs`), ``cost``
-    the tokens and cost per currency (:func:`ftkit.analysis.token_usage_totals`).
+    ``best`` holds the ``top`` finished, successful jobs of each job type by best valid
+    loss (see :func:`best_jobs`), ``cost`` the tokens and cost per currency
+    (:func:`ftkit.analysis.token_usage_totals`).
     """
     js = _as_jobset(jobs)
     frame = js.jobs
@@ -167,15 +217,17 @@ def _count_tables(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
 # --- values -------------------------------------------------------------------------
 
 
-def format_value(column: str, value: Any, *, missing: str = "-") -> str:
-    """A cell as text: costs with 2 decimals, losses with 4, tokens with thousands separators.
+def format_value(column: str, value: Any, *, missing: str = "-", digits: int | None = None) -> str:
+    """A cell as text: costs with 2 decimals, other numbers with 4 significant digits
+    (``digits`` more when the column needs them to tell its values apart, see
+    :func:`column_digits`), tokens with thousands separators.
 
     Examples
     --------
     >>> format_value("cost", 12.5), format_value("best_valid_loss", 0.81234), format_value("trained_tokens", 1234567)
     ('12.50', '0.8123', '1,234,567')
-    >>> format_value("learning_rate", 0.0001), format_value("suffix", None)
-    ('0.0001', '-')
+    >>> format_value("learning_rate", 0.0001), format_value("suffix", None), format_value("best_valid_loss", 0.000641)
+    ('0.0001', '-', '0.000641')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return missing
@@ -183,10 +235,8 @@ def format_value(column: str, value: Any, *, missing: str = "-") -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         if column.startswith("cost"):
-            return f"{value:,.2f}"
-        if "loss" in column or "accuracy" in column:
-            return f"{value:.4f}"
-        return f"{value:.4g}"
+            return format_float(value, digits or 2, decimals=True)
+        return format_float(value, digits or MIN_DIGITS)
     if isinstance(value, int):
         return f"{value:,}" if "tokens" in column else str(value)
     if isinstance(value, dt.datetime):
@@ -196,17 +246,23 @@ def format_value(column: str, value: Any, *, missing: str = "-") -> str:
     return str(value)
 
 
-def printable(text: str) -> str:
-    r"""``text`` with control characters shown as escapes, so job text cannot drive a terminal.
+def column_digits(frame: pl.DataFrame) -> dict[str, int]:
+    """For each float column, the digits :func:`format_value` needs so that values that
+    differ print differently (decimals for costs, significant digits otherwise).
 
     Examples
     --------
-    >>> printable("ok\x1b[2Jgone\n")
-    'ok\\x1b[2Jgone\\n'
+    >>> import polars as pl
+    >>> column_digits(pl.DataFrame({"best_valid_loss": [0.81234, 0.81231], "cost": [2.621, 2.624], "n": [1, 2]}))
+    {'best_valid_loss': 5, 'cost': 3}
     """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    out = {}
+    for column, dtype in frame.schema.items():
+        if dtype.is_float():
+            values = frame[column].to_list()
+            money = column.startswith("cost")
+            out[column] = distinct_digits(values, start=2 if money else MIN_DIGITS, decimals=money)
+    return out
 
 
 def _header(column: str) -> str:
@@ -240,7 +296,11 @@ def text_table(frame: pl.DataFrame) -> list[str]:
     FAILED      3
     """
     headers = [printable(_header(c)) for c in frame.columns]
-    cells = [[printable(format_value(c, v)) for c, v in zip(frame.columns, row)] for row in frame.iter_rows()]
+    digits = column_digits(frame)
+    cells = [
+        [printable(format_value(c, v, digits=digits.get(c))) for c, v in zip(frame.columns, row)]
+        for row in frame.iter_rows()
+    ]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     right = [_is_numeric(frame, c) for c in frame.columns]
 
@@ -269,8 +329,52 @@ def _date_range(frame: pl.DataFrame) -> str:
     return f", created {first:%Y-%m-%d} to {last:%Y-%m-%d}"
 
 
+def _groups(table: pl.DataFrame, by: Sequence[str]) -> list[tuple[str, pl.DataFrame]]:
+    """(label, rows) of each group of ``table``, in its order; one unlabelled group when no ``by``."""
+    if not by:
+        return [("", table)]
+    return [
+        (" · ".join(format_value(c, v, missing="(none)") for c, v in zip(by, part.select(*by).row(0))), part)
+        for part in table.partition_by(list(by), maintain_order=True)
+    ]
+
+
+def _best_text(js: JobSet, *, top: int) -> list[str]:
+    """The best jobs of each type, then the jobs with a loss that are not ranked."""
+    from .analysis.inputs import group_columns, resolve_by
+
+    groups = group_columns(resolve_by(DEFAULT_BY, js), where="summary_text")
+    ranked = best_jobs(js, top=None, by=groups)
+    lines: list[str] = []
+    for label, part in _groups(ranked, groups):
+        shown = part.head(top).drop(*groups, "status")
+        lines.append(
+            f"Best {shown.height} of {part.height} successful {printable(label)} jobs with a measured valid loss,"
+            " lowest first:"
+        )
+        lines += text_table(_drop_empty(shown))
+        lines.append("")
+    if not ranked.height:
+        lines += ["No finished, successful job has a measured valid loss.", ""]
+    unranked = unranked_jobs(js)
+    if unranked.height:
+        counts = ", ".join(f"{printable(str(s))} {n}" for s, n in unranked.group_by("status", maintain_order=True)
+                           .len().sort("len", "status", descending=[True, False]).iter_rows())
+        jobs_ = "1 job" if unranked.height == 1 else f"{unranked.height} jobs"
+        lines.append(f"Not ranked: {jobs_} with a measured valid loss did not finish successfully ({counts}):")
+        lines += text_table(_drop_empty(unranked.head(top)))
+        if unranked.height > top:
+            lines.append(f"... and {unranked.height - top} more")
+        lines.append("")
+    return lines
+
+
 def summary_text(jobs: Any, *, top: int = 10, sources: Sequence[str] = ()) -> str:
     """The ``ftkit summary`` text: counts, best jobs, tokens and cost.
+
+    The best jobs are the finished, successful ones, ranked within their job type; jobs
+    with a loss that are running, failed or cancelled are listed apart. Numbers carry
+    enough digits to tell the values of a column apart (:func:`column_digits`).
 
     Examples
     --------
@@ -285,9 +389,16 @@ def summary_text(jobs: Any, *, top: int = 10, sources: Sequence[str] = ()) -> st
     FAILED      1                        mistral-small-latest     1
     QUEUED      1
     <BLANKLINE>
-    Best 2 of 3 jobs with a measured valid loss, lowest first:
-    job id                                suffix  model  ...  best valid loss  best step  learning rate  training steps  epochs
-    ...
+    Best 2 of 2 successful completion jobs with a measured valid loss, lowest first:
+    job id ... best valid loss  best step  learning rate ...
+    0730677d-f5be-458b-a95d-78b13297756f  -       mistral-small-latest            0.706         70 ...
+    c5a9a231-b620-4372-8700-3d8ddfb9f4c3  intent  open-mistral-7b                0.9116         20 ...
+    <BLANKLINE>
+    Not ranked: 1 job with a measured valid loss did not finish successfully (FAILED 1):
+    type        job id                                model            status  best valid loss
+    ----------  ------------------------------------  ---------------  ------  ---------------
+    completion  b40eedff-f56c-430c-ac94-17212bd3cbd9  open-mistral-7b  FAILED            1.093
+    <BLANKLINE>
     Tokens and cost per currency:
     currency  jobs  priced  trained tokens   cost  cost per 1M tokens
     --------  ----  ------  --------------  -----  ------------------
@@ -304,14 +415,7 @@ def summary_text(jobs: Any, *, top: int = 10, sources: Sequence[str] = ()) -> st
     lines.append("")
     lines += _side_by_side([text_table(tables[k]) for k in _count_tables(tables)])
     lines.append("")
-    ranked = best_jobs(js, top=None)
-    best = _drop_empty(ranked.head(top))
-    if best.height:
-        lines.append(f"Best {best.height} of {ranked.height} jobs with a measured valid loss, lowest first:")
-        lines += text_table(best)
-    else:
-        lines.append("No job has a measured valid loss.")
-    lines.append("")
+    lines += _best_text(js, top=top)
     lines.append("Tokens and cost per currency:")
     lines += text_table(tables["cost"])
     return "\n".join(lines) + "\n"
@@ -359,8 +463,14 @@ _ID_COLUMNS = frozenset({"job_id", "fine_tuned_model"})
 _esc = html.escape
 
 
-def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str | None = None) -> str:
+def html_table(
+    frame: pl.DataFrame, *, caption: str | None = None, table_id: str | None = None, compared: bool = True
+) -> str:
     """A ``<table>`` of ``frame``: every cell escaped, numbers right-aligned, ids monospaced.
+
+    ``compared`` (default): the rows are compared, so each float column gets the digits
+    that tell its values apart (:func:`column_digits`); ``False`` for long lists (every
+    job) printed with the usual 4 significant digits.
 
     Examples
     --------
@@ -369,6 +479,7 @@ def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str
     '<table><thead><tr><th>job id</th><th class="num">jobs</th></tr></thead><tbody><tr><td class="id">&lt;b&gt;</td><td class="num">2</td></tr></tbody></table>'
     """
     numeric = {c: _is_numeric(frame, c) for c in frame.columns}
+    digits = column_digits(frame) if compared else {}
     head = "".join(
         f'<th class="num">{_esc(_header(c))}</th>' if numeric[c] else f"<th>{_esc(_header(c))}</th>" for c in frame.columns
     )
@@ -383,7 +494,7 @@ def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str
                 classes.append("id")
             if value is None:
                 classes.append("missing")
-            text = format_value(column, value, missing="\u2014")
+            text = format_value(column, value, missing="\u2014", digits=digits.get(column))
             attr = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{attr}>{_esc(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -395,7 +506,8 @@ def html_table(frame: pl.DataFrame, *, caption: str | None = None, table_id: str
 def _figure_html(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 144) -> str:
     """A ``<figure>`` with ``fig`` as a PNG data URI, shown at 96 px per inch."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # constrained layout already fits it
+    with escaped_warnings():  # missing-glyph warnings quote the job's text
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # constrained layout already fits it
     data = buffer.getvalue()
     width, height = _png_size(data)
     scale = 96 / dpi
@@ -452,17 +564,57 @@ def _errors_table(js: JobSet) -> pl.DataFrame:
     return _drop_empty(js.errors, keep=("source", "path", "message"))
 
 
-def render_report(jobs: Any, *, title: str = "Fine-tuning jobs", top: int = 10, progress: Any = None) -> str:
+def _effect_panels(
+    js: JobSet, params: Sequence[str], groups: Sequence[str]
+) -> tuple[list[tuple[str, JobSet, str]], dict[str, list[str]]]:
+    """The effect panels worth drawing, (group label, the group's jobs, parameter), and
+    per group the parameters left out: those with fewer than two values that have a
+    measured best validation loss (one value shows no effect; none shows nothing)."""
+    from .analysis import HYPERPARAMETER_PROVIDERS, HYPERPARAMETERS, effect
+
+    panels: list[tuple[str, JobSet, str]] = []
+    skipped: dict[str, list[str]] = {}
+    frame = js.jobs
+    keys = frame.select(*groups).unique(maintain_order=True).sort(*groups, nulls_last=True).rows() if groups else [()]
+    for key in keys:
+        label = " · ".join(format_value(g, v, missing="(none)") for g, v in zip(groups, key))
+        subset = js.filter(*(pl.col(g).eq_missing(v) for g, v in zip(groups, key))) if groups else js
+        types = set(subset.jobs["job_type"].drop_nulls().to_list())
+        providers = set(subset.jobs["provider"].to_list())
+        for param in params:
+            if types and not types & HYPERPARAMETERS.get(param, types):
+                continue  # e.g. fim_ratio among classifiers, which have none
+            if HYPERPARAMETER_PROVIDERS.get(param, "") not in providers | {""}:
+                continue  # e.g. n_epochs among Mistral jobs, which have none
+            measured = effect(subset, param, metric="best_valid_loss", by=None).filter(
+                pl.col(param).is_not_null() & (pl.col("count") > 0)
+            )
+            if measured.height >= 2:
+                panels.append((label, subset, param))
+            else:
+                skipped.setdefault(label, []).append(param)
+    return panels, skipped
+
+
+def render_report(
+    jobs: Any,
+    *,
+    title: str = "Fine-tuning jobs",
+    top: int = 10,
+    by: By = DEFAULT_BY,
+    progress: Any = None,
+) -> str:
     """The report's HTML, as a string; see :func:`write_report`."""
     from . import plot
+    from .analysis.inputs import group_columns, resolve_by
+    from .plot.common import plain as plot_text
 
     js = _as_jobset(jobs)
+    by = resolve_by(by, js)
     tables = summary_tables(js, top=top)
     frame = js.jobs
     varying = varying_hyperparameters(js)
     best = tables["best"]
-    top_ids = best["job_id"].to_list()
-    top_jobs = js.filter(pl.col("job_id").is_in(top_ids)) if top_ids else js.filter(pl.lit(False))
     plots = _Plots(progress)
     n_plots = 6 + (1 if varying else 0)
     if progress is not None:
@@ -481,15 +633,28 @@ def render_report(jobs: Any, *, title: str = "Fine-tuning jobs", top: int = 10, 
     body = f'<div class="row">{counts}{_figure_html(fig, alt="Number of jobs in each status")}</div>'
     sections.append(("overview", "Overview", _section("overview", "Jobs by status, type and model", body)))
 
-    # The best jobs.
-    if best.height:
+    # The best jobs: finished, successful, ranked only within their group.
+    ranked = best_jobs(js, top=None, by=by)
+    groups = group_columns(by, where="render_report")
+    blocks = []
+    for i, (label, part) in enumerate(_groups(ranked, groups), start=1):
+        shown = _drop_empty(part.head(top).drop(*groups, "status"))
+        caption = f"Best {shown.height} of {part.height} successful {label} jobs".replace("  ", " ")
+        blocks.append(f'<div class="scroll">{html_table(shown, caption=caption, table_id=f"best-jobs-{i}")}</div>')
+    unranked = unranked_jobs(js)
+    if unranked.height:
+        caption = f"Not ranked: {unranked.height} jobs with a measured validation loss that did not finish successfully"
+        blocks.append(f'<div class="scroll">{html_table(_drop_empty(unranked), caption=caption, table_id="unranked-jobs", compared=False)}</div>')
+    if ranked.height:
+        grouped = f", ranked within each {' · '.join(g.replace('_', ' ') for g in groups)}" if groups else ""
         note = (
-            f"The {best.height} jobs with the lowest best validation loss (the lowest loss over their"
-            " evaluated checkpoints), with the hyperparameters that vary across the jobs."
+            "The finished, successful jobs with the lowest best validation loss (the lowest loss over their"
+            f" evaluated checkpoints){grouped}, with the hyperparameters that vary across the jobs."
+            " Jobs still running, failed or cancelled are listed apart, never ranked."
         )
-        body = f'<div class="scroll">{html_table(_drop_empty(best), table_id="best-jobs")}</div>'
     else:
-        note, body = "No job has a measured validation loss.", ""
+        note = "No finished, successful job has a measured validation loss."
+    body = "".join(blocks)
     sections.append(("best", "Best jobs", _section("best", "Best jobs by validation loss", body, note)))
 
     # Tokens and cost.
@@ -497,40 +662,66 @@ def render_report(jobs: Any, *, title: str = "Fine-tuning jobs", top: int = 10, 
     note = "Totals per currency; costs in different currencies are never added. Priced: jobs with a cost."
     sections.append(("cost", "Tokens and cost", _section("cost", "Tokens and cost per currency", body, note)))
 
-    # Loss curves of the best jobs.
-    fig, axes = plots.figure(13.0, 4.2, ncols=2)
-    for ax, metric in zip(axes, ("valid_loss", "train_loss")):
-        plot.plot_loss_curves(top_jobs, metric=metric, ax=ax)
+    # Loss curves of the best jobs, one row per group.
+    figures = []
+    n_curves = 0
+    for label, part in _groups(best_jobs(js, top=top, by=by), groups) or [("", best)]:
+        ids = part["job_id"].to_list()
+        subset = js.filter(pl.col("job_id").is_in(ids)) if ids else js.filter(pl.lit(False))
+        n_curves += len(subset)
+        fig, axes = plots.figure(13.0, 4.2, ncols=2)
+        for ax, metric in zip(axes, ("valid_loss", "train_loss")):
+            plot.plot_loss_curves(subset, metric, ax=ax)
+            if label:
+                ax.set_title(plot_text(label if len(label) <= 40 else label[:39] + "…"), loc="right", fontsize="medium")
+        figures.append(_figure_html(fig, alt=f"Loss curves of the best {label} jobs".replace("  ", " ")))
     plots.done()
     plots.done()
-    note = f"Validation and training loss per checkpoint of the {len(top_jobs)} best jobs above; stars mark each job's best checkpoint."
-    body = _figure_html(fig, alt=f"Loss curves of the {len(top_jobs)} best jobs")
-    sections.append(("curves", "Loss curves", _section("curves", "Loss curves of the best jobs", body, note)))
+    note = (
+        f"Validation and training loss per checkpoint of the {n_curves} best jobs above"
+        f"{', one row per ' + ' · '.join(g.replace('_', ' ') for g in groups) if groups else ''};"
+        " stars mark each job's best checkpoint."
+    )
+    sections.append(("curves", "Loss curves", _section("curves", "Loss curves of the best jobs", "".join(figures), note)))
 
-    # Effects of the hyperparameters that vary.
+    # Effects of the hyperparameters that vary: one panel per group and parameter with
+    # at least two values measured; the others are named in one line.
     if varying:
-        ncols = min(3, len(varying))
+        panels, skipped = _effect_panels(js, varying, groups)
         figures = []
-        for start in range(0, len(varying), ncols):
-            chunk = varying[start : start + ncols]
-            fig, axes = plots.figure(4.3 * ncols, 3.3, ncols=ncols)
-            for ax, param in zip(axes, chunk):
-                plot.plot_effect(js, param=param, metric="best_valid_loss", ax=ax)
+        for start in range(0, len(panels), 3):
+            chunk = panels[start : start + 3]
+            fig, axes = plots.figure(4.3 * 3, 3.3, ncols=3)
+            for ax, (label, subset, param) in zip(axes, chunk):
+                plot.plot_effect(subset, param, metric="best_valid_loss", by=by, ax=ax)
             for ax in axes[len(chunk) :]:
                 ax.set_visible(False)
-            figures.append(
-                _figure_html(fig, alt="Best validation loss against " + ", ".join(p.replace("_", " ") for p in chunk))
-            )
+            figures.append(_figure_html(
+                fig, alt="Best validation loss against " + ", ".join(
+                    f"{p.replace('_', ' ')} ({label})" if label else p.replace("_", " ") for label, _, p in chunk)))
         plots.done()
-        note = "Each job's best validation loss against each hyperparameter that varies; the line joins the mean per value."
+        note = (
+            "Each job's best validation loss against each hyperparameter that varies"
+            + (f", one panel per {' · '.join(g.replace('_', ' ') for g in groups)}" if groups else "")
+            + "; the line joins the mean per value."
+        )
+        if skipped:
+            note += " Not drawn (fewer than two values with a measured loss): " + "; ".join(
+                f"{label + ': ' if label else ''}{', '.join(p.replace('_', ' ') for p in params)}"
+                for label, params in skipped.items()
+            ) + "."
         body = "".join(figures)
         sections.append(("effects", "Effects", _section("effects", "Effect of the hyperparameters", body, note)))
 
     # Cost against quality.
     fig, (ax,) = plots.figure(9.0, 4.8)
-    plot.plot_cost_quality(js, ax=ax)
+    plot.plot_cost_quality(js, by=by, ax=ax)
     plots.done()
-    note = "Each job's cost against its best validation loss; the line is the Pareto front (no job is both cheaper and better)."
+    note = (
+        "Each job's cost against its best validation loss; each line is a Pareto front (no job is both cheaper"
+        " and better)" + (f", one per {' · '.join(g.replace('_', ' ') for g in groups)} and currency" if groups
+                          else ", one per currency") + "."
+    )
     body = _figure_html(fig, alt="Cost against best validation loss")
     sections.append(("cost-quality", "Cost vs quality", _section("cost-quality", "Cost against quality", body, note)))
 
@@ -552,7 +743,7 @@ def render_report(jobs: Any, *, title: str = "Fine-tuning jobs", top: int = 10, 
     everything = _all_jobs_table(js)
     body = (
         f"<details><summary>Show all {len(js)} jobs</summary>"
-        f'<div class="scroll">{html_table(_drop_empty(everything), table_id="all-jobs")}</div></details>'
+        f'<div class="scroll">{html_table(_drop_empty(everything), table_id="all-jobs", compared=False)}</div></details>'
     )
     sections.append(("jobs", "All jobs", _section("jobs", "All jobs", body, "Oldest first.")))
 
@@ -584,6 +775,7 @@ def write_report(
     *,
     title: str = "Fine-tuning jobs",
     top: int = 10,
+    by: By = DEFAULT_BY,
     progress: Any = None,
 ) -> Path:
     """Write a self-contained HTML report on ``jobs`` to ``path``.
@@ -599,7 +791,15 @@ def write_report(
     title
         The report's heading and page title.
     top
-        How many best jobs to list and draw the loss curves of.
+        How many best jobs to list and draw the loss curves of, in each group.
+    by
+        The jobs frame column, or list of columns, whose groups are never pooled, joined
+        or ranked together: best jobs are ranked within each group, the loss curves and
+        each effect panel drawn per group, each group has its own Pareto front.
+        ``"job_type"`` by default (classifier and completion losses are not comparable),
+        ``["provider", "job_type"]`` where the jobs come from several providers (OpenAI
+        and Mistral losses are not comparable either); a ``by`` given is used exactly as
+        given; ``None`` pools all the jobs.
     progress
         Optional :class:`ftkit.progress.Progress` advanced as the plots are drawn.
 
@@ -619,12 +819,7 @@ def write_report(
     (True, True)
     """
     path = Path(path)
-    document = render_report(jobs, title=title, top=top, progress=progress)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        tmp.write_text(document, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    document = render_report(jobs, title=title, top=top, by=by, progress=progress)
+    with atomic_write(path) as f:
+        f.write(document.encode("utf-8"))
     return path

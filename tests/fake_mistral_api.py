@@ -7,7 +7,7 @@ free port of 127.0.0.1, answers 401 to a wrong key, records every request, and c
 told to fail: :meth:`FakeMistralAPI.inject` queues a 429 with ``Retry-After``, a 5xx, a
 response slower than the client's timeout, or a malformed body (in which
 ``{authorization}`` stands for the request's ``Authorization`` header, as servers that
-echo it do). ``max_page_size`` caps the jobs per list page below what was asked for,
+echo it do), trickled a byte at a time, or without a Content-Length. ``max_page_size`` caps the jobs per list page below what was asked for,
 and ``list_total=False`` leaves ``total`` out of list pages, as older API versions do.
 
 Examples
@@ -77,6 +77,14 @@ class Fault:
     retry_after: str | None = None
     delay: float = 0.0
     body: bytes | None = None
+    #: Seconds between the body's bytes (a server that trickles its answer).
+    trickle: float = 0.0
+    #: Send no Content-Length (the body ends when the connection closes).
+    no_length: bool = False
+    #: Seconds between the bytes of the status line and headers (a trickle before any body).
+    trickle_headers: float = 0.0
+    #: A Content-Encoding header to send (the body given must be encoded so).
+    content_encoding: str | None = None
 
     def matches(self, request: Request) -> bool:
         if self.target == "list":
@@ -215,10 +223,10 @@ class FakeMistralAPI:
             answer["total"] = len(jobs)
         return json.dumps(answer).encode()
 
-    def answer(self, request: Request) -> tuple[int, dict[str, str], bytes, float]:
-        """Status, headers, body and delay for one request."""
+    def answer(self, request: Request) -> tuple[int, dict[str, str], bytes, float, Fault | None]:
+        """Status, headers, body, delay and the fault applied for one request."""
         if not request.authorized:
-            return 401, {}, b'{"detail":"Unauthorized"}', 0.0
+            return 401, {}, b'{"detail":"Unauthorized"}', 0.0, None
         fault = self._take_fault(request)
         delay = self.detail_delay if request.job_id is not None else 0.0
         if request.page is not None:
@@ -239,7 +247,9 @@ class FakeMistralAPI:
                 body = body.replace(b"{authorization}", request.authorization.encode())
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
-        return status, headers, body, delay
+            if fault.content_encoding is not None:
+                headers["Content-Encoding"] = fault.content_encoding
+        return status, headers, body, delay, fault
 
 
 def _make_handler(api: FakeMistralAPI) -> type[BaseHTTPRequestHandler]:
@@ -263,20 +273,42 @@ def _make_handler(api: FakeMistralAPI) -> type[BaseHTTPRequestHandler]:
                 api._in_flight += 1
                 api.max_in_flight = max(api.max_in_flight, api._in_flight)
             try:
-                status, headers, body, delay = api.answer(request)
+                status, headers, body, delay, fault = api.answer(request)
                 if delay:
                     time.sleep(delay)
             finally:
                 with api._lock:
                     api._in_flight -= 1
+            if fault is not None and fault.trickle_headers:
+                head = f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                try:
+                    for byte in head.encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(fault.trickle_headers)
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+                return
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                if fault is not None and fault.no_length:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(body)))
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if fault is not None and fault.trickle:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(fault.trickle)
+                else:
+                    self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout): nothing to answer
 

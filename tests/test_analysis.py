@@ -388,7 +388,7 @@ def _loss_job(job_id: str, loss: float | None, **fields) -> dict:
 def test_effect_bins_a_continuous_parameter():
     jobs = [_loss_job(f"j{i}", float(i), hyperparameters={"learning_rate": i * 1e-5}) for i in range(1, 11)]
     jobs.append(_loss_job("none", 0.5))
-    got = effect(read(*jobs), param="learning_rate")
+    got = effect(read(*jobs), param="learning_rate", by=None)
     expected = pl.DataFrame(
         {
             "learning_rate": ["1e-05 – 3e-05", "4e-05 – 5e-05", "6e-05 – 8e-05", "9e-05 – 0.0001", None],
@@ -408,6 +408,7 @@ def test_effect_by_value_with_other_sources():
     got = effect(js, param="model", metric="total_s")
     expected = pl.DataFrame(
         {
+            "job_type": ["classifier", "completion", "completion"],
             "model": ["ministral-3b-latest", "open-mistral-7b", "pixtral-12b-latest"],
             "n_jobs": [2, 1, 2],
             "count": [2, 1, 2],
@@ -438,7 +439,7 @@ def test_pareto_fronts_per_currency_ties_and_mode():
         {"job_id": ["e", "a", "b", "b2"], "cost": [0.5, 1.0, 2.0, 2.0],
          "best_valid_loss": [0.95, 0.9, 0.7, 0.7], "cost_currency": ["EUR", "USD", "USD", "USD"]}
     )
-    assert_frame_equal(pareto(js), expected)
+    assert_frame_equal(pareto(js, by=None), expected)
     # higher accuracy is better: inferred from the name
     by_accuracy = pareto(js, cost="trained_tokens", quality="best_valid_mean_token_accuracy")
     assert by_accuracy.height == 0  # no trained_tokens anywhere
@@ -446,7 +447,7 @@ def test_pareto_fronts_per_currency_ties_and_mode():
         _loss_job("x", 0.5, trained_tokens=10), _loss_job("y", 0.5, trained_tokens=20),
     )
     assert_frame_equal(
-        pareto(tokens, cost="trained_tokens", quality="best_valid_mean_token_accuracy"),
+        pareto(tokens, cost="trained_tokens", quality="best_valid_mean_token_accuracy", by=None),
         pl.DataFrame({"job_id": ["x"], "trained_tokens": [10], "best_valid_mean_token_accuracy": [1.5]}),
     )
 
@@ -482,7 +483,7 @@ def test_bare_job_gives_nulls():
     assert checkpoints_with_axes(BARE).height == 0
     assert pareto(BARE).height == 0
     assert_frame_equal(
-        effect(BARE, param="learning_rate"),
+        effect(BARE, param="learning_rate", by=None),
         pl.DataFrame({"learning_rate": [None], "n_jobs": [1], "count": [0], "mean": [None],
                       "min": [None], "max": [None]},
                      schema={"learning_rate": pl.Float64(), "n_jobs": pl.Int64(), "count": pl.Int64(),
@@ -525,3 +526,98 @@ def test_effect_never_averages_costs_in_different_currencies() -> None:
         effect(mixed, param="learning_rate", metric="cost")
     one = msgspec.json.encode([job("a", 2.0, "USD"), job("c", 4.0, "USD")])
     assert effect(one, param="learning_rate", metric="cost")["mean"].to_list() == [3.0]
+
+
+def test_token_totals_past_64_bits_raise_instead_of_wrapping():
+    import msgspec
+
+    def job(i: str, tokens: int) -> dict:
+        return {"id": i, "model": "m", "status": "SUCCESS", "created_at": 0, "modified_at": 0,
+                "hyperparameters": {}, "trained_tokens": tokens, "metadata": {"cost": 1.0, "cost_currency": "USD"}}
+
+    near = 2**62 + 1
+    fits = ftkit.token_usage_totals(msgspec.json.encode([job("a", near), job("b", near - 3)]))
+    assert fits["trained_tokens"].to_list() == [2 * near - 3]
+    with pytest.raises(OverflowError, match=r"trained_tokens: the total of the jobs in USD is 9,223,372,036,854,775,810: expected at most 9,223,372,036,854,775,807"):
+        ftkit.token_usage_totals(msgspec.json.encode([job("a", near), job("b", near)]))
+
+
+# --- groups: classifier and completion jobs are never pooled ------------------------------
+
+MIXED = (
+    "cookbook-classifier-intent-3.json",  # classifier, lr 4e-05, best valid loss 0.000625
+    "cookbook-classifier-intent-4.json",  # classifier, lr 4e-05, best valid loss 0.000641
+    "platformdocs-2.json",  # completion, lr 1e-04, best valid loss 0.819697
+)
+
+
+def test_effect_groups_by_job_type_and_takes_param_positionally():
+    js = ftkit.JobSet([*real(*MIXED), *read(_loss_job("synth", 0.5, hyperparameters={"learning_rate": 4e-5}))])
+    expected = pl.DataFrame(
+        {
+            "job_type": ["classifier", "completion", "completion"],
+            "learning_rate": [4e-5, 4e-5, 1e-4],
+            "n_jobs": [2, 1, 1],
+            "count": [2, 1, 1],
+            "mean": [(0.000625 + 0.000641) / 2, 0.5, 0.819697],
+            "min": [0.000625, 0.5, 0.819697],
+            "max": [0.000641, 0.5, 0.819697],
+        }
+    )
+    assert_frame_equal(effect(js, "learning_rate"), expected)
+    assert_frame_equal(effect(js, param="learning_rate", by="job_type"), expected)
+    assert_frame_equal(js.effect("learning_rate"), expected)
+    # by=None pools on purpose: the classifiers' 4e-05 now averages with the completion job
+    pooled = effect(js, "learning_rate", by=None)
+    assert pooled["n_jobs"].to_list() == [3, 1]
+    # a list of columns
+    by_two = effect(js, "learning_rate", by=["job_type", "model"])
+    assert by_two.columns[:3] == ["job_type", "model", "learning_rate"]
+    assert by_two["model"].to_list() == ["ministral-3b-latest", "open-mistral-7b", "open-mistral-7b"]
+    with pytest.raises(ValueError, match="by= must not name 'learning_rate'"):
+        effect(js, "learning_rate", by="learning_rate")
+    with pytest.raises(ValueError, match="effect: no column 'nope'"):
+        effect(js, "learning_rate", by="nope")
+
+
+def test_effect_bins_within_each_group():
+    jobs = [_loss_job(f"c{i}", float(i), hyperparameters={"learning_rate": i * 1e-5}) for i in range(1, 10)]
+    jobs += [_loss_job("k", 0.001, job_type="classifier", hyperparameters={"learning_rate": 1e-3})]
+    got = effect(read(*jobs), "learning_rate", bins=2)
+    expected = pl.DataFrame(
+        {
+            "job_type": ["classifier", "completion", "completion"],
+            "learning_rate": ["0.001 – 0.001", "1e-05 – 5e-05", "6e-05 – 9e-05"],
+            "n_jobs": [1, 5, 4],
+            "count": [1, 5, 4],
+            "mean": [0.001, 3.0, 7.5],
+            "min": [0.001, 1.0, 6.0],
+            "max": [0.001, 5.0, 9.0],
+        }
+    )
+    assert_frame_equal(got, expected)
+
+
+def test_pareto_has_one_front_per_group():
+    js = ftkit.JobSet([
+        *real("cookbook-classifier-intent-3.json"),  # classifier: 3.28 EUR, 0.000625
+        *read(
+            _loss_job("a", 0.9, metadata={"cost": 1.0, "cost_currency": "EUR"}),
+            _loss_job("b", 0.7, metadata={"cost": 4.0, "cost_currency": "EUR"}),
+        ),
+    ])
+    expected = pl.DataFrame(
+        {"job_id": [INTENT, "a", "b"], "job_type": ["classifier", "completion", "completion"],
+         "cost": [3.28, 1.0, 4.0], "best_valid_loss": [0.000625, 0.9, 0.7],
+         "cost_currency": ["EUR", "EUR", "EUR"]}
+    )
+    assert_frame_equal(pareto(js), expected)
+    # pooled, the classifier's tiny loss would beat the completion job that cost more
+    assert pareto(js, by=None)["job_id"].to_list() == ["a", INTENT]
+
+
+def test_jobs_frame_and_token_usage_agree_on_the_placeholder_cost():
+    # intent-1: the classifier right after creation, cost 0.0 and no currency
+    js = ftkit.JobSet([*real("cookbook-classifier-intent-1.json", "cookbook-pixtral-1.json"),
+                       *read(job("free", metadata={"cost": 0.0, "cost_currency": "USD"}))])
+    assert js.jobs["cost"].to_list() == token_usage(js)["cost"].to_list() == [None, 17.88, 0.0]

@@ -211,8 +211,9 @@ def test_sort_table_puts_nulls_last_both_ways_and_breaks_ties_by_input_order(js)
     assert sort_table(table, "best_valid_loss")["job_id"].to_list() == [
         "job-delta", "job-alpha", "job-beta", "job-gamma",
     ]
+    # finished, successful jobs are ranked first, then the failed job-beta, then no loss
     assert sort_table(table, "best_valid_loss", descending=True)["job_id"].to_list() == [
-        "job-beta", "job-alpha", "job-delta", "job-gamma",
+        "job-alpha", "job-delta", "job-beta", "job-gamma",
     ]
     # equal models: ties stay in job id order whichever the direction
     assert sort_table(table, "model", descending=True)["job_id"].to_list() == [
@@ -245,7 +246,7 @@ def test_compare_html_keeps_only_the_hyperparameters_that_differ(js):
 def test_opens_newest_first_with_one_page_of_rows_and_a_count(browser):
     assert browser.matching == NEWEST_FIRST
     assert browser.filters == {
-        "status": (), "job_type": None, "model": None, "text": "",
+        "status": (), "job_type": (), "model": (), "text": "",
         "created_after": None, "created_before": None,
     }
     rows = visible_rows(browser)
@@ -267,9 +268,9 @@ def test_status_filter_widget_updates_table_and_count(browser):
 
 
 def test_type_model_text_and_date_widgets_combine(browser):
-    browser._job_type.value = "completion"
+    browser._job_type.value = ("completion",)
     assert browser.matching == ["job-beta", "job-alpha"]
-    browser._model.value = "open-mistral-7b"
+    browser._model.value = ("open-mistral-7b",)
     browser._text.value = "BOT"
     assert browser.matching == ["job-alpha"]
     browser._text.value = ""
@@ -278,8 +279,8 @@ def test_type_model_text_and_date_widgets_combine(browser):
     browser._created_after.value = None
     browser._created_before.value = dt.date(2024, 6, 1)
     assert browser.matching == ["job-alpha"]
-    browser._job_type.value = ""
-    browser._model.value = ""
+    browser._job_type.value = ()
+    browser._model.value = ()
     browser._created_before.value = None
     assert browser.matching == NEWEST_FIRST
 
@@ -496,7 +497,8 @@ def test_table_nulls_placeholders_as_analysis_does(placeholder_js):
     assert table["best_valid_loss"].to_list() == summary["best_valid_loss"].to_list()
     assert table["cost"].to_list() == usage["cost"].to_list()
     # A placeholder never sorts first: not as the best loss, not as the cheapest job.
-    assert sort_table(table, "best_valid_loss")["job_id"].to_list() == ["ph-cost", "zero-usd", "ph-valid"]
+    # (ph-cost is QUEUED: ranked after the finished, successful jobs)
+    assert sort_table(table, "best_valid_loss")["job_id"].to_list() == ["zero-usd", "ph-valid", "ph-cost"]
     assert sort_table(table, "cost")["job_id"].to_list() == ["zero-usd", "ph-valid", "ph-cost"]
 
 
@@ -535,3 +537,113 @@ def test_detail_plot_stars_the_measured_best_and_leaves_placeholders_out(placeho
     assert [list(v) for v in plot.best.get_data()] == [[10], [0.9]]
     assert [list(v) for v in plot.valid.get_data()] == [[10], [0.9]]
     assert [list(v) for v in plot.train.get_data()] == [[10, 20], [0.5, 0.4]]
+
+
+# --- one value, one meaning, one name (issue 10) ---------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+REAL = Path(__file__).resolve().parent / "data" / "real"
+
+
+@pytest.fixture(scope="module")
+def mixed_js() -> ftkit.JobSet:
+    """Real classifier and completion jobs, and a synthetic job whose id shares a prefix."""
+    twin = {"id": "db22ea7e-0000", "model": "ministral-3b-latest", "status": "RUNNING", "job_type": "classifier",
+            "created_at": 1744800000, "modified_at": 1744800100, "hyperparameters": {"learning_rate": 4e-5},
+            "checkpoints": [{"step_number": 10, "created_at": 1744800050,
+                             "metrics": {"train_loss": 0.01, "valid_loss": 0.0001}}]}
+    docs = [REAL / n for n in ("cookbook-classifier-intent-3.json", "cookbook-classifier-intent-4.json",
+                               "platformdocs-2.json", "cookbook-sdk1-4.json")]
+    return ftkit.read_jobs([*docs, msgspec.json.encode(twin)])
+
+
+@pytest.mark.parametrize("filters", [
+    {"model": ["ministral-3b-latest", "open-mistral-7b"]},
+    {"model": "open-mistral-7b", "status": ["SUCCESS", "FAILED"]},
+    {"job_type": "classifier"},
+    {"job_type": ["classifier", "completion"], "status": "SUCCESS"},
+])
+def test_filters_take_what_jobset_filter_takes(mixed_js, filters):
+    browser = JobBrowser(mixed_js, filters=filters)
+    assert sorted(browser.matching) == sorted(mixed_js.filter(**filters).ids)
+    assert browser.matching  # every case matches something
+    for key in ("status", "job_type", "model"):
+        expected = filters.get(key, ())
+        assert browser.filters[key] == ((expected,) if isinstance(expected, str) else tuple(expected))
+
+
+def test_filters_have_the_case_rules_of_jobset_filter(mixed_js):
+    assert mixed_js.filter(status="success").ids == []
+    with pytest.raises(ValueError, match=r"filters\['status'\]: no job has \['success'\]"):
+        JobBrowser(mixed_js).filters = {"status": "success"}
+    with pytest.raises(TypeError, match="expected a value or a list of values"):
+        JobBrowser(mixed_js).filters = {"model": 7}
+
+
+def test_sort_takes_a_column_and_a_direction_and_says_what_is_allowed(mixed_js):
+    browser = JobBrowser(mixed_js)
+    browser.sort = "cost"
+    assert browser.sort == ("cost", False)
+    browser.sort = ("cost", "descending")
+    assert browser.sort == ("cost", True)
+    browser.sort = ("best_valid_loss", "ascending")
+    # Finished, successful jobs first (the RUNNING twin's 0.0001 is not ranked above them),
+    # then the others with a loss, then the jobs without one: nulls last.
+    ranked = browser.matching
+    assert ranked[:4] == ["db22ea7e-1895-4309-92d9-9ac881b1b117", "e17faea6-0665-4c3e-9fc0-607d5f233ed4",
+                          "2813b7e6-c511-43ac-a16a-1a54a5b884b2", "db22ea7e-0000"]
+    table = browser_table(mixed_js)
+    losses = dict(zip(table["job_id"], table["best_valid_loss"]))
+    assert [losses[j] for j in ranked[4:]] == [None] * (len(ranked) - 4)
+    with pytest.raises(ValueError, match=r"no column 'price'; sort by one of \['job_id', 'status'"):
+        browser.sort = "price"
+    with pytest.raises(ValueError, match=r"direction must be one of \['asc', 'ascending', 'desc', 'descending'\]"):
+        browser.sort = ("cost", "down")
+    with pytest.raises(ValueError, match="expected a column name or"):
+        browser.sort = ("cost", True, "extra")
+    assert browser.sort == ("best_valid_loss", False)  # a refused sort changes nothing
+
+
+def test_selected_takes_short_ids_and_lists_the_candidates_of_an_ambiguous_one(mixed_js):
+    browser = JobBrowser(mixed_js)
+    browser.selected = ["2813b7e6", "e17faea6…"]
+    assert browser.selected == ["2813b7e6-c511-43ac-a16a-1a54a5b884b2", "e17faea6-0665-4c3e-9fc0-607d5f233ed4"]
+    assert browser.mode == "compare"
+    with pytest.raises(KeyError, match=r"'db22ea7e' is ambiguous: it starts 2 jobs' ids: 'db22ea7e-0000', "
+                                       r"'db22ea7e-1895-4309-92d9-9ac881b1b117'"):
+        browser.selected = ["db22ea7e"]
+    with pytest.raises(KeyError, match="no job with id"):
+        browser.selected = ["ffffffff"]
+
+
+def test_compare_pane_prints_enough_digits_to_tell_values_apart():
+    def doc(job_id, loss):
+        return {"id": job_id, "model": "m", "status": "SUCCESS", "created_at": 0, "modified_at": 1,
+                "hyperparameters": {}, "checkpoints": [{"step_number": 1, "created_at": 1,
+                                                         "metrics": {"valid_loss": loss}}]}
+
+    js = ftkit.read_jobs(msgspec.json.encode([doc("a", 0.81234), doc("b", 0.81231)]))
+    pane = compare_html(js, ["a", "b"])
+    assert "<td>0.81234</td><td>0.81231</td>" in pane
+    browser = JobBrowser(js)
+    assert "0.81234" in repr(browser) and "0.81231" in repr(browser)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # matplotlib's log scale near 1e308
+def test_losses_near_the_float_limits_draw_in_the_detail_pane_as_in_plot_job():
+    doc = {"id": "huge", "model": "m", "status": "SUCCESS", "created_at": 0, "modified_at": 9, "hyperparameters": {},
+           "checkpoints": [{"step_number": s, "created_at": s, "metrics": {"train_loss": tr, "valid_loss": va}}
+                           for s, tr, va in [(1, 1.7e308, 1e-308), (2, 1e308, 5e-324), (3, 1.0, 0.5)]]}
+    js = ftkit.read_jobs(msgspec.json.encode(doc))
+    browser = JobBrowser(js)
+    browser.selected = ["huge"]  # raised "arange: cannot compute length" before
+    assert browser.plot_png.startswith(PNG)
+    plot = browser._detail_plot
+    assert plot.axes.get_yscale() == "log"
+    from ftkit import plot as fp
+
+    fig = fp.plot_job(js)
+    assert plot.valid.get_ydata().tolist() == [1e-308, 5e-324, 0.5]
+    assert fig.axes[0].get_yscale() == plot.axes.get_yscale()
+    assert plot.best.get_ydata().tolist() == [5e-324]

@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import shutil
+import textwrap
 import subprocess
 import sys
 import time
@@ -131,13 +132,19 @@ def test_summary_of_the_sample(sample):
     shown = {line.split()[0]: int(line.split()[1]) for line in status_lines}
     assert shown == counts
 
+    # The best finished, successful jobs of each type, ranked only against their type.
     best = best_jobs(sample, top=10)
-    block = out.split("\n\n")[2].splitlines()
-    assert block[0] == f"Best 10 of {best_jobs(sample, top=None).height} jobs with a measured valid loss, lowest first:"
-    assert [line.split()[0] for line in block[3:]] == best["job_id"].to_list()
-    assert "learning rate" in block[1]
+    blocks = out.split("\n\n")
+    for i, part in enumerate(best.partition_by("job_type", maintain_order=True)):
+        kind = part["job_type"][0]
+        n = best_jobs(sample, top=None).filter(pl.col("job_type") == kind).height
+        block = blocks[2 + i].splitlines()
+        assert block[0] == f"Best 10 of {n} successful {kind} jobs with a measured valid loss, lowest first:"
+        assert [line.split()[0] for line in block[3:]] == part["job_id"].to_list()
+        assert "learning rate" in block[1]
+    assert blocks[4].startswith("Not ranked: ")
 
-    cost = out.split("\n\n")[3].splitlines()
+    cost = blocks[5].splitlines()
     assert cost[0] == "Tokens and cost per currency:"
     assert [line.split()[0] for line in cost[3:]] == ["EUR", "USD", "(none)"]
 
@@ -145,8 +152,9 @@ def test_summary_of_the_sample(sample):
 def test_summary_top(sample):
     proc = run("summary", SAMPLE, "--top", "3")
     assert proc.returncode == 0
-    block = proc.stdout.split("\n\n")[2].splitlines()
-    assert [line.split()[0] for line in block[3:]] == best_jobs(sample, top=3)["job_id"].to_list()
+    blocks = proc.stdout.split("\n\n")[2:4]
+    shown = [line.split()[0] for block in blocks for line in block.splitlines()[3:]]
+    assert shown == best_jobs(sample, top=3)["job_id"].to_list() and len(shown) == 6
 
 
 def test_python_dash_m_without_arguments_summarises_the_sample(sample):
@@ -426,3 +434,123 @@ def test_outputs_that_are_not_regular_files_are_refused_before_reading(tmp_path)
         assert result.returncode == 2 and "no permission" in result.stderr
     finally:
         locked.chmod(0o700)
+
+
+# --- never overwrite an input; usage and input errors are one line, exit 2 ----------------
+
+
+def _main(capsys, *args) -> tuple[int, str]:
+    """Run ``ftkit.cli.main`` in this process; (status, stderr)."""
+    from ftkit.cli import main
+
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse's usage errors
+        status = exc.code
+    return status, capsys.readouterr().err
+
+
+def test_no_command_writes_over_one_of_its_inputs(tmp_path, capsys):
+    dump = tmp_path / "jobs.ndjson"
+    dump.write_bytes(ftkit.synth.make_jobs_bytes(3, seed=0))
+    original = dump.read_bytes()
+    (tmp_path / "same.ndjson").hardlink_to(dump)
+    outputs = [dump, tmp_path / "same.ndjson", tmp_path / "sub" / ".." / "jobs.ndjson"]
+    (tmp_path / "sub").mkdir()
+    for source in (dump, tmp_path, str(tmp_path / "*.ndjson")):  # a file, a directory, a glob
+        for output in outputs:
+            status, err = _main(capsys, "report", "-q", source, "-o", output)
+            assert status == 2, err
+            assert err.count("\n") == 1 and "is one of the inputs" in err and "would be overwritten" in err
+    assert dump.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.ndjson", "same.ndjson", "sub"]
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        (["report", SAMPLE, "-o", ""], "-o/--output: expected the HTML file to write"),
+        (["convert", SAMPLE, "-o", ""], "-o/--output: expected a directory for the Parquet files"),
+        (["summary", SAMPLE, "--top", "99999999999999999999"], "summary: argument --top: expected a positive"),
+        (["report", SAMPLE, "--top", "0"], "report: argument --top: expected a positive whole number up to"),
+        (["summary", SAMPLE, "--top", "\x1b[2J"], "got '\\x1b[2J'"),
+        (["summary", SAMPLE, "--no-such-option\x07"], "unrecognized arguments: --no-such-option\\x07"),
+    ],
+    ids=["report-o-empty", "convert-o-empty", "top-huge", "top-zero", "top-escape", "unknown-option"],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path, capsys, monkeypatch, args, mentions):
+    monkeypatch.chdir(tmp_path)
+    status, err = _main(capsys, *args)
+    assert status == 2
+    assert err.startswith("ftkit: error: ") and err.count("\n") == 1, err
+    assert mentions in err
+    assert "\x1b" not in err and "\x07" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even in the current directory
+
+
+def _tiny_tmpfs(path: Path) -> bool:
+    """Mount a 64 KiB tmpfs at ``path`` if this process may (root in a container usually can)."""
+    path.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path)], capture_output=True)
+    return done.returncode == 0
+
+
+def test_convert_onto_a_full_filesystem_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    full = tmp_path / "full"
+    if _tiny_tmpfs(full):
+        try:
+            status, err = _main(capsys, "convert", "-q", SAMPLE, "-o", full / "tables")
+            left = list(full.iterdir())
+        finally:
+            subprocess.run(["umount", str(full)], check=True)
+    else:  # simulate: the disk fills while polars writes
+        import errno
+
+        def no_space(self, *args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(pl.DataFrame, "write_parquet", no_space)
+        status, err = _main(capsys, "convert", "-q", SAMPLE, "-o", full / "tables")
+        left = list(full.iterdir())
+    assert status == 2
+    assert err == f"ftkit: error: {full / 'tables'}: cannot write the Parquet files: no space left on the device (nothing was written)\n"
+    assert left == []
+
+
+def test_control_characters_in_job_text_never_reach_stderr_or_a_repr(tmp_path):
+    """Reprs, strict-mode errors, and matplotlib's missing-glyph warnings in report and browser."""
+    dump = tmp_path / "jobs.ndjson"
+    checkpoints = [{"step_number": s, "created_at": 1717171718 + s, "metrics": {"valid_loss": 1 / s, "train_loss": 1 / s}}
+                   for s in (1, 2)]
+    dump.write_text(json.dumps(job("j\x1b[2J1", suffix="s\x1b]0;x\x07", status="RUN\x1bNING", checkpoints=checkpoints,
+                                   **{"unknown\x1b[31m": 1})) + "\n")
+
+    proc = run("report", dump, "-o", tmp_path / "report.html")
+    assert proc.returncode == 0, proc.stderr
+    assert "Glyph 27 (\\x1b) missing" in proc.stderr  # the warning came, escaped
+    assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
+
+    code = textwrap.dedent(
+        f"""
+        import warnings, ftkit
+        from ftkit.browser import JobBrowser
+        js = ftkit.read_jobs({str(dump)!r})
+        print(repr(js)); print(repr(JobBrowser(js)))
+        try:
+            ftkit.read_jobs({str(dump)!r}, strict=True)
+        except ftkit.JobDecodeError as exc:
+            print(repr(exc)); print(str(exc))
+        browser = JobBrowser(js)
+        browser.selected = [js.jobs["job_id"][0]]
+        assert browser.plot_png
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stderr
+    assert "JobSet(1 jobs: 1 RUN\\x1bNING)" in proc.stdout
+    assert "unknown\\x1b[31m" in proc.stdout and "s\\x1b]0;x\\x07" in proc.stdout
+    for text in (proc.stdout, proc.stderr):
+        assert "\x1b" not in text and "\x07" not in text

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from ftkit.export import ExportError, ExportResult, add_export_command, compact_dump, export_jobs
+from ftkit.export import ExportError, ExportResult, ExportUsageError, compact_dump, export_jobs
+from ftkit.export_cli import add_export_command
 
 
 def _load_fake_api():
@@ -531,7 +532,7 @@ def test_key_echoed_across_the_cut_of_an_error_body_is_not_shown(api, dump, capl
 
 
 def test_short_key_redaction_does_not_mangle_words():
-    from ftkit.export import _redact
+    from ftkit.export_http import redact as _redact
 
     assert _redact("network error: connect failed", "k") == "network error: connect failed"
     assert _redact('{"detail": "Bearer k refused"}', "k") == '{"detail": "Bearer *** refused"}'
@@ -558,7 +559,7 @@ def test_non_ascii_key_is_refused_without_showing_it(api, dump, capsys, monkeypa
 
     monkeypatch.setenv("MISTRAL_API_KEY", "sk-SECR\u00c9T")
     args = parser().parse_args(["export", "-o", str(dump), "--base-url", "http://[::1"])
-    assert args.func(args) == 1
+    assert args.func(args) == 2  # a usage error, found before any request
     out, err = capsys.readouterr()
     assert err.startswith("ftkit: error: export: API key: expected printable ASCII")
     assert err.count("\n") == 1 and "Traceback" not in err and "SECR" not in err
@@ -581,7 +582,7 @@ def test_failed_export_releases_the_dump_and_keeps_an_existing_one(api, dump):
 def test_client_repr_hides_the_key():
     import threading
 
-    from ftkit.export import _ApiClient, _Secret
+    from ftkit.export_http import ApiClient as _ApiClient, Secret as _Secret
 
     client = _ApiClient(
         base_url="http://127.0.0.1:9", api_key=_Secret(KEY), timeout=1, max_retries=0,
@@ -660,3 +661,195 @@ def test_ftkit_export_command_in_a_subprocess(api, dump):
     assert refused.returncode == 1
     assert refused.stderr.startswith("ftkit: error: export: the API refused the API key (HTTP 401)")
     assert refused.stderr.count("\n") == 1 and "sk-nope" not in refused.stderr
+
+
+# --- hostile servers: bounded in time, size and pages; nothing leaked ----------------
+
+
+@pytest.mark.parametrize("where", ["trickle", "trickle_headers"])
+def test_a_trickling_answer_ends_at_the_deadline(api, dump, where):
+    api.inject("page:0", **{where: 0.05})  # the page would take a minute at this pace
+    started = time.monotonic()
+
+    with pytest.raises(ExportError, match=r"gave up on page 0 .* longer than the deadline of 0\.5s"):
+        export(api, dump, deadline=0.5, timeout=5.0, max_retries=0)
+
+    assert time.monotonic() - started < 3
+    assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("no_length", [False, True], ids=["content-length", "streamed"])
+def test_an_answer_over_max_response_bytes_is_refused(api, dump, no_length):
+    huge = b'{"id": "x", "pad": "' + b"a" * 300_000 + b'"}'
+    api.inject("job", body=huge, no_length=no_length)
+
+    with pytest.raises(ExportError, match=r"too large: expected at most 100,000 bytes \(max_response_bytes\)"):
+        export(api, dump, max_response_bytes=100_000, concurrency=1)
+    requested = api.detail_requests()
+    assert len(requested) == len(set(requested)) <= 2  # not retried; at most the one in flight besides
+
+
+def test_a_compressed_answer_is_bounded_by_its_decompressed_size(api, dump):
+    import gzip
+
+    bomb = gzip.compress(b'{"id": "x", "pad": "' + b"a" * 5_000_000 + b'"}', compresslevel=9)
+    assert len(bomb) < 20_000
+    api.inject("page:0", body=bomb, content_encoding="gzip")
+
+    with pytest.raises(ExportError, match=r"too large: expected at most 1,000,000 bytes \(max_response_bytes\), found more"):
+        export(api, dump, max_response_bytes=1_000_000)
+
+
+def test_listing_is_bounded_by_max_pages(dump):
+    with FakeMistralAPI(key=KEY, list_total=False) as server:  # every page full: no end in sight
+        for i in range(N_JOBS):
+            server.set_job(encode(make_job(i), i))
+        with pytest.raises(ExportError, match=r"did not end within 3 pages of 2 \(max_pages\)"):
+            export(server, dump, page_size=2, max_pages=3)
+        assert [r.page for r in server.requests] == [0, 1, 2]
+        assert server.detail_requests() == []
+
+
+def test_a_page_that_brings_no_new_id_ends_the_listing(api, dump, caplog):
+    for page in range(1, 50):
+        api.inject(f"page:{page}", body=json.dumps({"data": [{"id": job_id(N_JOBS - 1), "status": "SUCCESS",
+                                                               "modified_at": 1}], "total": 10**6}).encode())
+    caplog.set_level(logging.WARNING, logger="ftkit.export")
+
+    result = export(api, dump)
+
+    assert [r.page for r in api.requests if r.page is not None] == [0, 1]
+    assert result.listed == 8
+    assert "page 1 repeated earlier jobs only" in caplog.text
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-5", "soon", "Wed, 99 Foo 2025 99:99:99 GMT"])
+def test_garbage_retry_after_falls_back_to_the_backoff(api, dump, caplog, value):
+    api.inject("page:0", status=429, retry_after=value)
+    caplog.set_level(logging.WARNING, logger="ftkit.export")
+    started = time.monotonic()
+
+    result = export(api, dump, backoff=0.01)
+
+    assert result.total == N_JOBS
+    assert time.monotonic() - started < 5
+    assert "HTTP 429 for page 0 of the job list; retry 1 of 5 in 0.0" in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "symlink"])
+def test_a_dump_path_that_is_not_a_regular_file_is_refused(api, tmp_path, kind):
+    path = tmp_path / "jobs.ndjson"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "symlink":
+        (tmp_path / "elsewhere.ndjson").write_bytes(b"")
+        path.symlink_to(tmp_path / "elsewhere.ndjson")
+    else:
+        path = Path(os.devnull)
+
+    with pytest.raises(ExportUsageError, match=r"expected a regular file \(or a new path\), found a"):
+        export(api, path)
+    with pytest.raises(ExportUsageError, match="expected a regular file"):
+        compact_dump(path)
+    assert api.requests == []
+
+
+def _echoes(key: str) -> list[str]:
+    """The key as a server may send it back."""
+    import base64
+    import urllib.parse
+
+    return [
+        key,
+        json.dumps(key).strip('"'),
+        "".join(f"\\u{ord(c):04x}" for c in key),
+        key[:5] + "".join(f"\\u{ord(c):04X}" for c in key[5:9]) + key[9:],
+        urllib.parse.quote(key, safe=""),
+        "".join(f"%{ord(c):02x}" for c in key),
+        base64.b64encode(f"Bearer {key}".encode()).decode(),
+        base64.urlsafe_b64encode(f"user:{key}!".encode()).decode(),
+    ]
+
+
+def _leaks(text: str, key: str) -> list[str]:
+    """The echoes of ``key`` and the runs of 12 of its characters found in ``text``."""
+    found = [echo for echo in _echoes(key) if echo in text]
+    found += [key[i : i + 12] for i in range(len(key) - 11) if key[i : i + 12] in text]
+    return found
+
+
+def test_error_messages_redact_the_key_in_every_encoding_and_escape_control_characters(api, dump):
+    body = json.dumps({"detail": "bad request \x1b[2J\x07", "echo": _echoes(KEY)}, ensure_ascii=False)
+    api.inject("page:0", status=400, body=body.encode())
+
+    with pytest.raises(ExportError) as info:
+        export(api, dump)
+
+    message = str(info.value)
+    assert message.startswith("the API answered HTTP 400 for page 0 of the job list")
+    assert _leaks(message, KEY) == []
+    assert "\x1b" not in message and "\x07" not in message and "***" in message
+
+
+def test_malformed_answers_and_job_ids_redact_the_key(api, dump, caplog):
+    caplog.set_level(logging.DEBUG, logger="ftkit.export")
+    for echo in _echoes(KEY)[:4]:
+        api.inject("page:0", body=('{"not": "a page", "echo": "%s \x1b]0;x\x07"}' % echo).encode())
+
+    with pytest.raises(ExportError) as info:
+        export(api, dump, max_retries=3)
+
+    assert _leaks(str(info.value) + caplog.text, KEY) == []
+    assert "\x1b" not in str(info.value) + caplog.text
+
+
+def test_a_job_body_holding_the_key_is_masked_and_one_with_it_in_its_id_is_refused(api, dump, caplog):
+    leaky = make_job(1)
+    leaky["integrations"] = [{"type": "wandb", "project": "p", "api_key": KEY, "note": "NOTE"}]
+    api.set_job(json.dumps(leaky).replace('"NOTE"', f'"{_echoes(KEY)[2]}"').encode())  # JSON-escaped: \u0073...
+    bad_id = make_job(2)
+    bad_id["id"] = f"job-{KEY}"
+    api.set_job(json.dumps(bad_id).encode())
+    caplog.set_level(logging.WARNING, logger="ftkit.export")
+
+    result = export(api, dump)
+
+    assert (result.masked, result.refused, result.total) == (1, 1, N_JOBS)
+    data = dump.read_text()
+    assert _leaks(data, KEY) == []
+    written = {job["id"]: job for job in map(json.loads, data.splitlines())}
+    assert written[job_id(1)]["integrations"][0]["api_key"] == "***"
+    assert written[job_id(1)]["integrations"][0]["note"] == "***"
+    assert f"job-{KEY}" not in written
+    assert "replaced with *** before writing" in caplog.text
+    assert "its id holds the API key" in caplog.text
+    assert _leaks(caplog.text, KEY) == []
+
+
+def test_cli_without_a_key_is_a_usage_error_naming_the_variable(dump, monkeypatch, capsys):
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    args = parser().parse_args(["export", "-o", str(dump)])
+
+    assert args.func(args) == 2
+
+    out, err = capsys.readouterr()
+    assert err.startswith("ftkit: error: export: no API key") and "MISTRAL_API_KEY" in err
+    assert err.count("\n") == 1
+    assert not dump.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--deadline", "0"), ("--deadline", "nan"), ("--max-response-bytes", "0"), ("--max-pages", "0"),
+     ("--max-retries", "-1"), ("--timeout", "inf")],
+)
+def test_cli_limits_out_of_range_are_usage_errors(api, dump, monkeypatch, capsys, option, value):
+    monkeypatch.setenv("MISTRAL_API_KEY", KEY)
+    args = parser().parse_args(["export", "-o", str(dump), "--base-url", api.url, option, value])
+
+    assert args.func(args) == 2
+
+    err = capsys.readouterr().err
+    assert err.startswith("ftkit: error: export: expected whole numbers") and err.count("\n") == 1
+    assert option.lstrip("-").replace("-", "_") in err
+    assert api.requests == []

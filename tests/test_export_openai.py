@@ -153,8 +153,26 @@ def test_command_line_reads_the_key_and_base_url_from_the_environment(api, tmp_p
     err = capsys.readouterr().err
     assert f"{N_JOBS} jobs ({N_JOBS} listed" in err and KEY not in err
     assert len(ftkit.read_jobs(dump)) == N_JOBS
-    assert main(["export", "--provider", "openai", "-o", str(dump), "--status", "SUCCESS"]) == 1
-    assert "--status: Mistral filters" in capsys.readouterr().err
+    # a Mistral filter is a usage error (exit 2, as for the Mistral export), before any request
+    requests = len(api.requests)
+    assert main(["export", "--provider", "openai", "-o", str(dump), "--status", "SUCCESS"]) == 2
+    assert "--status: filters of Mistral's job list, expected none with --provider openai" in capsys.readouterr().err
+    assert len(api.requests) == requests
+
+
+def test_command_line_limits_and_usage_errors_as_for_mistral(api, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", api.url)
+    dump = tmp_path / "openai.ndjson"
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert main(["export", "--provider", "openai", "-o", str(dump)]) == 2
+    assert "no API key: expected api_key= or the OPENAI_API_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    assert main(["export", "--provider", "openai", "-o", str(dump), "--max-pages", "0"]) == 2
+    assert "max_pages=0" in capsys.readouterr().err
+    assert not api.requests and not dump.exists()
+    # --max-pages bounds the job list: 2 pages of 3 cannot hold every job
+    assert main(["export", "--provider", "openai", "-o", str(dump), "--page-size", "3", "--max-pages", "2"]) == 1
+    assert "more than 2 pages (max_pages)" in capsys.readouterr().err
 
 
 def test_a_job_deleted_after_the_listing_is_counted_not_written(api, tmp_path: Path) -> None:

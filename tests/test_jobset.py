@@ -165,3 +165,20 @@ def test_doctests() -> None:
     result = doctest.testmod(ftkit.jobset, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_short_ids_name_jobs_and_ambiguous_prefixes_list_the_candidates():
+    real = Path(__file__).resolve().parent / "data" / "real"
+    js = ftkit.read_jobs([real / "platformdocs-2.json", real / "cookbook-classifier-intent-3.json",
+                          b'{"id": "2813b7e6-0000", "model": "m", "status": "QUEUED", "created_at": 0,'
+                          b' "modified_at": 0, "hyperparameters": {}}'])
+    assert js["db22ea7e"].id == "db22ea7e-1895-4309-92d9-9ac881b1b117"
+    assert js["db22ea7e…"].id == js["db22ea7e-1895"].id == "db22ea7e-1895-4309-92d9-9ac881b1b117"
+    assert js["2813b7e6-c"].id == "2813b7e6-c511-43ac-a16a-1a54a5b884b2"
+    with pytest.raises(KeyError, match=r"'2813b7e6' is ambiguous: it starts 2 jobs' ids: "
+                                       r"'2813b7e6-0000', '2813b7e6-c511-43ac-a16a-1a54a5b884b2'"):
+        js["2813b7e6"]
+    with pytest.raises(KeyError, match="no job with id 'db22'"):  # shorter than 8: never a prefix
+        js["db22"]
+    with pytest.raises(KeyError, match="no job with id 'ffffffff'"):
+        js["ffffffff"]

@@ -155,3 +155,54 @@ def test_effect_of_a_providers_hyperparameter_leaves_the_other_provider_out(mixe
     assert got.select("learning_rate_multiplier", "n_jobs").rows() == [(1.0, 1), (2.0, 1)]
     got = ftkit.effect(mixed, param="learning_rate", metric="best_train_loss")
     assert got.select("learning_rate", "n_jobs").rows() == [(0.0001, 1)]
+
+
+# --- snapshots and iter_jobs -----------------------------------------------------------
+
+
+def _openai_job(status: str, **extra) -> dict:
+    return {"object": "fine_tuning.job", "id": "ftjob-snap1", "model": "gpt-4o-mini", "status": status,
+            "created_at": 100, **extra}
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_openai_snapshots_the_latest_time_the_record_shows_wins(order: int) -> None:
+    running = _openai_job("running")
+    done = _openai_job("succeeded", finished_at=200, trained_tokens=10)
+    docs = [running, done] if order == 0 else [done, running]
+    data = b"".join(json.dumps(d).encode() + b"\n" for d in docs)
+    js = ftkit.read_jobs(data)
+    assert js.jobs.select("status", "trained_tokens").rows() == [("SUCCESS", 10)]
+    batches = list(ftkit.iter_jobs(data, batch_size=1))
+    assert [b.jobs.select("status", "trained_tokens").rows() for b in batches] == [[("SUCCESS", 10)]]
+
+
+def test_openai_records_tied_on_their_time_are_merged() -> None:
+    # neither record says which is newer (no finished_at, no modified_at): merged key by key
+    a = _openai_job("running", trained_tokens=10)
+    b = _openai_job("running", fine_tuned_model="ft:x")
+    for docs in ([a, b], [b, a]):
+        js = ftkit.read_jobs(b"".join(json.dumps(d).encode() + b"\n" for d in docs))
+        assert js.jobs.select("trained_tokens", "fine_tuned_model").rows() == [(10, "ft:x")]
+        assert type(js["ftjob-snap1"]).__name__ == "OpenAIJob"
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 1000])
+def test_iter_jobs_attaches_lists_across_batches_like_read_jobs(tmp_path: Path, batch_size: int) -> None:
+    # jobs each followed by their events and checkpoints lists, then lists read *before*
+    # their job (a file sorted before the job's): with dedupe, every batch size gives
+    # read_jobs's frames, and nothing is left unattached
+    ftkit.synth.write_openai_dump(tmp_path / "b-dump.ndjson", 5, seed=3)
+    azure = json.loads((Path(__file__).parent / "data" / "real" / "openai-azure-1.json").read_bytes())
+    (tmp_path / f"a-{AZURE_JOB}.events.json").write_bytes(
+        (Path(__file__).parent / "data" / "real" / "openai-azure-2.json").read_bytes()
+    )
+    (tmp_path / "c-azure.json").write_text(json.dumps(azure))
+    whole = ftkit.read_jobs(tmp_path)
+    assert not whole.unattached and whole[AZURE_JOB].events
+    batches = list(ftkit.iter_jobs(tmp_path, batch_size=batch_size))
+    assert not any(b.unattached for b in batches)
+    for name in ("jobs", "events", "checkpoints"):
+        got = pl.concat([getattr(b, name) for b in batches])
+        key = ["job_id"] + (["created_at"] if name != "jobs" else [])
+        assert_frame_equal(got.sort(key, maintain_order=True), getattr(whole, name).sort(key, maintain_order=True))

@@ -19,6 +19,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import ftkit  # noqa: E402
 from ftkit import plot as fp  # noqa: E402
+from ftkit.plot.common import STATUS_ORDER, short_ids  # noqa: E402
+from ftkit.plot.curves import curves_of  # noqa: E402
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
 PLATFORMDOCS_2 = "2813b7e6-c511-43ac-a16a-1a54a5b884b2"
@@ -329,7 +331,7 @@ def test_hue_draws_mean_and_spread_per_value(ax):
         job("a2", losses=[(10, None, 0.8), (20, None, 0.3)], hyperparameters={"learning_rate": 0.0001}),
         job("b1", losses=[(10, None, 0.9), (20, None, 0.7)], hyperparameters={"learning_rate": 0.001}),
     )
-    fp.plot_loss_curves(js, hue="learning_rate", ax=ax)
+    fp.plot_loss_curves(js, hue="learning_rate", by=None, ax=ax)
     lines = {line.get_gid(): line for line in gids(ax, "hue:")}
     assert sorted(lines) == ["hue:0.0001", "hue:0.001"]
     np.testing.assert_allclose(lines["hue:0.0001"].get_ydata(), [0.9, 0.4])
@@ -372,7 +374,7 @@ def test_legend_is_left_out_beyond_thirty_jobs(ax):
 
 
 def test_short_ids_stay_distinct():
-    short = fp._short_ids(["abcdefgh-1111", "abcdefgh-2222", "zz"])
+    short = short_ids(["abcdefgh-1111", "abcdefgh-2222", "zz"])
     assert len(set(short.values())) == 3
     assert short["zz"] == "zz"
 
@@ -425,7 +427,7 @@ def test_effect_numeric_param(ax):
 
 def test_effect_categorical_param(ax):
     js = real("platformdocs-2.json", "cookbook-classifier-intent-3.json", "cookbook-sdk0x-4.json")
-    fp.plot_effect(js, param="model", metric="best_valid_loss", ax=ax)
+    fp.plot_effect(js, param="model", metric="best_valid_loss", by=None, ax=ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["ministral-3b-latest", "open-mistral-7b"]
     (mean,) = gids(ax, "mean")
     assert mean.get_linestyle() == "None"  # categories have no order to draw a line through
@@ -469,13 +471,15 @@ def test_cost_quality_front_and_currency(ax):
     assert len(scatter.get_offsets()) == 4
     assert {mcolors.to_hex(c) for c in scatter.get_facecolors()} == {fp.STATUS_COLORS["SUCCESS"]}
     assert ax.get_xlabel() == "cost (USD)"
-    assert sorted(t.get_text() for t in ax.texts) == ["a", "b", "d"]
+    assert sorted(t.get_text() for t in ax.texts if t.get_gid() != "left-out") == ["a", "b", "d"]
+    assert [t.get_text().replace("\n", " ") for t in ax.texts if t.get_gid() == "left-out"] == [
+        "1 job left out (no cost or best validation loss): e"]
     assert legend_texts(ax) == ["SUCCESS", "Pareto front"]
 
 
 def test_cost_quality_real_jobs_with_mixed_currencies(ax):
     js = real("cookbook-pixtral-1.json", "cookbook-classifier-intent-3.json", "cookbook-pixtral-2.json")
-    fp.plot_cost_quality(js, quality="final_train_loss", ax=ax)
+    fp.plot_cost_quality(js, quality="final_train_loss", by=None, ax=ax)
     assert ax.get_xlabel() == "cost (EUR, USD: not converted)"
     scatters = {c.get_gid(): len(c.get_offsets()) for c in ax.collections}
     assert scatters == {"jobs:EUR": 1, "jobs:USD": 2}
@@ -540,7 +544,7 @@ def test_status_counts(ax):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     widths = [int(p.get_width()) for p in ax.patches]
     assert dict(zip(labels, widths)) == expected
-    order = [s for s in fp._STATUS_ORDER if s in expected]
+    order = [s for s in STATUS_ORDER if s in expected]
     assert labels == order
     assert [mcolors.to_hex(p.get_facecolor()) for p in ax.patches] == [fp.STATUS_COLORS[s] for s in order]
     assert sorted(t.get_text() for t in ax.texts) == sorted(str(n) for n in expected.values())
@@ -616,3 +620,177 @@ def test_dollar_signs_in_job_text_are_drawn_as_written_not_as_maths() -> None:
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert texts[:2] == [r"a run\$\x\$", r"b\$ s\$1\$"]  # escaped: matplotlib shows "run$\x$"
     fp.plot_job(js["b$"]).canvas.draw()
+
+
+# --- groups: never pool, join or rank what is not comparable ------------------------------------
+
+CLASSIFIERS = ("cookbook-classifier-intent-3.json", "cookbook-classifier-intent-4.json")  # lr 4e-05, loss ~6e-4
+
+
+def mixed() -> ftkit.JobSet:
+    """Two real classifiers, the real completion job of the docs, and synthetic completion jobs."""
+    synthetic = read(
+        job("c-4e5", losses=[(10, 1.0, 0.9), (20, 0.8, 0.7)], hyperparameters={"learning_rate": 4e-5}),
+        job("c-1e4", losses=[(10, 1.0, 0.95), (30, 0.7, 0.6)], hyperparameters={"learning_rate": 1e-4}),
+    )
+    return ftkit.JobSet([*real(*CLASSIFIERS, "platformdocs-2.json"), *synthetic])
+
+
+def note(ax) -> str:
+    notes = [t.get_text().replace("\n", " ") for t in ax.texts if t.get_gid() == "left-out"]  # wrapped at spaces
+    assert len(notes) <= 1
+    return notes[0] if notes else ""
+
+
+def test_plot_effect_draws_one_series_and_mean_per_job_type(ax):
+    js = mixed()
+    out = fp.plot_effect(js, "learning_rate", ax=ax)  # param as the second positional argument
+    assert out is ax
+    means = {line.get_gid(): line.get_xydata().tolist() for line in gids(ax, "mean")}
+    # Before, one "mean" line ran from the classifiers at 4e-05 to the completion jobs at 1e-04.
+    assert means == {
+        "mean:classifier": [[4e-5, pytest.approx((0.000625 + 0.000641) / 2)]],
+        "mean:completion": [[4e-5, 0.7], [1e-4, pytest.approx((0.6 + 0.819697) / 2)]],
+    }
+    scatters = {c.get_gid(): sorted(map(tuple, c.get_offsets().tolist())) for c in ax.collections}
+    assert scatters["jobs:classifier"] == [(4e-5, 0.000625), (4e-5, 0.000641)]
+    assert len(scatters["jobs:completion"]) == 3
+    assert legend_texts(ax) == ["classifier (n=2)", "completion (n=3)"]
+    assert ax.get_legend().get_title().get_text() == "job_type (line: mean)"
+    assert ax.get_yscale() == "log"
+
+
+def test_plot_effect_one_group_is_its_title_and_by_none_pools(ax):
+    fp.plot_effect(read(job("a", losses=[(1, None, 0.5)]), job("b", losses=[(1, None, 0.7)])), "learning_rate", ax=ax)
+    assert ax.get_title(loc="left") == "completion"
+    assert legend_texts(ax) == ["job (n=2)", "mean"]
+    fig, ax2 = plt.subplots()
+    fp.plot_effect(mixed(), "learning_rate", by=None, ax=ax2)
+    (mean,) = gids(ax2, "mean")
+    assert mean.get_xydata()[:, 0].tolist() == [4e-5, 1e-4]  # pooled on purpose
+
+
+def test_plot_effect_names_the_jobs_it_leaves_out(ax):
+    js = ftkit.JobSet([*mixed(), *real("cookbook-pixtral-1.json")])  # pixtral: no validation loss
+    fp.plot_effect(js, "learning_rate", ax=ax)
+    assert note(ax) == "1 job left out (no learning rate or best validation loss): 7ddb123c…"
+
+
+def hue_segments(ax) -> list[tuple[str, float, float]]:
+    """Every segment drawn by the hue series: (gid, x0, x1)."""
+    out = []
+    for line in gids(ax, "hue:"):
+        xy = line.get_xydata()
+        for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:]):
+            if not (np.isnan(y0) or np.isnan(y1) or np.isnan(x0) or np.isnan(x1)):
+                out.append((line.get_gid(), x0, x1))
+    return out
+
+
+def test_loss_curve_segments_never_join_two_jobs():
+    js = ftkit.JobSet([
+        *real(*CLASSIFIERS),  # one point each, at 6.6M and 13.4M tokens
+        *read(
+            job("early", losses=[(10, None, 0.9), (20, None, 0.8)], hyperparameters={"learning_rate": 1e-4}),
+            job("late", losses=[(30, None, 0.7), (40, None, 0.6)], hyperparameters={"learning_rate": 1e-4}),
+            job("wide", losses=[(10, None, 1.0), (25, None, 0.5), (40, None, 0.4)],
+                hyperparameters={"learning_rate": 2e-4}),
+            job("short", losses=[(10, None, 0.8), (20, None, 0.6)], hyperparameters={"learning_rate": 2e-4}),
+        ),
+    ])
+    ranges = {job_id: (xs[0], xs[-1]) for job_id, xs, _ in curves_of(js, "valid_loss", "step")}
+    fig, ax = plt.subplots()
+    fp.plot_loss_curves(js, hue="learning_rate", ax=ax)
+    members = {"hue:completion|0.0001": ["early", "late"], "hue:completion|0.0002": ["wide", "short"]}
+    segments = hue_segments(ax)
+    assert {gid for gid, _, _ in segments} == set(members)
+    for gid, x0, x1 in segments:  # some job of the series covers both ends of every segment
+        assert any(ranges[j][0] <= x0 and x1 <= ranges[j][1] for j in members[gid]), (gid, x0, x1)
+    # early (10-20) and late (30-40) never meet: the mean breaks between 20 and 30
+    (split,) = [line for line in gids(ax, "hue:completion|0.0001")]
+    assert np.isnan(split.get_ydata()).sum() == 1
+    # wide and short share 10-20: the mean there is of both, beyond it wide alone
+    (both,) = [line for line in gids(ax, "hue:completion|0.0002")]
+    wide_at_20 = 1.0 - 0.5 * 10 / 15
+    np.testing.assert_allclose(both.get_xydata(), [[10, 0.9], [20, (wide_at_20 + 0.6) / 2], [25, 0.5], [40, 0.4]])
+    # the members stay visible, each its own job's points
+    for line in gids(ax, "member:"):
+        job_id = line.get_gid().split(":", 1)[1]
+        (own,) = [(xs, ys) for j, xs, ys in curves_of(js, "valid_loss", "step") if j == job_id]
+        np.testing.assert_array_equal(line.get_xydata(), np.column_stack(own))
+    assert {line.get_gid() for line in gids(ax, "member:")} >= {"member:early", "member:late", "member:short",
+                                                                "member:wide"}
+    # tokens_seen: the two classifiers of 4e-05 measured at different token counts. Before,
+    # their "mean" was one segment from one job's point to the other's.
+    fig, ax = plt.subplots()
+    fp.plot_loss_curves(js, hue="learning_rate", x="tokens_seen", ax=ax)
+    assert hue_segments(ax) == []
+    (line,) = gids(ax, "hue:classifier|4e-05")
+    assert np.isnan(line.get_ydata()).sum() == 1
+    assert sorted(y for y in line.get_ydata() if not np.isnan(y)) == [0.000625, 0.000641]
+
+
+def test_loss_curves_hue_keeps_job_types_apart_and_one_job_draws_its_own_curve(ax):
+    js = mixed()
+    fp.plot_loss_curves(js, hue="learning_rate", ax=ax)
+    lines = {line.get_gid(): line for line in gids(ax, "hue:")}
+    assert sorted(lines) == ["hue:classifier|4e-05", "hue:completion|0.0001", "hue:completion|4e-05"]
+    # a group of one job: exactly that job's points
+    assert lines["hue:completion|4e-05"].get_xydata().tolist() == [[10.0, 0.9], [20.0, 0.7]]
+    assert legend_texts(ax)[:3] == ["classifier · 4e-05 (n=2)", "completion · 4e-05 (n=1)",
+                                    "completion · 0.0001 (n=2)"]
+    assert ax.get_legend().get_title().get_text() == "job_type · learning_rate"
+    assert lines["hue:classifier|4e-05"].get_linestyle() != lines["hue:completion|4e-05"].get_linestyle()
+    fig, ax2 = plt.subplots()
+    fp.plot_loss_curves(js, hue="learning_rate", by=None, ax=ax2)
+    assert sorted(line.get_gid() for line in gids(ax2, "hue:")) == ["hue:0.0001", "hue:4e-05"]
+
+
+def test_loss_curves_name_the_jobs_they_leave_out(ax):
+    js = ftkit.JobSet([*real("platformdocs-2.json", "cookbook-pixtral-1.json", "cookbook-sdk0x-1.json")])
+    fp.plot_loss_curves(js, ax=ax)
+    assert note(ax) == "2 jobs left out (no validation loss): 7ddb123c…, " + js.ids[2][:8] + "…"
+    fig, ax2 = plt.subplots()
+    fp.plot_loss_curves(js, x="tokens_seen", metric="train_loss", ax=ax2)
+    assert note(ax2).startswith("2 jobs left out (no training loss by tokens seen): 2813b7e6…")
+
+
+def test_cost_quality_has_a_front_per_job_type(ax):
+    js = ftkit.JobSet([
+        *real("cookbook-classifier-intent-3.json"),  # 3.28 EUR, 0.000625
+        *read(job("a", losses=[(1, None, 0.9)], metadata={"cost": 1.0, "cost_currency": "EUR"}),
+              job("b", losses=[(1, None, 0.7)], metadata={"cost": 4.0, "cost_currency": "EUR"})),
+    ])
+    fp.plot_cost_quality(js, ax=ax)
+    fronts = {line.get_gid(): line.get_xydata().tolist() for line in gids(ax, "pareto")}
+    # Pooled, the classifier's tiny loss put job b off the front.
+    assert fronts == {"pareto:classifier · EUR": [[3.28, 0.000625]],
+                      "pareto:completion · EUR": [[1.0, 0.9], [4.0, 0.7]]}
+    assert {c.get_gid() for c in ax.collections} == {"jobs:classifier · EUR", "jobs:completion · EUR"}
+
+
+def test_timeline_limit_keeps_the_most_recent_jobs_and_says_how_many_it_left_out(ax):
+    docs = [job(f"job-{i:03d}", created_at=1_700_000_000 + 3600 * i, events=[(0, "QUEUED"), (60, "SUCCESS")])
+            for i in range(45)]
+    fp.plot_timeline(read(*docs), ax=ax)
+    drawn = {c.get_gid().split(":", 1)[1] for c in ax.collections}
+    assert drawn == {f"job-{i:03d}" for i in range(5, 45)}
+    assert note(ax) == "the 40 most recent of 45 jobs: 5 older jobs left out (limit=40)"
+    fig, ax2 = plt.subplots()
+    fp.plot_timeline(read(*docs), limit=None, ax=ax2)
+    assert len({c.get_gid() for c in ax2.collections}) == 45 and note(ax2) == ""
+    with pytest.raises(ValueError, match="limit must be a positive number"):
+        fp.plot_timeline(read(*docs), limit=0, ax=ax2)
+
+
+def test_plot_job_takes_a_short_id_and_draws_the_currency_as_written():
+    js = ftkit.JobSet([*real("platformdocs-2.json"), *read(job("priced", metadata={"cost": 2.0,
+                                                                                  "cost_currency": r"$\frac{"}))])
+    fig = fp.plot_job(js, "2813b7e6")
+    assert fig.get_suptitle().startswith(PLATFORMDOCS_2)
+    fig = fp.plot_job(js, "priced")
+    fig.canvas.draw()  # raised on the currency's $...$ before
+    cells = [c.get_text().get_text() for c in fig.axes[1].tables[0].get_celld().values()]
+    assert r"2 \$\frac{" in cells
+    with pytest.raises(KeyError, match="no job with id"):
+        fp.plot_job(js, "ffffffff")

@@ -234,3 +234,42 @@ def test_structural_mutations_only_raise_job_decode_error(data: bytes) -> None:
 @given(data=mutated(st.binary(min_size=1, max_size=3)))
 def test_random_byte_mutations_only_raise_job_decode_error(data: bytes) -> None:
     _read_never_escapes(data)
+
+
+# --- properties: snapshots of one job ---------------------------------------------
+
+
+@st.composite
+def snapshot_lists(draw) -> list:
+    """Records of a few jobs, many tied on modified_at, keys present or not at random."""
+    jobs = draw(st.lists(completion_jobs | classifier_jobs, min_size=1, max_size=8))
+    ids = draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=len(jobs), max_size=len(jobs)))
+    times = draw(st.lists(st.sampled_from([1, 2]), min_size=len(jobs), max_size=len(jobs)))
+    records = []
+    for job, job_id, modified_at in zip(jobs, ids, times):
+        changes = {"id": job_id, "modified_at": modified_at}
+        if isinstance(job, ClassifierJob):  # records of one id keep one type (the API's own shape)
+            changes["id"] = job_id + "-classifier"
+        records.append(msgspec.structs.replace(job, **changes))
+    return records
+
+
+@settings(DETERMINISTIC, max_examples=150)
+@given(records=snapshot_lists(), order=st.randoms(use_true_random=False))
+def test_snapshots_never_depend_on_the_order_of_the_records(records, order) -> None:
+    shuffled = list(records)
+    order.shuffle(shuffled)
+    ndjson = b"\n".join(msgspec.json.encode(record) for record in records)
+    reordered = b"\n".join(msgspec.json.encode(record) for record in shuffled)
+    by_id = {job.id: job for job in ftkit.read_jobs(ndjson)}
+    assert {job.id: job for job in ftkit.read_jobs(reordered)} == by_id
+    assert {job.id: job for job in ftkit.JobSet(shuffled)} == {job.id: job for job in ftkit.JobSet(records)}
+    for batch_size in (1, 3):
+        streamed = [job for batch in ftkit.iter_jobs(reordered, batch_size=batch_size) for job in batch]
+        assert {job.id: job for job in streamed} == by_id and len(streamed) == len(by_id)
+    # the latest modified_at wins; a merged job keeps every key some latest record has
+    for job_id, job in by_id.items():
+        latest = max(r.modified_at for r in records if r.id == job_id)
+        assert job.modified_at == latest
+        tied = [msgspec.to_builtins(r) for r in records if r.id == job_id and r.modified_at == latest]
+        assert set(msgspec.to_builtins(job)) == set().union(*tied)

@@ -15,6 +15,8 @@ from polars.testing import assert_frame_equal
 
 import ftkit
 import ftkit.reading
+import ftkit.snapshots
+import ftkit.sources
 from ftkit import JobDecodeError
 
 FRAMES = ("jobs", "checkpoints", "events", "targets")
@@ -43,27 +45,81 @@ def test_every_real_document_reads(mistral_path: Path, load_json, json_jobs) -> 
     assert ftkit.read_jobs(mistral_path, strict=True).ids == js.ids
 
 
-def test_all_real_documents_together_keep_the_latest_snapshot(
-    real_dir: Path, mistral_paths: list[Path], load_json, json_jobs, tmp_path: Path
-) -> None:
-    # The reference rule, written independently: the latest modified_at per id, later wins ties.
-    records = [job for path in mistral_paths for job in json_jobs(load_json(path))]
-    best: dict[str, int] = {}
-    for position, job in enumerate(records):
-        if job["id"] not in best or job["modified_at"] >= records[best[job["id"]]]["modified_at"]:
-            best[job["id"]] = position
-    expected = [records[i] for i in sorted(best.values())]
-    assert len(records) == 96 and len(expected) == 55
+def _record(path: Path, index: int) -> dict:
+    document = json.loads(path.read_bytes())
+    return document["data"][index] if isinstance(document, dict) and "data" in document else document
 
-    for source in (mistral_paths, str(real_dir / "[!o]*.json"), real_dir / "[cpl]*.json"):
-        js = ftkit.read_jobs(source)
-        assert js.ids == [job["id"] for job in expected]
-        assert [(j.status, j.modified_at) for j in js] == [(j["status"], j["modified_at"]) for j in expected]
 
-    # a directory is read recursively, in sorted order
+def _by_id(js: ftkit.JobSet) -> dict[str, ftkit.Job]:
+    return {job.id: job for job in js}
+
+
+def _sorted_frames(js: ftkit.JobSet) -> dict[str, pl.DataFrame]:
+    """The frames in an order that does not depend on the order of the inputs."""
+    return {name: getattr(js, name).sort("job_id", maintain_order=True) for name in FRAMES}
+
+
+def _real_expectation(real_dir: Path, mistral_paths: list[Path]) -> dict[str, ftkit.Job]:
+    """Every real job as read_jobs of the whole directory must give it, worked out by hand.
+
+    Most ids have one record with the latest modified_at: it is the job. Three kinds of
+    record tie on it, and the merge keeps what each adds:
+    - sdk0x-2 (detailed) and the sdk0x-3 list entry of job 63be4026: the detail's
+      checkpoint and events stay (the list entry has neither key);
+    - sdk1-3 (detailed) and the sdk1-4 list entry of job 20178c3c: likewise;
+    - the sdk1-4 and sdk1-5 list entries of 30 jobs: sdk1-5 adds ``object`` (absent in
+      sdk1-4) and its integrations carry ``type`` (a richer value), so it is the job.
+    """
+    latest: dict[str, tuple[int, Path, int]] = {}
     for path in mistral_paths:
-        shutil.copy(path, tmp_path / path.name)
-    assert ftkit.read_jobs(tmp_path).ids == [job["id"] for job in expected]
+        document = json.loads(path.read_bytes())
+        records = document["data"] if isinstance(document, dict) and "data" in document else [document]
+        for i, record in enumerate(records):
+            if record["id"] not in latest or record["modified_at"] > latest[record["id"]][0]:
+                latest[record["id"]] = (record["modified_at"], path, i)
+    chosen = {job_id: (path, i) for job_id, (_, path, i) in latest.items()}
+    chosen["63be4026-cb98-4dc0-becd-83c424a42e0e"] = (real_dir / "cookbook-sdk0x-2.json", 0)
+    chosen["20178c3c-d75b-428e-b20d-7d39aa2b7468"] = (real_dir / "cookbook-sdk1-3.json", 0)
+    listing = json.loads((real_dir / "cookbook-sdk1-5.json").read_bytes())["data"]
+    for i in range(2, 32):
+        chosen[listing[i]["id"]] = (real_dir / "cookbook-sdk1-5.json", i)
+    return {job_id: next(iter(ftkit.read_jobs(compact(_record(path, i))))) for job_id, (path, i) in chosen.items()}
+
+
+def test_all_real_documents_together_keep_every_best_snapshot(
+    real_dir: Path, mistral_paths: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _real_expectation(real_dir, mistral_paths)
+    assert len(expected) == 55
+    reference = ftkit.JobSet(expected.values())
+    for source in (mistral_paths, list(reversed(mistral_paths)), str(real_dir / "[!o]*.json"), real_dir / "[cpl]*.json"):
+        js = ftkit.read_jobs(source)
+        assert _by_id(js) == expected
+        for name, frame in _sorted_frames(js).items():
+            assert_frame_equal(frame, _sorted_frames(reference)[name])
+    # the whole directory, OpenAI documents included (whatever ftkit makes of those)
+    js = ftkit.read_jobs(real_dir, errors="skip")
+    assert all(Path(source).name.startswith("openai-") for source in js.errors["source"])
+    got = _by_id(js)
+    assert {job_id: got[job_id] for job_id in expected} == expected
+    # the two jobs that lost their best checkpoint when the list entry came last
+    assert [len(js[i].checkpoints) for i in ("63be4026-cb98-4dc0-becd-83c424a42e0e", "20178c3c-d75b-428e-b20d-7d39aa2b7468")] == [1, 1]
+    best = js.checkpoint_summary()
+    assert best.filter(pl.col("job_id").is_in(["63be4026-cb98-4dc0-becd-83c424a42e0e", "20178c3c-d75b-428e-b20d-7d39aa2b7468"])).height == 2
+    # through the worker path: the real documents beside a dump over 16 MB, in both orders
+    filler = tmp_path / "filler.ndjson"
+    filler.write_bytes(ftkit.synth.make_jobs_bytes(900, seed=5, checkpoints_per_job=150))
+    assert filler.stat().st_size > 16 << 20
+    for workers in (None, "0"):
+        if workers is None:
+            monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+        else:
+            monkeypatch.setenv("FTKIT_WORKERS", workers)
+        for source in ([filler, *mistral_paths], [*reversed(mistral_paths), filler]):
+            js = ftkit.read_jobs(source)
+            assert len(js) == 55 + 900
+            got = _by_id(js)
+            assert {job_id: got[job_id] for job_id in expected} == expected
 
 
 def test_snapshots_the_latest_modified_at_wins_whatever_the_order(real_dir: Path) -> None:
@@ -73,27 +129,99 @@ def test_snapshots_the_latest_modified_at_wins_whatever_the_order(real_dir: Path
         assert (job.status, job.modified_at, len(job.checkpoints)) == ("SUCCESS", 1744814940, 27)
 
 
-def test_snapshots_the_later_source_wins_ties(real_dir: Path) -> None:
+def test_snapshots_tied_detail_and_list_entry_merge_in_either_order(real_dir: Path) -> None:
     # sdk1-3 (detailed, with events) and the sdk1-4 list entry are the same job at the
-    # same modified_at: the later source wins.
+    # same modified_at: the detail's events and checkpoint are kept whichever comes last.
     detailed, listing = real_dir / "cookbook-sdk1-3.json", real_dir / "cookbook-sdk1-4.json"
     job_id = "20178c3c-d75b-428e-b20d-7d39aa2b7468"
-    assert ftkit.read_jobs([detailed, listing])[job_id].events is None
-    assert len(ftkit.read_jobs([listing, detailed])[job_id].events) == 6
+    for order in ([detailed, listing], [listing, detailed]):
+        job = ftkit.read_jobs(order)[job_id]
+        assert (len(job.events), len(job.checkpoints)) == (6, 1)
 
 
-def test_snapshots_within_one_source(job_bytes) -> None:
+def test_commands_follow_the_snapshot_rule_in_either_order(
+    real_dir: Path, mistral_paths: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from ftkit.cli import main
+
+    outputs = []
+    for i, paths in enumerate((mistral_paths, list(reversed(mistral_paths)))):
+        assert main(["summary", "-q", *map(str, paths)]) == 0
+        summary = capsys.readouterr().out
+        assert main(["convert", "-q", "-o", str(tmp_path / f"tables{i}"), *map(str, paths)]) == 0
+        tables = {name: pl.read_parquet(tmp_path / f"tables{i}" / f"{name}.parquet").sort("job_id", maintain_order=True) for name in FRAMES}
+        outputs.append((summary, tables))
+    (summary, tables), (summary_reversed, tables_reversed) = outputs
+    assert summary.split("\n", 1)[1] == summary_reversed.split("\n", 1)[1]  # the first line names the inputs
+    for name in FRAMES:
+        assert_frame_equal(tables[name], tables_reversed[name])
+    assert_frame_equal(tables["checkpoints"], _sorted_frames(ftkit.read_jobs(mistral_paths))["checkpoints"])
+    # both tied jobs rank, with their checkpoint
+    assert tables["checkpoints"].filter(pl.col("job_id").is_in(["63be4026-cb98-4dc0-becd-83c424a42e0e", "20178c3c-d75b-428e-b20d-7d39aa2b7468"])).height == 2
+
+
+def _snapshot_records(job: dict) -> dict[str, dict]:
+    """Snapshots of one generated job, as a dump of list and detail responses holds them."""
+    detail = {k: v for k, v in job.items() if k != "object"}
+    listed = {k: v for k, v in job.items() if k not in ("events", "checkpoints")}
+    listed["object"] = "job"
+    older = dict(detail, modified_at=job["modified_at"] - 60, status="RUNNING", checkpoints=job.get("checkpoints", [])[1:])
+    return {"detail": detail, "listed": listed, "older": older}
+
+
+def test_snapshots_within_one_source(job_json) -> None:
+    a = job_json("a", status="RUNNING", modified_at=5)
     data = b"\n".join(
-        [
-            job_bytes("a", status="RUNNING", modified_at=5),
-            job_bytes("b", status="QUEUED", modified_at=1),
-            job_bytes("a", status="SUCCESS", modified_at=9),
-            job_bytes("a", status="FAILED", modified_at=7),  # older: loses
-            job_bytes("b", status="RUNNING", modified_at=1),  # tie: the later record wins
+        compact(record)
+        for record in [
+            a,
+            job_json("b", status="QUEUED", modified_at=1, object="job"),
+            dict(a, status="SUCCESS", modified_at=9),
+            dict(a, status="FAILED", modified_at=7),  # older: loses
+            job_json("b", status="QUEUED", modified_at=1, suffix="x", events=[]),  # tie: merged
         ]
     )
     js = ftkit.read_jobs(data)
-    assert [(j.id, j.status) for j in js] == [("a", "SUCCESS"), ("b", "RUNNING")]
+    assert [(j.id, j.status) for j in js] == [("a", "SUCCESS"), ("b", "QUEUED")]
+    assert (js["b"].object, js["b"].suffix, js["b"].events) == ("job", "x", [])
+
+
+def test_snapshots_a_symmetric_tie_has_one_answer(job_json) -> None:
+    # Same modified_at, same number of checkpoints, other metrics: nothing says which is
+    # newer, and the answer must not depend on the order; the rule takes the value whose
+    # compact JSON (keys sorted) sorts last, here train_loss 0.9 over 0.5.
+    def at(loss: float) -> bytes:
+        return compact(job_json("a", checkpoints=[{"step_number": 1, "created_at": 1, "metrics": {"train_loss": loss}}]))
+
+    for records in ([at(0.5), at(0.9)], [at(0.9), at(0.5)]):
+        for source in (records, b"\n".join(records)):
+            (job,) = ftkit.read_jobs(source)
+            assert job.checkpoints[0].metrics.train_loss == 0.9
+    # Structs given to JobSet follow the same rule
+    jobs = [next(iter(ftkit.read_jobs(at(loss)))) for loss in (0.9, 0.5)]
+    assert ftkit.JobSet(jobs)["a"] == ftkit.JobSet(jobs[::-1])["a"] == jobs[0]
+
+
+def test_snapshots_generated_in_both_orders_and_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = list(ftkit.synth.make_job_dicts(900, seed=11, checkpoints_per_job=150))
+    snapshots = [_snapshot_records(job) for job in jobs]
+    encode = msgspec.json.encode
+    details, listings = tmp_path / "details.ndjson", tmp_path / "listings.ndjson"
+    details.write_bytes(b"\n".join(encode(s["detail"]) for s in snapshots))
+    listings.write_bytes(b"\n".join(encode(r) for s in snapshots for r in (s["listed"], s["older"])))
+    assert details.stat().st_size > 16 << 20
+    expected = ftkit.read_jobs(b"\n".join(encode(dict(s["detail"], object="job")) for s in snapshots))
+    assert len(expected) == 900
+    for workers in (None, "0"):
+        if workers is None:
+            monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+        else:
+            monkeypatch.setenv("FTKIT_WORKERS", workers)
+        for source in ([details, listings], [listings, details]):
+            js = ftkit.read_jobs(source)
+            assert _by_id(js) == _by_id(expected)
+            for name, frame in _sorted_frames(js).items():
+                assert_frame_equal(frame, _sorted_frames(expected)[name])
 
 
 # --- source shapes ------------------------------------------------------------------
@@ -154,6 +282,80 @@ def test_directories_globs_and_lists(three_jobs: list[dict], tmp_path: Path) -> 
     assert ftkit.read_jobs([sub / "c.jsonl", tmp_path / "dump" / "a.json"]).ids == [ids[2], ids[0]]
     mixed = [compact(three_jobs[1]), sub / "c.jsonl", (p for p in [tmp_path / "dump" / "a.json"])]
     assert ftkit.read_jobs(mixed).ids == [ids[1], ids[2], ids[0]]
+
+
+def test_file_objects_and_paths_are_sources(three_jobs: list[dict], tmp_path: Path) -> None:
+    import io
+    import os
+
+    reference = ftkit.read_jobs([compact(job) for job in three_jobs])
+    ndjson = b"\n".join(compact(job) for job in three_jobs) + b"\n"
+    plain, packed = tmp_path / "jobs.ndjson", tmp_path / "jobs.ndjson.gz"
+    plain.write_bytes(ndjson)
+    packed.write_bytes(gzip.compress(ndjson))
+    def sources():
+        return [plain, open(plain, "rb"), open(packed, "rb"), gzip.open(packed), io.BytesIO(ndjson), io.BytesIO(gzip.compress(ndjson))]
+
+    for source in sources():
+        assert_same_jobsets(ftkit.read_jobs(source), reference)
+        getattr(source, "close", lambda: None)()
+    for source in sources():
+        # iter_jobs reads a file object twice: it goes back to where it stood
+        assert [job for batch in ftkit.iter_jobs(source, batch_size=2) for job in batch] == list(reference)
+        getattr(source, "close", lambda: None)()
+    # a file object read from where it stands (after a header, say)
+    with open(plain, "rb") as handle:
+        handle.readline()
+        assert ftkit.read_jobs(handle).ids == reference.ids[1:]
+    # a pipe cannot seek: it is read once into memory, then both passes of iter_jobs read that
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as out:
+        out.write(ndjson)
+    with os.fdopen(read_end, "rb") as pipe:
+        assert [job.id for batch in ftkit.iter_jobs(pipe, batch_size=2) for job in batch] == reference.ids
+    # mixed with paths and bytes, in a list or a generator; errors name the file object
+    with open(plain, "rb") as a, gzip.open(packed) as c:
+        mixed = ftkit.read_jobs(x for x in [io.BytesIO(compact(three_jobs[0])), c, compact(three_jobs[1]), a, str(packed)])
+        assert_same_jobsets(mixed, reference)
+    js = ftkit.read_jobs([io.BytesIO(b"{"), io.BytesIO(compact(three_jobs[0]))], errors="skip")
+    assert js.errors["source"].to_list() == ["<file object #0>"] and len(js) == 1
+    with open(tmp_path / "bad.json", "wb") as out:
+        out.write(b"[1]")
+    with open(tmp_path / "bad.json", "rb") as handle, pytest.raises(JobDecodeError, match=r"bad\.json: index 0"):
+        ftkit.read_jobs(handle)
+
+
+def test_what_cannot_be_a_source_is_refused_naming_the_argument(three_jobs: list[dict], tmp_path: Path, monkeypatch) -> None:
+    import io
+
+    monkeypatch.chdir(tmp_path)  # an empty string must not read the current directory
+    (tmp_path / "jobs.json").write_bytes(compact(three_jobs[0]))
+    text = json.dumps(three_jobs[0])
+    refused = {
+        "text-mode": (open(tmp_path / "jobs.json"), TypeError, r"^source is a text-mode file object; .* open\(path, 'rb'\)"),
+        "StringIO": (io.StringIO(text), TypeError, r"^source is a text-mode file object"),
+        "json-str": (text, ValueError, r"^source is a str that looks like JSON text .*ftkit\.read_jobs\(text\.encode\(\)\)"),
+        "json-array-str": ("  [" + text + "]", ValueError, r"looks like JSON text"),
+        "empty": ("", ValueError, r"^source is an empty string, which names no file; pass a path"),
+        "blank": ("  ", ValueError, r"^source is an empty string"),
+        "url": ("https://api.mistral.ai/v1/fine_tuning/jobs", ValueError, r"^source is a URL .*download it first.*ftkit export"),
+        "s3": ("s3://bucket/jobs.ndjson", ValueError, r"^source is a URL"),
+        "in-a-list": ([tmp_path / "jobs.json", ""], ValueError, r"^source\[1\] is an empty string"),
+        "nested": ([[b"{}", "http://x/y.json"]], ValueError, r"^source\[0\]\[1\] is a URL"),
+        "closed": (io.BytesIO(b"{}"), ValueError, r"^source is a closed file object"),
+        "int": (42, TypeError, r"^source must be a path, a glob, bytes, a binary file object, or a list of these; got int"),
+    }
+    refused["closed"][0].close()
+    for name, (source, kind, pattern) in refused.items():
+        for reader in (ftkit.read_jobs, lambda s: next(ftkit.iter_jobs(s))):
+            with pytest.raises(kind, match=pattern):
+                reader(source)
+    refused["text-mode"][0].close()
+    # a file whose name looks like JSON or a URL is still a file
+    odd = tmp_path / "{odd}.json"
+    odd.write_bytes(compact(three_jobs[0]))
+    assert len(ftkit.read_jobs(str(odd))) == 1
+    assert len(ftkit.read_jobs("{odd}.json")) == 1
 
 
 def test_sources_that_name_nothing(tmp_path: Path) -> None:
@@ -367,19 +569,116 @@ def test_bad_job_with_a_data_key_is_listed(job_bytes) -> None:
         ftkit.read_jobs(data)
 
 
+def test_a_dump_still_being_written(job_bytes, tmp_path: Path, big_ndjson, monkeypatch: pytest.MonkeyPatch) -> None:
+    incomplete = "the file ends in an incomplete line: still being written?"
+    good = b"\n".join(job_bytes(f"j{i}") for i in range(3)) + b"\n"
+    partial = job_bytes("j3")[:40]
+    plain, packed = tmp_path / "export.ndjson", tmp_path / "export.ndjson.gz"
+    plain.write_bytes(good + partial)
+    packed.write_bytes(gzip.compress(good + partial))
+    for source in (good + partial, plain, packed):
+        name = "<bytes>" if isinstance(source, bytes) else str(source)
+        for read in (ftkit.read_jobs, lambda s, **kw: ftkit.JobSet(j for b in ftkit.iter_jobs(s, batch_size=2, **kw) for j in b)):
+            with pytest.raises(JobDecodeError) as info:
+                read(source)
+            assert str(info.value) == f"{name}: line 4: at $: {incomplete} (Input data was truncated)"
+            js = read(source, errors="skip")
+            assert js.ids == ["j0", "j1", "j2"]
+        js = ftkit.read_jobs(source, errors="skip")
+        assert js.errors.rows() == [(name, 4, None, "$", f"{incomplete} (Input data was truncated)")]
+    # only the unterminated last line: a cut line inside, or whole JSON of the wrong shape, is not
+    with pytest.raises(JobDecodeError, match=r"line 1: at \$: Input data was truncated\n"):
+        ftkit.read_jobs(partial + b"\n" + good)
+    with pytest.raises(JobDecodeError, match=r"line 4: at \$.status: Expected `str`, got `int`\n"):
+        ftkit.read_jobs(good + job_bytes("j3", status=3))
+    # through the worker path: a large dump with its last line cut
+    path, n_records, bad = big_ndjson
+    growing = tmp_path / "growing.ndjson"
+    growing.write_bytes(path.read_bytes() + partial)
+    for workers in (None, "0"):
+        if workers is None:
+            monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+        else:
+            monkeypatch.setenv("FTKIT_WORKERS", workers)
+        js = ftkit.read_jobs(growing, errors="skip")
+        assert js.errors["line"].to_list() == [*bad, n_records + 1]
+        assert js.errors["message"][-1] == f"{incomplete} (Input data was truncated)"
+
+
+def test_a_decode_error_says_how_to_go_on(job_bytes) -> None:
+    import traceback
+
+    data = job_bytes("a") + b"\n" + job_bytes("b", status=1) + b"\n"
+    for function, read in (("read_jobs", ftkit.read_jobs), ("iter_jobs", lambda s: list(ftkit.iter_jobs(s)))):
+        with pytest.raises(JobDecodeError) as info:
+            read(data)
+        assert info.value.__notes__ == [
+            f'To go on: {function}(..., errors="skip") returns every good record and lists the bad ones in '
+            ".errors; `ftkit validate FILE...` lists every bad record."
+        ]
+        shown = "".join(traceback.format_exception(info.value))
+        assert shown.endswith(info.value.__notes__[0] + "\n")
+        assert str(info.value) == "<bytes>: line 2: at $.status: Expected `str`, got `int`"  # the message itself is unchanged
+
+
 # --- iter_jobs ----------------------------------------------------------------------
 
 
-def test_iter_jobs_batches_give_the_same_jobs(mistral_paths: list[Path]) -> None:
-    whole = ftkit.read_jobs(mistral_paths[9:12])  # sdk0x-1, -2 (same job), -3 (a list of 11)
-    batches = list(ftkit.iter_jobs(mistral_paths[9:12], batch_size=4))
-    # duplicates are resolved within a batch only: sdk0x-1, -2 and the list's first job
-    # are one job, all three in the first batch
-    assert [len(b) for b in batches] == [2, 4, 4, 1]
-    assert [job for b in batches for job in b] == list(whole)
-    assert list(ftkit.iter_jobs(mistral_paths[9:12]))[0].ids == whole.ids
+def test_iter_jobs_batches_give_the_jobs_of_read_jobs(mistral_paths: list[Path]) -> None:
+    whole = ftkit.read_jobs(mistral_paths)
+    for paths in (mistral_paths, list(reversed(mistral_paths))):
+        for batch_size in (1, 4, 10, 55, 10_000):
+            batches = list(ftkit.iter_jobs(paths, batch_size=batch_size))
+            assert all(len(b) <= batch_size for b in batches)
+            assert sum(len(b) for b in batches) == 55  # each id once in the whole stream
+            assert _by_id(ftkit.JobSet(job for b in batches for job in b)) == _by_id(whole)
+            if paths is mistral_paths:  # the same order as read_jobs too
+                assert [job.id for b in batches for job in b] == whole.ids
+    # dedupe=False: the raw one-pass stream, ids resolved within a batch only
+    raw = list(ftkit.iter_jobs(mistral_paths, batch_size=10, dedupe=False))
+    assert sum(len(b) for b in raw) == 88
     with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
         next(ftkit.iter_jobs(mistral_paths[0], batch_size=0))
+
+
+def test_iter_jobs_generated_snapshots_in_both_orders(tmp_path: Path) -> None:
+    snapshots = [_snapshot_records(job) for job in ftkit.synth.make_job_dicts(60, seed=3)]
+    details, listings = tmp_path / "details.ndjson.gz", tmp_path / "listings.ndjson"
+    details.write_bytes(gzip.compress(b"\n".join(compact(s["detail"]) for s in snapshots)))
+    listings.write_bytes(b"\n".join(compact(r) for s in snapshots for r in (s["older"], s["listed"])))
+    expected = _by_id(ftkit.read_jobs(b"\n".join(compact(dict(s["detail"], object="job")) for s in snapshots)))
+    for source in ([details, listings], [listings, details], [listings.read_bytes(), details]):
+        for batch_size in (1, 7, 1000):
+            batches = list(ftkit.iter_jobs(source, batch_size=batch_size))
+            assert _by_id(ftkit.JobSet(job for b in batches for job in b)) == expected
+            assert sum(len(b) for b in batches) == 60
+
+
+def test_iter_jobs_a_dump_read_twice_holds_nothing_back(tmp_path: Path) -> None:
+    dump = tmp_path / "dump.ndjson"
+    dump.write_bytes(ftkit.synth.make_jobs_bytes(30, seed=1))
+    keep, merges = ftkit.reading._snapshot_plan(ftkit.reading.expand_sources([dump, dump]), errors="raise", strict=False, extents=[])
+    assert (sum(keep), merges) == (30, {})  # identical ties: the later copy, nothing to merge
+    assert [j.id for b in ftkit.iter_jobs([dump, dump], batch_size=7) for j in b] == ftkit.read_jobs(dump).ids
+
+
+def test_iter_jobs_a_growing_dump_is_read_up_to_where_the_first_read_ended(tmp_path: Path, job_bytes) -> None:
+    dump = tmp_path / "export.ndjson"
+    dump.write_bytes(b"".join(job_bytes(f"j{i}", modified_at=i) + b"\n" for i in range(10)))
+    batches = ftkit.iter_jobs(dump, batch_size=3)
+    first = next(batches)  # both reads have started: the index is built
+    with dump.open("ab") as out:  # ftkit export appends a newer snapshot and a new job
+        out.write(job_bytes("j0", modified_at=99) + b"\n" + job_bytes("new", modified_at=1) + b"\n")
+    ids = first.ids + [j.id for b in batches for j in b]
+    assert ids == [f"j{i}" for i in range(10)]
+    # a file cut short between the two reads is refused, not misread
+    dump.write_bytes(ftkit.synth.make_jobs_bytes(1200, seed=2))
+    assert dump.stat().st_size > 2 * ftkit.reading._STREAM_BLOCK  # read in several blocks
+    batches = ftkit.iter_jobs(dump, batch_size=3)
+    next(batches)
+    dump.write_bytes(b"".join(job_bytes(f"k{i}") + b"\n" for i in range(3)))
+    with pytest.raises(JobDecodeError, match="the file changed between the two reads"):
+        list(batches)
 
 
 def test_iter_jobs_skip_lists_errors_once(job_bytes) -> None:
@@ -587,7 +886,278 @@ def test_truncated_gzip_ndjson_keeps_the_records_before_the_damage(big_ndjson, t
     assert "truncated or corrupt gzip data" in whole.errors["message"][-1]
 
 
-def test_doctests() -> None:
-    result = doctest.testmod(ftkit.reading, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+@pytest.mark.parametrize("module", [ftkit.reading, ftkit.snapshots, ftkit.sources], ids=lambda m: m.__name__)
+def test_doctests(module) -> None:
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --- bounded on hostile input -------------------------------------------------------
+
+
+def _gzip_stream(path: Path, pieces) -> None:
+    """Write gzip data made of ``pieces`` (bytes, or (bytes, times) repeated) without holding it."""
+    import zlib
+
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    with path.open("wb") as out:
+        for piece in pieces:
+            data, times = piece if isinstance(piece, tuple) else (piece, 1)
+            for _ in range(times):
+                out.write(packer.compress(data))
+        out.write(packer.flush())
+
+
+_CHILD = """
+import json, sys, ftkit
+from pathlib import Path
+def peak_mb():
+    for row in Path("/proc/self/status").read_text().splitlines():
+        if row.startswith("VmHWM:"):
+            return int(row.split()[1]) / 1024
+base = peak_mb()
+result = {}
+try:
+    RESULT
+except ftkit.JobDecodeError as exc:
+    result["error"] = str(exc)
+result["extra_mb"] = peak_mb() - base
+print(json.dumps(result))
+"""
+
+
+def _in_child(code: str) -> dict:
+    """Run reading code in a fresh Python, with its peak memory above that of importing ftkit."""
+    import subprocess
+    import sys
+
+    body = "\n    ".join(code.strip().splitlines())
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD.replace("RESULT", body)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_a_gzip_bomb_stops_at_max_input_bytes(tmp_path: Path, job_bytes) -> None:
+    bomb = tmp_path / "bomb.ndjson.gz"  # a few hundred KB that inflate to 400 MB
+    _gzip_stream(bomb, [job_bytes("a") + b"\n" + job_bytes("b") + b"\n", (b" " * (1 << 20) + b"\n", 400)])
+    assert bomb.stat().st_size < 2 << 20
+    out = _in_child(f"""
+js = ftkit.read_jobs({str(bomb)!r}, errors="skip", max_input_bytes=32 << 20)
+result["ids"], result["messages"] = js.ids, js.errors["message"].to_list()
+""")
+    assert out["ids"] == ["a", "b"]
+    assert out["messages"] == [
+        "the input is larger than 33,554,432 bytes once decompressed (max_input_bytes; by default half the "
+        "memory available): pass a larger max_input_bytes, or stream NDJSON with ftkit.iter_jobs"
+    ]
+    assert out["extra_mb"] < 150, out  # not the 400 MB it inflates to
+    # the default is half the memory available: a smaller machine gets a smaller limit
+    out = _in_child(f"""
+ftkit.reading.memory_budget = lambda: 32 << 20
+ftkit.read_jobs({str(bomb)!r})
+""")
+    assert "larger than 33,554,432 bytes once decompressed (max_input_bytes" in out["error"]
+    assert out["extra_mb"] < 150, out
+    # a document read whole by iter_jobs is bounded the same way
+    whole = tmp_path / "whole.json.gz"
+    _gzip_stream(whole, [b'{"object": "list", "data": [', (b" " * (1 << 20), 100), b"]}"])
+    out = _in_child(f"list(ftkit.iter_jobs({str(whole)!r}, max_input_bytes=16 << 20))")
+    assert "larger than 16,777,216 bytes once decompressed" in out["error"]
+    with pytest.raises(ValueError, match="max_input_bytes must be a positive number of bytes or None, got 0"):
+        ftkit.read_jobs(b"{}", max_input_bytes=0)
+
+
+def test_iter_jobs_memory_is_bounded_whatever_one_line_holds(tmp_path: Path, job_bytes) -> None:
+    dump = tmp_path / "long-line.ndjson.gz"  # its second line is 300 MB
+    _gzip_stream(dump, [job_bytes("a") + b"\n", b'{"id": "', (b"x" * (1 << 20), 300), b'"}\n', job_bytes("c") + b"\n"])
+    out = _in_child(f"""
+batches = list(ftkit.iter_jobs({str(dump)!r}, errors="skip"))
+result["ids"] = [j.id for b in batches for j in b]
+result["errors"] = [row for b in batches for row in b.errors.select("line", "message").rows()]
+""")
+    assert out["ids"] == ["a", "c"]
+    assert out["errors"] == [
+        [2, "a line longer than 67,108,864 bytes (max_line_bytes); it is left out unread: pass a larger max_line_bytes to read it"]
+    ]
+    assert out["extra_mb"] < 250, out
+    with pytest.raises(JobDecodeError, match=r"line 2: at \$: a line longer than 4,194,304 bytes"):
+        list(ftkit.iter_jobs(job_bytes("a") + b"\n" + b"[" * (5 << 20), max_line_bytes=4 << 20))
+    # a long line ending in a later block is measured whole, and the lines after it keep their numbers
+    data = job_bytes("a") + b"\n" + b'{"id": "' + b"x" * (5 << 20) + b'"}\n' + job_bytes("c") + b"\n{\n"
+    batches = list(ftkit.iter_jobs(data, errors="skip", max_line_bytes=4 << 20))
+    assert [j.id for b in batches for j in b] == ["a", "c"]
+    assert [row[:2] for b in batches for row in b.errors.rows()] == [("<bytes>", 2), ("<bytes>", 4)]
+
+
+def test_runs_of_blanks_are_skipped_without_holding_them(tmp_path: Path, job_bytes) -> None:
+    blanks = tmp_path / "blanks.ndjson"
+    with blanks.open("wb") as out:
+        for _ in range(96):
+            out.write(b" \t" * (1 << 19))  # 96 MB of blanks without a newline, then some with
+        out.write(b"\r\n" * 1000 + job_bytes("a") + b"\n" + b" " * (8 << 20))
+    out = _in_child(f"""
+result["ids"] = [j.id for b in ftkit.iter_jobs({str(blanks)!r}) for j in b]
+""")
+    assert out["ids"] == ["a"]
+    assert out["extra_mb"] < 100, out
+    js = ftkit.read_jobs(blanks)
+    assert js.ids == ["a"]
+    with pytest.raises(JobDecodeError, match=r"line 1001: at \$.status"):
+        list(ftkit.iter_jobs(blanks.read_bytes().replace(b'"status":"SUCCESS"', b'"status":1')))
+
+
+def test_ftkit_workers_is_capped_at_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from ftkit.parallel import worker_count
+
+    cores = len(os.sched_getaffinity(0))
+    for value, expected in (("1000", cores), ("0", 0), ("1", min(1, cores)), ("-3", 0)):
+        monkeypatch.setenv("FTKIT_WORKERS", value)
+        assert worker_count() == expected
+    monkeypatch.setenv("FTKIT_WORKERS", "lots")
+    with pytest.raises(ValueError, match="FTKIT_WORKERS must be a whole number, got 'lots'"):
+        worker_count()
+
+
+_READ_AND_WAIT = """
+import os, sys, time, ftkit
+def progress(done, total):
+    print("reading", flush=True)
+    time.sleep(120)
+ftkit.read_jobs(sys.argv[1], errors="skip", progress=progress)
+"""
+
+
+def _reading_child(path: Path):
+    """A child process in the middle of a parallel read (its spill directory made), and that directory."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "FTKIT_WORKERS"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _READ_AND_WAIT, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    assert proc.stdout.readline() == "reading\n"
+    from ftkit.parallel import SPILL_PREFIX, _spill_root
+
+    spills = list(Path(_spill_root() or "/tmp").glob(f"{SPILL_PREFIX}{proc.pid}-*"))
+    assert len(spills) == 1
+    return proc, spills[0]
+
+
+@pytest.fixture()
+def parallel_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftkit.parallel import worker_count
+
+    monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+    if worker_count() < 2:
+        pytest.skip("one core: reads are never parallel here")
+
+
+def test_spill_files_are_removed_on_sigterm_and_after_sigkill(big_ndjson, parallel_reads) -> None:
+    import signal
+
+    path, _, _ = big_ndjson
+    proc, spill = _reading_child(path)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == -signal.SIGTERM  # ended as SIGTERM ends a process
+    assert not spill.exists()
+    proc.stdout.close()
+    proc.stderr.close()
+    # SIGKILL leaves them: the next parallel read removes what dead processes left
+    proc, spill = _reading_child(path)
+    proc.kill()
+    proc.wait(timeout=60)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert spill.exists()
+    ftkit.read_jobs(path, errors="skip")
+    assert not spill.exists()
+
+
+def _wait_for_idle_workers(pid: int) -> None:
+    """Wait until the worker processes of ``pid`` wait for work (their imports done)."""
+    import time
+
+    for _ in range(300):
+        children = [p for p in Path("/proc").glob("[0-9]*") if _parent_of(p) == pid]
+        if children and all(_waiting_on_a_pipe(p) for p in children):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the workers did not start")
+
+
+def _parent_of(proc: Path) -> int | None:
+    try:
+        return int(next(r for r in (proc / "status").read_text().splitlines() if r.startswith("PPid:")).split()[1])
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def _waiting_on_a_pipe(proc: Path) -> bool:
+    try:
+        return (proc / "wchan").read_text().endswith(("pipe_read", "pipe_wait")) and "S" in (proc / "stat").read_text().split()[2]
+    except OSError:
+        return False
+
+
+def test_ctrl_c_during_a_parallel_read_is_quiet(big_ndjson, parallel_reads) -> None:
+    import os
+    import signal
+
+    path, _, _ = big_ndjson
+    proc, spill = _reading_child(path)
+    _wait_for_idle_workers(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGINT  # Python ends as the signal would, after its traceback
+    assert stderr.count("Traceback") == 1 and stderr.rstrip().endswith("KeyboardInterrupt"), stderr
+    assert "_serve" not in stderr  # no worker said anything
+    assert not spill.exists()
+    proc.stdout.close()
+
+
+def test_a_recursive_glob_through_a_symlink_loop_ends(three_jobs: list[dict], tmp_path: Path) -> None:
+    deep = tmp_path / "dump" / "2025"
+    deep.mkdir(parents=True)
+    (tmp_path / "dump" / "a.json").write_bytes(compact(three_jobs[0]))
+    (deep / "b.json").write_bytes(compact(three_jobs[1]))
+    (deep / ".hidden.json").write_bytes(compact(three_jobs[2]))
+    (deep / "loop").symlink_to(tmp_path / "dump", target_is_directory=True)  # dump/2025/loop -> dump
+    ids = [job["id"] for job in three_jobs]
+    # each file once, in sorted path order, hidden files left out (as glob.glob does)
+    assert ftkit.read_jobs(str(tmp_path / "dump" / "**" / "*.json")).ids == [ids[1], ids[0]]
+    assert ftkit.read_jobs(str(tmp_path / "dump" / "**")).ids == [ids[1], ids[0]]
+    assert ftkit.read_jobs(tmp_path / "dump").ids == [ids[2], ids[1], ids[0]]  # a directory, as before: hidden files too
+
+
+def test_a_document_spread_over_lines_is_read_as_one(three_jobs: list[dict], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # its first line is not whole JSON and its second starts with "{": not NDJSON
+    listing = b'{"object": "list", "data": [\n' + b",\n".join(compact(job) for job in three_jobs) + b"\n]}\n"
+    array = b"[\n" + b",\n".join(compact(job) for job in three_jobs) + b"\n]\n"
+    ids = [job["id"] for job in three_jobs]
+    for data in (listing, array, gzip.compress(listing)):
+        assert ftkit.read_jobs(data).ids == ids
+        assert [j.id for b in ftkit.iter_jobs(data, batch_size=2) for j in b] == ids
+    # NDJSON whose first line is cut stays NDJSON: the other lines are read
+    cut = compact(three_jobs[0])[:50] + b"\n" + b"\n".join(compact(job) for job in three_jobs[1:])
+    for js in (ftkit.read_jobs(cut, errors="skip"), ftkit.JobSet(j for b in ftkit.iter_jobs(cut, errors="skip") for j in b)):
+        assert js.ids == ids[1:]
+    assert ftkit.read_jobs(cut, errors="skip").errors.select("line", "path").rows() == [(1, "$")]
+    # a large one, through the worker path: the first megabyte alone does not tell, the whole does
+    big = b'{"object": "list", "data": [\n' + b",\n".join(ftkit.synth.make_jobs_bytes(900, seed=4, checkpoints_per_job=150).splitlines()) + b"\n]}\n"
+    assert len(big) > 16 << 20
+    path = tmp_path / "big-listing.json"
+    path.write_bytes(big)
+    monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+    assert len(ftkit.read_jobs(path)) == 900

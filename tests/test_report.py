@@ -85,7 +85,7 @@ def test_report_on_no_jobs(tmp_path):
     out = write_report(ftkit.JobSet(), tmp_path / "empty.html")
     text = out.read_text()
     assert "0 jobs" in text
-    assert "No job has a measured validation loss." in text
+    assert "No finished, successful job has a measured validation loss." in text
 
 
 def test_a_failure_leaves_nothing_at_the_path(tmp_path, monkeypatch):
@@ -146,7 +146,11 @@ def page_result(report):
                 return {
                     images: imgs.map(i => ({complete: i.complete, width: i.naturalWidth, alt: i.alt,
                                             src: i.getAttribute('src').slice(0, 22)})),
-                    best: column('best-jobs', 0),
+                    best: [...document.querySelectorAll('table[id^="best-jobs-"] tbody tr')]
+                        .map(tr => tr.children[0].textContent),
+                    bestCaptions: [...document.querySelectorAll('table[id^="best-jobs-"] caption')]
+                        .map(c => c.textContent),
+                    unranked: column('unranked-jobs', 1),
                     all: column('all-jobs', 0),
                     status: column('by-status', 0),
                     statusCounts: column('by-status', 1),
@@ -182,8 +186,17 @@ def test_no_script_errors_no_dialogs_no_requests(page_result, report):
 
 def test_tables_hold_the_expected_job_ids(page_result, jobs):
     result = page_result["result"]
-    assert result["best"] == best_jobs(jobs, top=10)["job_id"].to_list()
-    assert result["best"][0] == EVIL_ID  # the lowest valid loss, shown as text
+    best = best_jobs(jobs, top=10)
+    assert result["best"] == best["job_id"].to_list()
+    # ranked within their type, the classifiers first; the lowest completion loss, shown as text
+    assert result["bestCaptions"] == ["Best 10 of 33 successful classifier jobs", "Best 10 of 112 successful completion jobs"]
+    assert result["best"][10] == EVIL_ID
+    assert set(best["status"]) == {"SUCCESS"}
+    # jobs with a loss that are running, failed or cancelled are listed apart, never ranked
+    unranked = jobs.jobs.filter(pl.col("status") != "SUCCESS").join(
+        ftkit.checkpoint_summary(jobs).filter(pl.col("best_valid_loss").is_not_null()), on="job_id")
+    assert sorted(result["unranked"]) == sorted(unranked["job_id"].to_list()) and unranked.height > 0
+    assert not set(result["unranked"]) & set(result["best"])
     assert sorted(result["all"]) == sorted(jobs.ids)
     counts = dict(jobs.jobs["status"].value_counts().iter_rows())
     assert dict(zip(result["status"], map(int, result["statusCounts"]))) == counts
@@ -197,3 +210,62 @@ def test_malicious_text_appears_as_text(page_result):
     assert result["title"] == "Jobs <&> report"
     assert result["h1"] == "Jobs <&> report"
     assert not any(image["src"] == "x" for image in result["images"])
+
+
+# --- honest comparisons (issue 10) ------------------------------------------------------------
+
+REAL = ROOT / "tests" / "data" / "real"
+
+
+def real_and_synthetic() -> ftkit.JobSet:
+    """Real classifier and completion documents, and synthetic completion jobs."""
+    def completion(job_id: str, lr: float, loss: float, status: str = "SUCCESS") -> dict:
+        return {"id": job_id, "model": "open-mistral-7b", "status": status, "job_type": "completion",
+                "created_at": 1760000000, "modified_at": 1760000600,
+                "hyperparameters": {"learning_rate": lr, "training_steps": 10, "epochs": 1.0},
+                "checkpoints": [{"step_number": 10, "created_at": 1760000500, "metrics": {"valid_loss": loss}}]}
+
+    docs = [REAL / n for n in ("cookbook-classifier-intent-3.json", "cookbook-classifier-intent-4.json",
+                               "platformdocs-2.json")]
+    synthetic = [completion("c-1", 4e-5, 0.9), completion("c-2", 1e-4, 0.7),
+                 completion("c-run", 1e-4, 0.0001, status="RUNNING")]
+    return ftkit.read_jobs([*docs, json.dumps(synthetic).encode()])
+
+
+def test_summary_ranks_finished_jobs_within_their_type_with_enough_digits():
+    from ftkit.report import summary_text
+
+    text = summary_text(real_and_synthetic())
+    blocks = text.split("\n\n")
+    classifiers = next(b for b in blocks if b.startswith("Best 2 of 2 successful classifier jobs"))
+    # two different losses, no longer both printed as 0.0006
+    assert "0.000625" in classifiers and "0.000641" in classifiers
+    completions = next(b for b in blocks if b.startswith("Best 3 of 3 successful completion jobs"))
+    ids = [line.split()[0] for line in completions.splitlines()[3:]]
+    assert ids == ["c-2", "2813b7e6-c511-43ac-a16a-1a54a5b884b2", "c-1"]
+    # the running job's 0.0001 is listed apart, never ranked first
+    unranked = next(b for b in blocks if b.startswith("Not ranked: 1 job"))
+    assert "c-run" in unranked and "RUNNING" in unranked
+    assert "c-run" not in classifiers + completions
+
+
+def test_report_effect_section_draws_a_panel_per_type_and_names_what_it_skips():
+    from ftkit.report import render_report
+
+    html = render_report(real_and_synthetic())
+    section = html[html.index('<section id="effects">'):]
+    section = section[: section.index("</section>")]
+    alts = [a for a in section.split('alt="')[1:]]
+    alts = [a[: a.index('"')] for a in alts]
+    # learning rate varies among the completion jobs (4e-05, 1e-04); among the two
+    # classifiers it has one value: no panel, but a line naming it.
+    assert any("learning rate (completion)" in a for a in alts)
+    assert not any("learning rate (classifier)" in a for a in alts)
+    assert "Not drawn (fewer than two values with a measured loss): classifier: learning rate" in section
+    assert "one panel per job type" in section
+
+
+def test_checkpoint_summary_takes_its_metric_positionally():
+    js = real_and_synthetic()
+    assert js.checkpoint_summary("train_loss")["best_step"].to_list() == ftkit.checkpoint_summary(
+        js, metric="train_loss")["best_step"].to_list()

@@ -1,0 +1,49 @@
+"""Compare jobs: hyperparameters, checkpoint metrics, tokens, cost and lifecycle.
+
+Every function takes ``jobs``: a :class:`~ftkit.JobSet`, anything
+:func:`ftkit.read_jobs` accepts (a path, a glob, bytes, a list of these), or an iterable
+of job Structs; and returns a polars DataFrame keyed by ``job_id``, built with polars
+expressions from the JobSet's cached frames. Jobs keep the JobSet's order. An empty
+input gives an empty frame with the same columns; a job that lacks what a column needs
+gets null there, never an exception.
+
+The helpers that compare jobs with each other, :func:`effect` and :func:`pareto`, take
+``by=``: a column of the jobs frame (or a list of them) whose groups are never pooled or
+compared, ``"job_type"`` by default, since a classifier's loss and a completion job's
+loss are not comparable, and ``["provider", "job_type"]`` by default where the jobs come
+from several providers (OpenAI and Mistral losses come from other tokenizers, models and
+data; see :func:`ftkit.analysis.inputs.resolve_by`); their frames carry the group
+columns. A ``by`` given is used exactly as given; ``by=None`` pools.
+
+Examples
+--------
+>>> import ftkit
+>>> from ftkit.analysis import checkpoint_summary
+>>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=1))
+>>> checkpoint_summary(js).columns[:4]
+['job_id', 'n_checkpoints', 'n_evaluated', 'last_step']
+"""
+
+from .checkpoints import SUMMARY_SCHEMA, checkpoint_summary, checkpoints_with_axes
+from .comparisons import HYPERPARAMETER_PROVIDERS, HYPERPARAMETERS, MAX_DISTINCT_UNBINNED, compare_hyperparameters, effect, pareto
+from .costs import TOKEN_USAGE_SCHEMA, token_usage, token_usage_totals
+from .flags import FLAGS, FLAGS_SCHEMA, metric_flags
+from .inputs import METRICS, By, Mode, as_jobset
+from .phases import LIFECYCLE_SCHEMA, lifecycle
+
+__all__ = [
+    "as_jobset",
+    "checkpoint_summary",
+    "checkpoints_with_axes",
+    "compare_hyperparameters",
+    "token_usage",
+    "token_usage_totals",
+    "lifecycle",
+    "metric_flags",
+    "effect",
+    "pareto",
+    "HYPERPARAMETERS",
+    "HYPERPARAMETER_PROVIDERS",
+    "METRICS",
+]
+

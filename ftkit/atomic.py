@@ -1,0 +1,242 @@
+"""Atomic writes: a temporary file beside the target, moved into place when complete.
+
+Every ftkit command that writes a file (``write_jobs``, ``ftkit report``, ``ftkit
+convert``, the export's compaction) goes through this module, so that
+
+- the temporary name is unpredictable and created exclusively (``O_EXCL``, no link
+  followed: :func:`tempfile.mkstemp`), so a name planted in advance (a symlink to
+  another file) cannot be written through, and two writers of one path never share a
+  temporary file;
+- a failure, ``KeyboardInterrupt`` or a SIGTERM turned into an exception (the command
+  line does that) removes the temporary file and leaves the target as it was;
+- a temporary file left by a run that was killed outright (SIGKILL, power loss) is
+  recognised by its name, ``.<target>.ftkit-<pid>-<random>.tmp``, and removed by the
+  next write of the same target, once its process is gone.
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> with atomic_write(folder / "out.txt") as f:
+...     _ = f.write(b"complete\\n")
+>>> sorted(p.name for p in folder.iterdir()), (folder / "out.txt").read_bytes()
+(['out.txt'], b'complete\\n')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = [
+    "atomic_write",
+    "atomic_directory",
+    "make_temp_dir",
+    "remove_stale_temps",
+    "temp_prefix",
+    "fsync_dir",
+    "is_no_space",
+]
+
+#: The marker in every temporary name, so that stale ones can be told from others' files.
+_MARK = ".ftkit-"
+_SUFFIX = ".tmp"
+#: Bytes of the target's name kept, leaving room for the marker, pid and random part
+#: within a 255-byte file name.
+_MAX_STEM = 180
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the platform allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (briefly visible to other threads)
+    os.umask(mask)
+    return mask
+
+
+def temp_prefix(target: Path) -> str:
+    """The name every temporary file of ``target`` starts with (before the pid).
+
+    Examples
+    --------
+    >>> temp_prefix(Path("/data/report.html"))
+    '.report.html.ftkit-'
+    """
+    stem = os.fsencode(target.name)
+    if len(stem) > _MAX_STEM:  # file names are limited in bytes: cut, on a whole character
+        stem = stem[:_MAX_STEM].decode("utf-8", "ignore").encode()
+    return f".{os.fsdecode(stem)}{_MARK}"
+
+
+def _mode_for(target: Path) -> int:
+    """The mode of the file being replaced, else what a plain ``open`` would give."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _process_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
+
+
+def remove_stale_temps(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove what killed runs left beside ``target``; return the paths removed.
+
+    A leftover is removed only if all of these hold: its name is
+    ``.<target name>.ftkit-<pid>-<random>.tmp``, the process ``<pid>`` no longer
+    exists, it belongs to this user, and it is a regular file (or a directory, for
+    ``ftkit convert``) rather than a link. Anything else is left alone.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> dead = folder / ".out.txt.ftkit-999999999-x1y2z3.tmp"
+    >>> _ = dead.write_bytes(b"partial")
+    >>> [p.name for p in remove_stale_temps(folder / "out.txt")]
+    ['.out.txt.ftkit-999999999-x1y2z3.tmp']
+    """
+    target = Path(target)
+    prefix = temp_prefix(target)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(_SUFFIX)):
+            continue
+        pid_text = name[len(prefix) :].split("-", 1)[0]
+        if not pid_text.isdigit() or not _process_gone(int(pid_text)):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if uid is not None and info.st_uid != uid:
+            continue
+        path = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(info.st_mode):
+                path.unlink()
+            elif stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(path)
+            else:
+                continue
+            removed.append(path)
+    return removed
+
+
+def _mkstemp(target: Path) -> tuple[int, Path]:
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f"{temp_prefix(target)}{os.getpid()}-", suffix=_SUFFIX)
+    return fd, Path(name)
+
+
+@contextlib.contextmanager
+def atomic_write(target: str | os.PathLike[str], *, fsync: bool = False) -> Iterator[BinaryIO]:
+    """Open a new temporary file beside ``target`` for writing; move it into place on success.
+
+    The file takes the mode of the file it replaces (or the usual mode of a new file).
+    On any exception (``KeyboardInterrupt`` and ``SystemExit`` included) the temporary
+    file is removed and ``target`` is left untouched. Leftovers of killed runs of the
+    same target are removed first (:func:`remove_stale_temps`).
+
+    Parameters
+    ----------
+    target
+        The file to create or replace.
+    fsync
+        Flush the file and its directory to disk before returning.
+    """
+    target = Path(target)
+    remove_stale_temps(target)
+    fd, tmp = _mkstemp(target)
+    try:
+        with contextlib.suppress(OSError):  # not every filesystem has modes
+            os.fchmod(fd, _mode_for(target))
+        with os.fdopen(fd, "wb") as file:
+            yield file
+            if fsync:
+                file.flush()
+                os.fsync(file.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    if fsync:
+        fsync_dir(target.parent)
+
+
+def make_temp_dir(target: Path) -> Path:
+    """Create a new, unpredictable directory beside ``target``, with a new directory's usual mode."""
+    remove_stale_temps(target)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{temp_prefix(target)}{os.getpid()}-", suffix=_SUFFIX))
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | os.PathLike[str], names: tuple[str, ...]) -> Iterator[Path]:
+    """A temporary directory whose files ``names`` replace those in ``target`` on success.
+
+    A new ``target`` appears whole (the directory is renamed into place); in an existing
+    one each file is replaced whole. On any exception the temporary directory is removed.
+    """
+    target = Path(target)
+    exists = target.is_dir()
+    tmp = make_temp_dir(target)
+    try:
+        yield tmp
+        if exists:
+            for name in names:
+                os.replace(tmp / name, target / name)
+            tmp.rmdir()
+        else:
+            os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a directory's entries to disk, where the platform allows it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def is_no_space(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or quota) is full, as an OSError or in a library's message."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return "No space left on device" in text or "Disk quota exceeded" in text
