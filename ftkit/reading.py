@@ -642,7 +642,8 @@ def iter_jobs(
         :mod:`ftkit.openai_reading`), and a job comes in the batch where the last
         record it is made of, or the last of its lists, is read, with every list of it
         attached, whatever ``batch_size`` is; lists read before their job are held until
-        it comes.
+        it comes (memory: those lists and the jobs waiting), and lists whose job is not
+        in the source come in the last batch's ``unattached``.
     max_line_bytes
         The longest NDJSON line read (default 64 MB), so that memory stays bounded by the
         batch whatever one line holds: a longer line is a :class:`~ftkit.JobDecodeError`
