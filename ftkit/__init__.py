@@ -1,4 +1,4 @@
-"""ftkit: read, compare and plot Mistral fine-tuning jobs.
+"""ftkit: read, compare and plot Mistral fine-tuning jobs, and OpenAI ones beside them.
 
 Examples
 --------
@@ -22,6 +22,7 @@ from .analysis import (
 from .errors import JobDecodeError
 from .frames import checkpoints_frame, events_frame, jobs_frame, targets_frame
 from .jobset import JobSet
+from .openai_schema import OpenAICheckpoint, OpenAIEvent, OpenAIJob
 from .reading import iter_jobs, read_jobs, write_jobs
 from .tables import Tables, convert_jobs, scan_tables
 from .schema import (
@@ -54,6 +55,9 @@ __all__ = [
     "Checkpoint",
     "Event",
     "JobList",
+    "OpenAIJob",
+    "OpenAIEvent",
+    "OpenAICheckpoint",
     "checkpoint_summary",
     "checkpoints_with_axes",
     "compare_hyperparameters",
@@ -67,6 +71,7 @@ __all__ = [
     "export_jobs",
     "ExportError",
     "ExportResult",
+    "export_openai_jobs",
     "synth",
     "display_config",
     "sql",
@@ -79,6 +84,7 @@ _LAZY = {
     "export_jobs": (".export", "export_jobs"),
     "ExportError": (".export", "ExportError"),
     "ExportResult": (".export", "ExportResult"),
+    "export_openai_jobs": (".export_openai", "export_openai_jobs"),
     "plot": (".plot", None),
     "synth": (".synth", None),
     "display_config": (".display", "display_config"),

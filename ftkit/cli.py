@@ -120,6 +120,16 @@ def read_dumps(sources: Sequence[str], *, skip_bad: bool = False, strict: bool =
             f" (run `{PROG} validate` to list them)",
             file=sys.stderr,
         )
+    if jobs.unattached and not quiet:
+        for part in jobs.unattached:
+            where = f" (job {part.job_id}, not read)" if part.job_id else ""
+            print(
+                printable(
+                    f"{PROG}: note: {part.source}: {len(part.items)} OpenAI {part.kind} without their job{where};"
+                    " read the job's file too, or keep it beside them"
+                ),
+                file=sys.stderr,
+            )
     return jobs
 
 
@@ -313,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``ftkit`` argument parser, with one subparser per command."""
     parser = _Parser(
         prog=PROG,
-        description="Read, summarise and report on Mistral fine-tuning job dumps.",
+        description="Read, summarise and report on Mistral (and OpenAI) fine-tuning job dumps.",
         epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

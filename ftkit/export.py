@@ -72,9 +72,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
-import math
 import os
-import stat
 import sys
 import threading
 import urllib.parse
@@ -92,14 +90,23 @@ from ftkit.export_dump import (
     DumpIndex,
     Snapshot,
     Summary,
+    check_output,
     compact_dump,
     decode_summary,
     digest,
+    ends_with_newline,
     index_dump,
     normalize_body,
     rewrite_dump,
 )
-from ftkit.export_http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, ApiClient, Secret
+from ftkit.export_http import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ApiClient,
+    Secret,
+    check_limits,
+    resolve_base_url,
+)
 from ftkit.progress import Progress
 from ftkit.schema import FINAL_STATUSES
 
@@ -252,14 +259,14 @@ def _to_query_time(value: Any, *, name: str) -> str:
         return value.astimezone(timezone.utc).isoformat()
     elif isinstance(value, str):
         try:
-            return _to_query_time(_parse_time(value), name=name)
+            return _to_query_time(parse_time(value), name=name)
         except ValueError:
             pass
     msg = f"{name}: expected a datetime, UNIX seconds or an ISO 8601 string, found {value!r}"
     raise ExportUsageError(msg)
 
 
-def _parse_time(text: str) -> datetime | float:
+def parse_time(text: str) -> datetime | float:
     """UNIX seconds or an ISO 8601 date/datetime (naive means UTC)."""
     try:
         return float(text)
@@ -294,67 +301,7 @@ def _query_params(since: Any, filters: dict[str, Any]) -> dict[str, str]:
 
 
 def _resolve_base_url(base_url: str | None) -> str:
-    url = (base_url or os.environ.get("MISTRAL_API_URL") or DEFAULT_BASE_URL).rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        msg = f"base URL: expected http:// or https://, found {url!r} (from base_url= or MISTRAL_API_URL)"
-        raise ExportUsageError(msg)
-    try:
-        parsed = httpx.URL(url)
-        port = parsed.port
-    except (httpx.InvalidURL, ValueError) as exc:
-        msg = f"base URL: expected a valid http(s) URL, found {url!r} ({exc}) (from base_url= or MISTRAL_API_URL)"
-        raise ExportUsageError(msg) from None
-    if not parsed.host or (port is not None and not 0 < port < 65536):
-        msg = f"base URL: expected a host (and a port up to 65535), found {url!r} (from base_url= or MISTRAL_API_URL)"
-        raise ExportUsageError(msg)
-    return url
-
-
-def _check_limits(**limits: Any) -> None:
-    """Refuse limits out of range, naming each (an ExportUsageError)."""
-    least = {"page_size": 1, "concurrency": 1, "max_pages": 1, "max_response_bytes": 1, "max_retries": 0}
-    bad = []
-    for name, value in limits.items():
-        if name in least:
-            ok = isinstance(value, int) and not isinstance(value, bool) and value >= least[name]
-        else:  # seconds: timeout and deadline > 0, backoff >= 0, all finite
-            ok = (
-                isinstance(value, (int, float))
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-                and (value >= 0 if name == "backoff" else value > 0)
-            )
-        if not ok:
-            bad.append(f"{name}={value!r}")
-    if bad:
-        msg = (
-            "expected whole numbers page_size, concurrency, max_pages, max_response_bytes >= 1 and"
-            " max_retries >= 0, and finite seconds timeout, deadline > 0 and backoff >= 0;"
-            f" found {', '.join(bad)}"
-        )
-        raise ExportUsageError(msg)
-
-
-def _check_output(path: Path) -> None:
-    """Refuse a dump path that is not (and cannot become) a regular file: a FIFO, device, link, directory."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        msg = f"cannot use {str(path)!r} as the dump: {exc.strerror}"
-        raise ExportUsageError(msg) from None
-    if not stat.S_ISREG(info.st_mode):
-        mode = info.st_mode
-        kinds = {
-            "a symbolic link": stat.S_ISLNK(mode),
-            "a directory": stat.S_ISDIR(mode),
-            "a FIFO": stat.S_ISFIFO(mode),
-            "a device": stat.S_ISCHR(mode) or stat.S_ISBLK(mode),
-        }
-        kind = next((name for name, hit in kinds.items() if hit), "a socket or other special file")
-        msg = f"cannot export into {str(path)!r}: expected a regular file (or a new path), found {kind}"
-        raise ExportUsageError(msg)
+    return resolve_base_url(base_url, env="MISTRAL_API_URL", default=DEFAULT_BASE_URL)
 
 
 # --- the export -------------------------------------------------------------------------
@@ -492,7 +439,7 @@ def export_jobs(
     secret = Secret(key)
     del key, api_key
     url = _resolve_base_url(base_url)
-    _check_limits(
+    check_limits(
         page_size=page_size,
         concurrency=concurrency,
         max_retries=max_retries,
@@ -502,7 +449,7 @@ def export_jobs(
         max_response_bytes=max_response_bytes,
         max_pages=max_pages,
     )
-    _check_output(path)
+    check_output(path)
 
     stop = threading.Event()
     try:
@@ -533,9 +480,9 @@ def export_jobs(
             # A line cut short by a kill: drop it, so that the next line starts clean.
             logger.warning("%s ended in an incomplete line (a run was killed); removed it", path)
             appender.truncate(index.end)
-        if index.end and not _ends_with_newline(path, index.end):
+        if index.end and not ends_with_newline(path, index.end):
             appender.append(b"")  # a last line written without its newline: end it
-        with _progress_line(progress) as (bar, report):
+        with progress_line(progress) as (bar, report):
             logger.info("listing jobs at %s%s", url, _JOBS_PATH)
             listed = list_jobs(client, params=params, page_size=page_size, max_pages=max_pages)
             todo = [job for job in listed if _needs_fetch(job, index.jobs.get(job.id))]
@@ -576,14 +523,8 @@ def export_jobs(
     return result
 
 
-def _ends_with_newline(path: Path, end: int) -> bool:
-    with open(path, "rb") as f:
-        f.seek(end - 1)
-        return f.read(1) == b"\n"
-
-
 @contextlib.contextmanager
-def _progress_line(
+def progress_line(
     progress: bool | Callable[[int, int], None] | None,
 ) -> Iterator[tuple[Progress | None, Callable[[int, int], None] | None]]:
     """The progress line to draw (if any) and the callback to call after each job."""

@@ -33,9 +33,11 @@ __all__ = [
     "DumpIndex",
     "Snapshot",
     "Summary",
+    "check_output",
     "compact_dump",
     "decode_summary",
     "digest",
+    "ends_with_newline",
     "index_dump",
     "iter_lines",
     "lock_dump",
@@ -314,3 +316,32 @@ class Appender:
             with contextlib.suppress(OSError):
                 os.fsync(self._file.fileno())
             self._file.close()  # also releases the lock
+
+
+def check_output(path: Path) -> None:
+    """Refuse a dump path that is not (and cannot become) a regular file: a FIFO, device, link, directory."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        msg = f"cannot use {str(path)!r} as the dump: {exc.strerror}"
+        raise ExportUsageError(msg) from None
+    if not stat.S_ISREG(info.st_mode):
+        mode = info.st_mode
+        kinds = {
+            "a symbolic link": stat.S_ISLNK(mode),
+            "a directory": stat.S_ISDIR(mode),
+            "a FIFO": stat.S_ISFIFO(mode),
+            "a device": stat.S_ISCHR(mode) or stat.S_ISBLK(mode),
+        }
+        kind = next((name for name, hit in kinds.items() if hit), "a socket or other special file")
+        msg = f"cannot export into {str(path)!r}: expected a regular file (or a new path), found {kind}"
+        raise ExportUsageError(msg)
+
+
+def ends_with_newline(path: Path, end: int) -> bool:
+    """Whether the dump's byte before ``end`` is a newline."""
+    with open(path, "rb") as f:
+        f.seek(end - 1)
+        return f.read(1) == b"\n"

@@ -29,6 +29,7 @@ import email.utils
 import functools
 import logging
 import math
+import os
 import random
 import re
 import threading
@@ -40,7 +41,7 @@ import httpcore  # httpx's own transport layer, to bound each socket operation
 import httpx
 import msgspec
 
-from ftkit.errors import ExportError
+from ftkit.errors import ExportError, ExportUsageError
 from ftkit.escape import printable
 
 __all__ = [
@@ -54,6 +55,8 @@ __all__ = [
     "MIN_REDACT_ANYWHERE",
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "check_limits",
+    "resolve_base_url",
 ]
 
 logger = logging.getLogger("ftkit.export.http")
@@ -520,3 +523,57 @@ class ApiClient:
         if not math.isfinite(seconds) or seconds < 0:
             return None
         return min(seconds, _MAX_RETRY_AFTER)
+
+
+# --- options shared by the exports ------------------------------------------------------
+
+
+def resolve_base_url(base_url: str | None, *, env: str, default: str) -> str:
+    """``base_url``, else the environment variable ``env``, else ``default``, checked.
+
+    Raises :class:`~ftkit.errors.ExportUsageError` naming where the URL came from.
+
+    Examples
+    --------
+    >>> resolve_base_url("http://127.0.0.1:8000/", env="NO_SUCH_VARIABLE", default="https://x")
+    'http://127.0.0.1:8000'
+    """
+    url = (base_url or os.environ.get(env) or default).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        msg = f"base URL: expected http:// or https://, found {url!r} (from base_url= or {env})"
+        raise ExportUsageError(msg)
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError) as exc:
+        msg = f"base URL: expected a valid http(s) URL, found {url!r} ({exc}) (from base_url= or {env})"
+        raise ExportUsageError(msg) from None
+    if not parsed.host or (port is not None and not 0 < port < 65536):
+        msg = f"base URL: expected a host (and a port up to 65535), found {url!r} (from base_url= or {env})"
+        raise ExportUsageError(msg)
+    return url
+
+
+def check_limits(**limits: Any) -> None:
+    """Refuse limits out of range, naming each (an ExportUsageError)."""
+    least = {"page_size": 1, "concurrency": 1, "max_pages": 1, "max_response_bytes": 1, "max_retries": 0}
+    bad = []
+    for name, value in limits.items():
+        if name in least:
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= least[name]
+        else:  # seconds: timeout and deadline > 0, backoff >= 0, all finite
+            ok = (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and (value >= 0 if name == "backoff" else value > 0)
+            )
+        if not ok:
+            bad.append(f"{name}={value!r}")
+    if bad:
+        msg = (
+            "expected whole numbers page_size, concurrency, max_pages, max_response_bytes >= 1 and"
+            " max_retries >= 0, and finite seconds timeout, deadline > 0 and backoff >= 0;"
+            f" found {', '.join(bad)}"
+        )
+        raise ExportUsageError(msg)

@@ -22,6 +22,8 @@ from typing import Any
 import msgspec
 import polars as pl
 
+from .openai_frames import openai_checkpoint_rows, openai_event_rows, openai_job_columns
+from .openai_schema import OpenAIJob
 from .schema import JobMetadata
 
 __all__ = [
@@ -71,6 +73,23 @@ JOBS_SCHEMA: dict[str, pl.DataType] = {
     "wandb_url": pl.String(),
     "n_checkpoints": pl.Int64(),
     "n_events": pl.Int64(),
+    # Columns added with OpenAI jobs (see ftkit.openai_frames); null for Mistral jobs
+    # except provider and status_raw.
+    "provider": pl.String(),
+    "status_raw": pl.String(),
+    "method": pl.String(),
+    "n_epochs": pl.Int64(),
+    "n_epochs_auto": pl.Boolean(),
+    "batch_size": pl.Int64(),
+    "batch_size_auto": pl.Boolean(),
+    "learning_rate_multiplier": pl.Float64(),
+    "learning_rate_multiplier_auto": pl.Boolean(),
+    "seed": pl.Int64(),
+    "organization_id": pl.String(),
+    "finished_at": _UTC,
+    "estimated_finish": _UTC,
+    "error_code": pl.String(),
+    "error_message": pl.String(),
 }
 
 #: Columns and dtypes of :func:`checkpoints_frame`.
@@ -81,6 +100,15 @@ CHECKPOINTS_SCHEMA: dict[str, pl.DataType] = {
     "train_loss": pl.Float64(),
     "valid_loss": pl.Float64(),
     "valid_mean_token_accuracy": pl.Float64(),
+    "provider": pl.String(),
+    # OpenAI's further metrics and checkpoint identity; null for Mistral checkpoints.
+    "train_mean_token_accuracy": pl.Float64(),
+    "full_valid_loss": pl.Float64(),
+    "full_valid_mean_token_accuracy": pl.Float64(),
+    "checkpoint_id": pl.String(),
+    "fine_tuned_model_checkpoint": pl.String(),
+    #: "checkpoint", or "event" for an OpenAI step known only from a "metrics" event.
+    "origin": pl.String(),
 }
 
 #: Columns and dtypes of :func:`events_frame`.
@@ -90,6 +118,10 @@ EVENTS_SCHEMA: dict[str, pl.DataType] = {
     "name": pl.String(),
     "status": pl.String(),
     "data": pl.String(),
+    "provider": pl.String(),
+    # OpenAI events' level and message; null for Mistral events.
+    "level": pl.String(),
+    "message": pl.String(),
 }
 
 #: Columns and dtypes of :func:`targets_frame`.
@@ -110,7 +142,7 @@ ERRORS_SCHEMA: dict[str, pl.DataType] = {
     "message": pl.String(),
 }
 
-_TIME_COLUMNS = ("created_at", "modified_at", "estimated_start_time")
+_TIME_COLUMNS = ("created_at", "modified_at", "estimated_start_time", "finished_at", "estimated_finish")
 _NO_METADATA = JobMetadata()
 _json_encode = msgspec.json.Encoder().encode
 
@@ -184,6 +216,29 @@ def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     └────────┴────────────┴─────────────────────────┴────────────────┘
     """
     jobs = _as_list(jobs)
+    openai_at = [i for i, job in enumerate(jobs) if type(job) is OpenAIJob]
+    if not openai_at:
+        return _mistral_jobs(jobs)
+    chosen = set(openai_at)
+    mistral_at = [i for i in range(len(jobs)) if i not in chosen]
+    parts = [
+        _mistral_jobs([jobs[i] for i in mistral_at]).with_columns(_position=pl.Series(mistral_at, dtype=pl.Int64())),
+        _openai_jobs([jobs[i] for i in openai_at]).with_columns(_position=pl.Series(openai_at, dtype=pl.Int64())),
+    ]
+    return pl.concat(parts).sort("_position").drop("_position")
+
+
+def _openai_jobs(jobs: list[OpenAIJob]) -> pl.DataFrame:
+    columns = openai_job_columns(jobs)
+    nulls = [None] * len(jobs)
+    df = pl.DataFrame(
+        {name: columns.get(name, nulls) for name in JOBS_SCHEMA}, schema=_raw_schema(JOBS_SCHEMA)
+    )
+    return _with_utc(df, _TIME_COLUMNS)
+
+
+def _mistral_jobs(jobs: list[Any]) -> pl.DataFrame:
+    """:func:`jobs_frame` of Mistral jobs only."""
     hyper = [job.hyperparameters for job in jobs]
     meta = [job.metadata or _NO_METADATA for job in jobs]
     wandb = [_wandb(job) for job in jobs]
@@ -225,6 +280,10 @@ def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
         "n_checkpoints": [None if job.checkpoints is None else len(job.checkpoints) for job in jobs],
         "n_events": [None if job.events is None else len(job.events) for job in jobs],
     }
+    nulls = [None] * len(jobs)
+    columns["provider"] = ["mistral"] * len(jobs)
+    columns["status_raw"] = columns["status"]
+    columns.update((name, nulls) for name in JOBS_SCHEMA if name not in columns)
     df = pl.DataFrame(columns, schema=_raw_schema(JOBS_SCHEMA))
     return _with_utc(df, _TIME_COLUMNS)
 
@@ -246,12 +305,12 @@ def frames_with_positions(jobs: list[Any]) -> dict[str, pl.DataFrame]:
 
 
 def _positions(jobs: list[Any], attribute: str) -> tuple[list[int], list[Any]]:
-    """Flatten one list attribute of every job: (job position, item) columns."""
+    """Flatten one list attribute of every Mistral job: (job position, item) columns."""
     positions: list[int] = []
     items: list[Any] = []
     for position, job in enumerate(jobs):
         children = getattr(job, attribute, None)
-        if children:
+        if children and type(job) is not OpenAIJob:
             positions += repeat(position, len(children))
             items += children
     return positions, items
@@ -284,7 +343,8 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     ...     b'{"step_number": 1, "created_at": 10, "metrics": {"train_loss": 0.9,'
     ...     b' "valid_loss": 0.8, "valid_mean_token_accuracy": 1.7}}]}'
     ... )
-    >>> ftkit.checkpoints_frame(js).drop("created_at")
+    >>> ftkit.checkpoints_frame(js).select("job_id", "step_number", "train_loss", "valid_loss",
+    ...                                   "valid_mean_token_accuracy")
     shape: (2, 5)
     ┌────────┬─────────────┬────────────┬────────────┬───────────────────────────┐
     │ job_id ┆ step_number ┆ train_loss ┆ valid_loss ┆ valid_mean_token_accuracy │
@@ -301,17 +361,25 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
 def _checkpoints(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
     positions, checkpoints = _positions(jobs, "checkpoints")
     metrics = [c.metrics for c in checkpoints]
-    df = pl.DataFrame(
-        {
-            "_position": positions,
-            "step_number": [c.step_number for c in checkpoints],
-            "created_at": [c.created_at for c in checkpoints],
-            "train_loss": [m.train_loss for m in metrics],
-            "valid_loss": [m.valid_loss for m in metrics],
-            "valid_mean_token_accuracy": [m.valid_mean_token_accuracy for m in metrics],
-        },
-        schema={"_position": pl.Int64(), **_raw_schema(_without_id(CHECKPOINTS_SCHEMA))},
-    )
+    nulls = [None] * len(checkpoints)
+    columns = {
+        "_position": positions,
+        "step_number": [c.step_number for c in checkpoints],
+        "created_at": [c.created_at for c in checkpoints],
+        "train_loss": [m.train_loss for m in metrics],
+        "valid_loss": [m.valid_loss for m in metrics],
+        "valid_mean_token_accuracy": [m.valid_mean_token_accuracy for m in metrics],
+        "provider": ["mistral"] * len(checkpoints),
+        "origin": ["checkpoint"] * len(checkpoints),
+    }
+    schema = {"_position": pl.Int64(), **_raw_schema(_without_id(CHECKPOINTS_SCHEMA))}
+    df = pl.DataFrame({name: columns.get(name, nulls) for name in schema}, schema=schema)
+    openai_at = [i for i, job in enumerate(jobs) if type(job) is OpenAIJob]
+    if openai_at:
+        rows = openai_checkpoint_rows([jobs[i] for i in openai_at], openai_at)
+        n = len(rows["_position"])
+        rows["provider"] = ["openai"] * n
+        df = pl.concat([df, pl.DataFrame(rows, schema=schema)]).sort("_position", maintain_order=True)
     return _finish_checkpoints(_insert_job_ids(df, jobs), keep_position=keep_position)
 
 
@@ -328,7 +396,9 @@ def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFram
     if not in_order:
         df = df.sort("_position", "step_number", maintain_order=True)
     placeholder = (
-        (pl.col("valid_loss") == 0.0) & (pl.col("valid_mean_token_accuracy") == 0.0)
+        (pl.col("valid_loss") == 0.0)
+        & (pl.col("valid_mean_token_accuracy") == 0.0)
+        & (pl.col("provider") == "mistral")
     ).fill_null(False)
     df = df.with_columns(
         pl.when(placeholder.not_()).then(pl.col(name)).alias(name)
@@ -421,9 +491,15 @@ def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
 def _events(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
     positions: list[int] = []
     events: list[Any] = []
+    openai_positions: list[int] = []
+    openai_events: list[Any] = []
     for position, job in enumerate(jobs):
         if job.events:
             ordered = _oldest_first(job.events)
+            if type(job) is OpenAIJob:
+                openai_positions += repeat(position, len(ordered))
+                openai_events += ordered
+                continue
             positions += repeat(position, len(ordered))
             events += ordered
     statuses: list[str | None] = []
@@ -437,6 +513,8 @@ def _events(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
         else:
             statuses.append(_event_status(data))
             rests.append(_event_rest(data))
+    schema = {"_position": pl.Int64(), **_raw_schema(_without_id(EVENTS_SCHEMA))}
+    nulls = [None] * len(events)
     df = pl.DataFrame(
         {
             "_position": positions,
@@ -444,9 +522,16 @@ def _events(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
             "name": [e.name for e in events],
             "status": statuses,
             "data": rests,
+            "provider": ["mistral"] * len(events),
+            "level": nulls,
+            "message": nulls,
         },
-        schema={"_position": pl.Int64(), **_raw_schema(_without_id(EVENTS_SCHEMA))},
+        schema=schema,
     )
+    if openai_events:
+        rows = {"_position": openai_positions, **openai_event_rows(openai_events)}
+        rows["provider"] = ["openai"] * len(openai_events)
+        df = pl.concat([df, pl.DataFrame(rows, schema=schema)])
     df = _insert_job_ids(df.sort("_position", "created_at", maintain_order=True), jobs)
     return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
 

@@ -28,6 +28,7 @@ from .frames import (
     jobs_frame,
     targets_frame,
 )
+from .openai_reading import UnattachedList
 from .reading import gc_paused
 from .schema import Job, WireJob, to_job
 from .snapshots import latest_snapshots
@@ -88,9 +89,15 @@ class JobSet:
     ['SUCCESS']
     """
 
-    __slots__ = ("_ids", "_items", "_loader", "_frames", "_errors", "_index", "_sorted_ids")
+    __slots__ = ("_ids", "_items", "_loader", "_frames", "_errors", "_index", "_sorted_ids", "_unattached")
 
-    def __init__(self, jobs: Iterable[Job] = (), *, errors: Iterable[JobDecodeError] = ()) -> None:
+    def __init__(
+        self,
+        jobs: Iterable[Job] = (),
+        *,
+        errors: Iterable[JobDecodeError] = (),
+        unattached: Iterable[UnattachedList] = (),
+    ) -> None:
         items = latest_snapshots(list(jobs))
         self._ids: list[str] = [job.id for job in items]
         self._items: list[Any] = items
@@ -99,11 +106,18 @@ class JobSet:
         self._errors: list[JobDecodeError] = list(errors)
         self._index: dict[str, int] | None = None
         self._sorted_ids: list[str] | None = None
+        self._unattached: list[UnattachedList] = list(unattached)
 
     @classmethod
-    def from_wire(cls, wire: list[WireJob], *, errors: Iterable[JobDecodeError] = ()) -> JobSet:
+    def from_wire(
+        cls,
+        wire: list[WireJob],
+        *,
+        errors: Iterable[JobDecodeError] = (),
+        unattached: Iterable[UnattachedList] = (),
+    ) -> JobSet:
         """A JobSet of decoded wire jobs; each becomes its final type on first access."""
-        return cls(wire, errors=errors)
+        return cls(wire, errors=errors, unattached=unattached)
 
     @classmethod
     def from_parts(
@@ -126,6 +140,7 @@ class JobSet:
         self._errors = list(errors)
         self._index = None
         self._sorted_ids = None
+        self._unattached = []
         return self
 
     # --- the jobs ------------------------------------------------------------------
@@ -220,6 +235,7 @@ class JobSet:
         ]
         subset._loader = lambda k: self._job(positions[k])
         subset._errors = self._errors
+        subset._unattached = self._unattached
         subset._index = None
         subset._sorted_ids = None
         subset._frames = {}
@@ -322,6 +338,14 @@ class JobSet:
         return errors_frame(self._errors)
 
     @property
+    def unattached(self) -> list[UnattachedList]:
+        """OpenAI events or checkpoints lists read whose job was not among the jobs read.
+
+        See :mod:`ftkit.openai_reading` for how lists find their job.
+        """
+        return list(self._unattached)
+
+    @property
     def decode_errors(self) -> list[JobDecodeError]:
         """The records that could not be read, as :class:`~ftkit.JobDecodeError` objects."""
         return list(self._errors)
@@ -337,6 +361,8 @@ class JobSet:
     def __repr__(self) -> str:
         statuses = ", ".join(f"{n} {s}" for s, n in self._counts("status"))
         errors = f", {len(self._errors)} unreadable records" if self._errors else ""
+        if self._unattached:
+            errors += f", {len(self._unattached)} events/checkpoints lists without their job"
         return printable(f"JobSet({len(self)} jobs{': ' + statuses if statuses else ''}{errors})")
 
     def _repr_html_(self) -> str:
@@ -345,8 +371,12 @@ class JobSet:
             '<div class="ftkit-jobset">',
             f"<strong>JobSet</strong>: {len(self)} jobs",
             f", {len(self._errors)} unreadable records" if self._errors else "",
+            f", {len(self._unattached)} events/checkpoints lists without their job" if self._unattached else "",
         ]
-        for title, column in (("status", "status"), ("type", "job_type"), ("model", "model")):
+        tables = [("status", "status"), ("type", "job_type"), ("model", "model")]
+        if len(self._counts("provider")) > 1:
+            tables.append(("provider", "provider"))
+        for title, column in tables:
             rows = "".join(
                 f"<tr><td>{esc(str(value))}</td><td style='text-align:right'>{count}</td></tr>"
                 for value, count in self._counts(column)

@@ -47,7 +47,7 @@ from .reading import (
     decode_bytes,
     worth_decoding,
 )
-from .schema import Job, to_job
+from .schema import Job, WireJob, to_job
 from .snapshots import merge_snapshots
 from .sources import BOM as _BOM
 from .sources import GZIP_MAGIC as _GZIP_MAGIC
@@ -115,6 +115,8 @@ class _Reply(msgspec.Struct, array_like=True):
     subs: list[int]
     #: Arrow IPC files of the frames, in ``_FRAME_NAMES`` order (from worker processes).
     files: list[str] = []
+    #: OpenAI records met (jobs, events and checkpoints lists): read in-process instead.
+    openai: int = 0
 
 
 def decode_chunk(
@@ -159,8 +161,20 @@ def decode_chunk(
         starts=starts,
         ends=ends,
         subs=subs,
+        openai=_openai_records(jobs, state.lists),
     )
+    if reply.openai:
+        return [], reply, frames_with_positions([])
     return jobs, reply, frames_with_positions(jobs)
+
+
+class OpenAIRecords(Exception):
+    """Raised by :func:`read_parallel` when the inputs hold OpenAI records, whose events
+    and checkpoints attach across inputs: :func:`ftkit.read_jobs` then reads in-process."""
+
+
+def _openai_records(jobs: list[Any], lists: list[Any]) -> int:
+    return len(lists) + sum(type(job) is not WireJob for job in jobs)
 
 
 def _serve() -> None:
@@ -574,12 +588,14 @@ def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str
     data = _bytes_of(datas, task.input_index)
     name = inputs[task.input_index].name
     if task.local:
+        openai = 0
         try:
             decoded = decode_bytes(data, source=name, errors=errors)  # type: ignore[arg-type]
         except JobDecodeError as exc:
             decoded_jobs, decoded_errors = [], [exc]
         else:
             decoded_jobs, decoded_errors = decoded.jobs, decoded.errors
+            openai = _openai_records(decoded.jobs, decoded.lists)
         task.jobs = decoded_jobs
         task.frames = frames_with_positions(decoded_jobs)
         task.reply = _Reply(
@@ -588,6 +604,7 @@ def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str
             starts=[],
             ends=[],
             subs=[],
+            openai=openai,
         )
     else:
         _, task.reply, task.frames = decode_chunk(
@@ -597,6 +614,8 @@ def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str
 
 def _assemble(tasks, datas, inputs, read_errors, errors, jobset_cls):
     """Join the tasks' frames in input order, resolve snapshots of one job, build the JobSet."""
+    if any(task.reply.openai for task in tasks):
+        raise OpenAIRecords
     all_errors: list[JobDecodeError] = []
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in _FRAME_NAMES}
     # Where each job's Struct comes from: (task, index within the task).

@@ -4,7 +4,9 @@ A *source* is a path (a file, a directory read recursively for ``*.json``, ``*.n
 ``*.jsonl`` and their ``.gz`` forms, or a glob), bytes already in memory, a binary file
 object (``open(p, "rb")``, ``io.BytesIO``, ``gzip.open(p)``), or a list of these. A file holds one job, one list response (``{"object": "list", "data": [...]}``),
 a JSON array of either, or NDJSON with one job or list response per line; any of them may
-be gzip-compressed (recognised by content, not by name).
+be gzip-compressed (recognised by content, not by name). OpenAI fine-tuning jobs and their
+events and checkpoints lists may stand among the Mistral jobs: they are recognised by shape
+and read by :mod:`ftkit.openai_reading`.
 
 Examples
 --------
@@ -23,15 +25,17 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from .errors import JobDecodeError
-from .schema import Job, WireJob, WireJobList, _Wire
-from .snapshots import merge_snapshots
+from .openai_reading import UnattachedList, attach, candidate_owners, decode_openai
+from .openai_schema import openai_shape
+from .schema import Job, WireJob, WireJobList
+from .snapshots import latest_snapshots, merge_snapshots
 from .sources import (
     BOM,
     GZIP_MAGIC,
@@ -117,6 +121,8 @@ class Decoded:
 
     jobs: list[WireJob]
     errors: list[JobDecodeError]
+    #: OpenAI events and checkpoints lists, attached to their jobs once all is read.
+    lists: list[UnattachedList] = field(default_factory=list)
 
 
 def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other"]:
@@ -194,7 +200,7 @@ _LIST_KEYS = frozenset(WireJobList.__struct_encode_fields__)
 class _Decoding:
     """Decodes records of one input, collecting jobs and errors."""
 
-    __slots__ = ("source", "errors_mode", "strict", "jobs", "errors", "subs")
+    __slots__ = ("source", "errors_mode", "strict", "jobs", "errors", "subs", "lists", "last_openai")
 
     def __init__(self, source: str, errors_mode: Errors, strict: bool) -> None:
         self.source = source
@@ -204,6 +210,9 @@ class _Decoding:
         self.errors: list[JobDecodeError] = []
         #: For each kept job, its index in a list response's ``data`` (-1: a bare job).
         self.subs: list[int] = []
+        #: OpenAI events and checkpoints lists, and the id of the last OpenAI job read.
+        self.lists: list[UnattachedList] = []
+        self.last_openai: str | None = None
 
     def fail(self, error: JobDecodeError) -> None:
         if self.errors_mode == "raise":
@@ -226,7 +235,10 @@ class _Decoding:
             except _DECODE_ERRORS:
                 listing = None
             if listing is None or listing.id is not msgspec.UNSET:
-                self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
+                if not self.openai(raw, line=line, index=index):
+                    self.fail(JobDecodeError.from_msgspec(exc, source=self.source, line=line, index=index))
+                return
+            if listing.data and openai_shape(listing.data[0]) and self.openai(raw, line=line, index=index):
                 return
             if self.strict:
                 unknown = [f"$.{key}" for key in _any_decoder.decode(raw) if key not in _LIST_KEYS]
@@ -244,6 +256,22 @@ class _Decoding:
             self.fail(error)
             return
         self.keep(job, raw, line=line, index=index, sub=-1)
+
+    def openai(self, raw: bytes | msgspec.Raw, *, line: int | None, index: int | None) -> bool:
+        """Decode an OpenAI record (see :mod:`ftkit.openai_reading`); False if it is not one."""
+        shape = openai_shape(raw)
+        if shape is None:
+            return False
+        decoded = decode_openai(
+            raw, shape, source=self.source, line=line, index=index, strict=self.strict,
+            fail=self.fail, unknown_keys=unknown_keys, after_job=self.last_openai,
+        )
+        self.jobs += decoded.jobs
+        self.subs += decoded.subs
+        self.lists += decoded.lists
+        if decoded.jobs:
+            self.last_openai = decoded.jobs[-1].id
+        return True
 
     def job(self, raw: msgspec.Raw, *, line: int | None, index: int | None, sub: int) -> None:
         prefix = f"$.data[{sub}]"
@@ -290,7 +318,7 @@ def decode_bytes(
                 state.record(item, line=None, index=index)
     else:
         state.fail(JobDecodeError(_describe_scalar(data), source=source, path="$"))
-    return Decoded(state.jobs, state.errors)
+    return Decoded(state.jobs, state.errors, state.lists)
 
 
 _LINES_PIECE = 8 << 20
@@ -410,7 +438,7 @@ def _walk_unknown(value: Any, struct: type, path: str, found: list[str]) -> None
             found.append(f"{path}.{key}")
             continue
         child = _struct_of(fields[key])
-        if child is not None and issubclass(child, _Wire):
+        if child is not None:
             _walk_unknown(item, child, f"{path}.{key}", found)
 
 
@@ -438,7 +466,10 @@ def read_jobs(
         binary file object (read from where it stands), or a list of these. Files may
         be one job, a list response, a JSON array of either, or NDJSON of either, plain
         or gzip-compressed. A text-mode file object, a ``str`` holding JSON text, an
-        empty string and a URL are refused (``TypeError``/``ValueError``).
+        empty string and a URL are refused (``TypeError``/``ValueError``); Mistral jobs, OpenAI jobs,
+        or both. OpenAI events and checkpoints lists are attached to their job once every
+        input is read (the rules are in :mod:`ftkit.openai_reading`); those whose job is
+        absent are kept in ``JobSet.unattached``.
     errors
         ``"raise"`` (default): the first bad record raises :class:`~ftkit.JobDecodeError`
         naming the source, line or index, JSON path, and what was expected and found; a
@@ -471,7 +502,8 @@ def read_jobs(
     -----
     Large NDJSON inputs are decoded in parallel by worker processes (one per core), which
     validate every record and build the frames; the job Structs themselves are then
-    decoded on first access and cached. Small inputs are decoded in this process.
+    decoded on first access and cached. Small inputs, and inputs holding OpenAI records,
+    are decoded in this process.
 
     Examples
     --------
@@ -482,7 +514,7 @@ def read_jobs(
     >>> len(js), js.errors.row(0)
     (1, ('<bytes>', None, 1, '$.status', 'Expected `str`, got `int`'))
     """
-    from .parallel import read_parallel, wants_parallel
+    from .parallel import OpenAIRecords, read_parallel, wants_parallel
 
     if errors not in ("raise", "skip"):
         msg = f"errors must be 'raise' or 'skip', got {errors!r}"
@@ -492,7 +524,10 @@ def read_jobs(
     try:
         with gc_paused():
             if wants_parallel(inputs, strict=strict):
-                return read_parallel(inputs, errors=errors, progress=progress, limit=limit)
+                try:
+                    return read_parallel(inputs, errors=errors, progress=progress, limit=limit)
+                except OpenAIRecords:
+                    pass  # their lists attach across inputs: read everything here
             return _read_here(inputs, errors=errors, strict=strict, progress=progress, limit=limit)
     except JobDecodeError as exc:
         raise _advised(exc, "read_jobs") from None
@@ -535,6 +570,7 @@ def _read_here(
 
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
+    lists: list[UnattachedList] = []
     sizes = [item.size() for item in inputs]
     total = sum(sizes)
     done = 0
@@ -549,6 +585,7 @@ def _read_here(
                 decoded = decode_bytes(data, source=item.name, errors=errors, strict=strict)
                 jobs += decoded.jobs
                 bad += decoded.errors
+                lists += decoded.lists
             if damage and errors == "raise":
                 raise damage[0]
         except JobDecodeError as exc:
@@ -559,7 +596,9 @@ def _read_here(
         bad += damage
     if progress is not None:
         progress(done, total)
-    return JobSet.from_wire(jobs, errors=bad)
+    # one record per job first (lists attached from elsewhere never change which wins)
+    jobs, unattached = attach(latest_snapshots(jobs) if lists else jobs, lists)
+    return JobSet.from_wire(jobs, errors=bad, unattached=unattached)
 
 
 def iter_jobs(
@@ -576,7 +615,8 @@ def iter_jobs(
 
     NDJSON files (plain or gzip) are streamed block by block, so memory stays bounded
     whatever the dump's size; a file holding one JSON document or array is read whole,
-    then yielded in batches.
+    then yielded in batches. OpenAI events and checkpoints lists are attached to their
+    job as in :func:`read_jobs` (see ``dedupe`` for where they can be found).
 
     Parameters
     ----------
@@ -595,7 +635,15 @@ def iter_jobs(
         ``errors="raise"`` a bad record raises before the first batch. A file that
         grows between the two reads (a dump still being written) is read up to where
         the first read ended. ``False``: one pass, each record as it comes; a job with
-        several records may come in several batches.
+        several records may come in several batches, and OpenAI events and
+        checkpoints lists attach only to jobs of the batch they are read in (the others
+        are in that batch's ``unattached``). With ``dedupe=True``, the first read also
+        notes which OpenAI job each list belongs to (by the rules of
+        :mod:`ftkit.openai_reading`), and a job comes in the batch where the last
+        record it is made of, or the last of its lists, is read, with every list of it
+        attached, whatever ``batch_size`` is; lists read before their job are held until
+        it comes (memory: those lists and the jobs waiting), and lists whose job is not
+        in the source come in the last batch's ``unattached``.
     max_line_bytes
         The longest NDJSON line read (default 64 MB), so that memory stays bounded by the
         batch whatever one line holds: a longer line is a :class:`~ftkit.JobDecodeError`
@@ -631,8 +679,9 @@ def _iter_deduped(
 ) -> Iterator[JobSet]:
     """The two passes of :func:`iter_jobs` with ``dedupe=True``."""
     extents: list[tuple[int | None, int]] = []
-    keep, merges = _snapshot_plan(inputs, errors=errors, strict=strict, extents=extents, bounds=bounds)
-    chosen = _chosen(inputs, keep, merges, errors=errors, strict=strict, extents=extents, bounds=bounds)
+    waits: dict[str, int] = {}
+    keep, merges = _snapshot_plan(inputs, errors=errors, strict=strict, extents=extents, bounds=bounds, waits=waits)
+    chosen = _chosen(inputs, keep, merges, errors=errors, strict=strict, extents=extents, bounds=bounds, waits=waits)
     yield from _batches(chosen, batch_size)
 
 
@@ -643,13 +692,17 @@ def _snapshot_plan(
     strict: bool,
     extents: list[tuple[int | None, int]],
     bounds: dict[str, Any] | None = None,
+    waits: dict[str, int] | None = None,
 ) -> tuple[bytearray, dict[int, tuple[frozenset[int], int]]]:
     """The first pass: which records to yield, by position in the stream of good records.
 
     Returns one flag per record (1: yield it as it comes) and, for the records to merge,
     by position, the positions of the job's tied records and the last of them. Identical
     tied records count once (the last of them), so that a dump read twice holds nothing
-    back. ``extents`` receives, per input, the bytes read of a file and the records found.
+    back. ``extents`` receives, per input, the bytes read of a file and the records found;
+    ``waits``, for each OpenAI job id a list of events or checkpoints may attach to (see
+    :func:`~ftkit.openai_reading.candidate_owners`), the position reached when the last
+    such list is read: the job waits for it.
     """
     #: id -> (modified_at, position, content hash), or (modified_at, {hash: position}) on a tie
     latest: dict[str, tuple[Any, ...]] = {}
@@ -670,6 +723,10 @@ def _snapshot_plan(
                     entry[1][fingerprint] = position
                 position += 1
             fingerprints.clear()
+            if waits is not None:
+                for part in decoded.lists:
+                    for owner in candidate_owners(part):
+                        waits[owner] = position
         extents.append((seen[0] if seen else None, position - start))
     keep = bytearray(position)
     merges: dict[int, tuple[frozenset[int], int]] = {}
@@ -696,9 +753,13 @@ def _chosen(
     strict: bool,
     extents: list[tuple[int | None, int]],
     bounds: dict[str, Any],
+    waits: dict[str, int],
 ) -> Iterator[Decoded]:
-    """The second pass: the records the first pass chose, merged where they tie."""
+    """The second pass: the records the first pass chose, merged where they tie, with the
+    OpenAI lists attached (a job whose lists come later is held until the last is read)."""
     waiting: dict[int, list[Any]] = {}  # last position of a merge -> the records so far
+    held: dict[str, Any] = {}  # OpenAI jobs waiting for lists read later
+    lists: list[UnattachedList] = []  # lists read whose job has not come yet
     position = 0
     for item, (extent, records) in zip(inputs, extents):
         end = position + records
@@ -715,9 +776,21 @@ def _chosen(
                     if position == last:
                         chosen.append(merge_snapshots(waiting.pop(last)))
                 position += 1
+            if waits:
+                lists += decoded.lists
+                for job in chosen:
+                    if waits.get(job.id, -1) > position:
+                        held[job.id] = job
+                chosen = [job for job in chosen if job.id not in held]
+                chosen += [held.pop(job_id) for job_id in [j for j in held if waits[j] <= position]]
+                if lists and chosen:
+                    chosen, lists = attach(chosen, lists)
             yield Decoded(chosen, decoded.errors)
         if position != end:
             raise _changed(item)
+    if held or lists:
+        rest, unattached = attach(list(held.values()), lists)
+        yield Decoded(rest, [], unattached)
 
 
 def _changed(item: _Input) -> JobDecodeError:
@@ -736,15 +809,20 @@ def _batches(decoding: Iterator[Decoded], batch_size: int) -> Iterator[JobSet]:
 
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
+    lists: list[UnattachedList] = []
     for decoded in decoding:
         jobs += decoded.jobs
         bad += decoded.errors
+        lists += decoded.lists
         while len(jobs) >= batch_size:
-            yield JobSet.from_wire(jobs[:batch_size], errors=bad)
+            batch, unattached = attach(jobs[:batch_size], lists)
+            yield JobSet.from_wire(batch, errors=bad, unattached=unattached)
             jobs = jobs[batch_size:]
             bad = []
-    if jobs or bad:
-        yield JobSet.from_wire(jobs, errors=bad)
+            lists = []
+    if jobs or bad or lists:
+        batch, unattached = attach(jobs, lists)
+        yield JobSet.from_wire(batch, errors=bad, unattached=unattached)
 
 
 #: The longest partial line gunzip_blocks holds back (to cut damaged data after a whole line).
@@ -807,6 +885,7 @@ def _iter_input(
             yield decoded
     else:
         line = 1 + skipped
+        last_openai = None  # the last OpenAI job read in this input, for the lists after it
         pending: list[bytes] = []  # the bytes after the last newline, no newline in them
         pending_size = 0
         dropping = False  # inside a line over max_line: dropped up to its newline
@@ -849,11 +928,13 @@ def _iter_input(
                 data = b"".join(pending)
                 pending = []
             state = _Decoding(item.name, errors, strict)
+            state.last_openai = last_openai
             if fingerprints is None:
                 decode_lines(data, state, first_line=line)
             else:
                 _decode_lines_fingerprinted(data, state, fingerprints, first_line=line)
-            yield Decoded(state.jobs, state.errors)
+            last_openai = state.last_openai
+            yield Decoded(state.jobs, state.errors, state.lists)
             line += data.count(b"\n")
     if damage:
         if errors == "raise":

@@ -18,7 +18,7 @@ Examples
 >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(6, seed=0))
 >>> tables = summary_tables(js, top=3)
 >>> sorted(tables)
-['best', 'by_model', 'by_status', 'by_type', 'cost']
+['best', 'by_model', 'by_provider', 'by_status', 'by_type', 'cost']
 >>> tables["by_status"]["jobs"].sum() == len(js)
 True
 """
@@ -38,6 +38,7 @@ from typing import Any
 import polars as pl
 
 from . import __version__
+from .analysis.inputs import DEFAULT_BY, By
 from .atomic import atomic_write
 from .escape import escaped_warnings, printable
 from .formatting import MIN_DIGITS, distinct_digits, format_float
@@ -110,13 +111,15 @@ def varying_hyperparameters(jobs: JobSet) -> list[str]:
 FINISHED = "SUCCESS"
 
 
-def best_jobs(jobs: JobSet, *, top: int | None = 10, by: str | Sequence[str] | None = "job_type") -> pl.DataFrame:
+def best_jobs(jobs: JobSet, *, top: int | None = 10, by: By = DEFAULT_BY) -> pl.DataFrame:
     """The finished, successful jobs with a measured valid loss, best first in each group.
 
     Columns: the ``by`` columns, ``job_id, suffix, model, status, best_valid_loss,
     best_step``, then each hyperparameter that varies across ``jobs``. Jobs are ranked
-    only against jobs of their group (``by="job_type"`` by default: a classifier's loss
-    and a completion job's loss are not comparable; ``None`` ranks all together) and
+    only against jobs of their group (by default ``"job_type"``: a classifier's loss
+    and a completion job's loss are not comparable; ``["provider", "job_type"]`` where
+    the jobs come from several providers, see :func:`ftkit.analysis.inputs.resolve_by`;
+    a ``by`` given is used as given; ``None`` ranks all together) and
     only when they ended in ``SUCCESS``: running, failed or cancelled jobs are listed
     apart by :func:`unranked_jobs`. ``top`` jobs per group; ``None`` keeps them all.
 
@@ -129,8 +132,9 @@ def best_jobs(jobs: JobSet, *, top: int | None = 10, by: str | Sequence[str] | N
     (['job_type', 'job_id', 'suffix', 'model', 'status', 'best_valid_loss', 'best_step'], {'SUCCESS'})
     """
     from .analysis import checkpoint_summary, compare_hyperparameters
-    from .analysis.inputs import group_columns
+    from .analysis.inputs import group_columns, resolve_by
 
+    by = resolve_by(by, jobs)
     groups = group_columns(by, where="best_jobs")
     hyper = compare_hyperparameters(jobs, varying_only=True)
     varying = hyper.columns[1:]
@@ -183,7 +187,8 @@ def cost_by_currency(jobs: JobSet) -> pl.DataFrame:
 
 
 def summary_tables(jobs: Any, *, top: int = 10) -> dict[str, pl.DataFrame]:
-    """The summary tables: ``by_status``, ``by_type``, ``by_model``, ``best`` and ``cost``.
+    """The summary tables: ``by_status``, ``by_type``, ``by_model``, ``by_provider``, ``best``
+    and ``cost`` (the summaries show ``by_provider`` where the jobs come from several).
 
     ``best`` holds the ``top`` finished, successful jobs of each job type by best valid
     loss (see :func:`best_jobs`), ``cost`` the tokens and cost per currency
@@ -195,9 +200,18 @@ def summary_tables(jobs: Any, *, top: int = 10) -> dict[str, pl.DataFrame]:
         "by_status": _counts(frame, "status", "status"),
         "by_type": _counts(frame, "job_type", "type"),
         "by_model": _counts(frame, "model", "model"),
+        "by_provider": _counts(frame, "provider", "provider"),
         "best": best_jobs(js, top=top),
         "cost": cost_by_currency(js),
     }
+
+
+def _count_tables(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
+    """The count tables to show and their captions: by provider only where there are several."""
+    shown = {"by_status": "By status", "by_type": "By type", "by_model": "By model"}
+    if tables["by_provider"].height > 1:
+        shown["by_provider"] = "By provider"
+    return shown
 
 
 # --- values -------------------------------------------------------------------------
@@ -327,10 +341,13 @@ def _groups(table: pl.DataFrame, by: Sequence[str]) -> list[tuple[str, pl.DataFr
 
 def _best_text(js: JobSet, *, top: int) -> list[str]:
     """The best jobs of each type, then the jobs with a loss that are not ranked."""
-    ranked = best_jobs(js, top=None)
+    from .analysis.inputs import group_columns, resolve_by
+
+    groups = group_columns(resolve_by(DEFAULT_BY, js), where="summary_text")
+    ranked = best_jobs(js, top=None, by=groups)
     lines: list[str] = []
-    for label, part in _groups(ranked, ["job_type"]):
-        shown = part.head(top).drop("job_type", "status")
+    for label, part in _groups(ranked, groups):
+        shown = part.head(top).drop(*groups, "status")
         lines.append(
             f"Best {shown.height} of {part.height} successful {printable(label)} jobs with a measured valid loss,"
             " lowest first:"
@@ -396,7 +413,7 @@ def summary_text(jobs: Any, *, top: int = 10, sources: Sequence[str] = ()) -> st
     if js.decode_errors:
         lines[0] += f" ({len(js.decode_errors)} unreadable records left out)"
     lines.append("")
-    lines += _side_by_side([text_table(tables[k]) for k in ("by_status", "by_type", "by_model")])
+    lines += _side_by_side([text_table(tables[k]) for k in _count_tables(tables)])
     lines.append("")
     lines += _best_text(js, top=top)
     lines.append("Tokens and cost per currency:")
@@ -553,7 +570,7 @@ def _effect_panels(
     """The effect panels worth drawing, (group label, the group's jobs, parameter), and
     per group the parameters left out: those with fewer than two values that have a
     measured best validation loss (one value shows no effect; none shows nothing)."""
-    from .analysis import HYPERPARAMETERS, effect
+    from .analysis import HYPERPARAMETER_PROVIDERS, HYPERPARAMETERS, effect
 
     panels: list[tuple[str, JobSet, str]] = []
     skipped: dict[str, list[str]] = {}
@@ -563,9 +580,12 @@ def _effect_panels(
         label = " · ".join(format_value(g, v, missing="(none)") for g, v in zip(groups, key))
         subset = js.filter(*(pl.col(g).eq_missing(v) for g, v in zip(groups, key))) if groups else js
         types = set(subset.jobs["job_type"].drop_nulls().to_list())
+        providers = set(subset.jobs["provider"].to_list())
         for param in params:
             if types and not types & HYPERPARAMETERS.get(param, types):
                 continue  # e.g. fim_ratio among classifiers, which have none
+            if HYPERPARAMETER_PROVIDERS.get(param, "") not in providers | {""}:
+                continue  # e.g. n_epochs among Mistral jobs, which have none
             measured = effect(subset, param, metric="best_valid_loss", by=None).filter(
                 pl.col(param).is_not_null() & (pl.col("count") > 0)
             )
@@ -581,15 +601,16 @@ def render_report(
     *,
     title: str = "Fine-tuning jobs",
     top: int = 10,
-    by: str | Sequence[str] | None = "job_type",
+    by: By = DEFAULT_BY,
     progress: Any = None,
 ) -> str:
     """The report's HTML, as a string; see :func:`write_report`."""
     from . import plot
-    from .analysis.inputs import group_columns
+    from .analysis.inputs import group_columns, resolve_by
     from .plot.common import plain as plot_text
 
     js = _as_jobset(jobs)
+    by = resolve_by(by, js)
     tables = summary_tables(js, top=top)
     frame = js.jobs
     varying = varying_hyperparameters(js)
@@ -607,7 +628,7 @@ def render_report(
     plots.done()
     counts = "".join(
         f'<div class="scroll">{html_table(tables[key], caption=caption, table_id=key.replace("_", "-"))}</div>'
-        for key, caption in (("by_status", "By status"), ("by_type", "By type"), ("by_model", "By model"))
+        for key, caption in _count_tables(tables).items()
     )
     body = f'<div class="row">{counts}{_figure_html(fig, alt="Number of jobs in each status")}</div>'
     sections.append(("overview", "Overview", _section("overview", "Jobs by status, type and model", body)))
@@ -754,7 +775,7 @@ def write_report(
     *,
     title: str = "Fine-tuning jobs",
     top: int = 10,
-    by: str | Sequence[str] | None = "job_type",
+    by: By = DEFAULT_BY,
     progress: Any = None,
 ) -> Path:
     """Write a self-contained HTML report on ``jobs`` to ``path``.
@@ -775,8 +796,10 @@ def write_report(
         The jobs frame column, or list of columns, whose groups are never pooled, joined
         or ranked together: best jobs are ranked within each group, the loss curves and
         each effect panel drawn per group, each group has its own Pareto front.
-        ``"job_type"`` by default (classifier and completion losses are not comparable);
-        ``None`` pools all the jobs.
+        ``"job_type"`` by default (classifier and completion losses are not comparable),
+        ``["provider", "job_type"]`` where the jobs come from several providers (OpenAI
+        and Mistral losses are not comparable either); a ``by`` given is used exactly as
+        given; ``None`` pools all the jobs.
     progress
         Optional :class:`ftkit.progress.Progress` advanced as the plots are drawn.
 

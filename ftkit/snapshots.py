@@ -5,7 +5,11 @@ detail response, later detail responses. The rule, the same for :func:`ftkit.rea
 :func:`ftkit.iter_jobs`, ``JobSet(jobs)`` and the command line, and never dependent on
 the order of the inputs:
 
-1. The record with the latest ``modified_at`` wins.
+1. The record with the latest ``modified_at`` wins. OpenAI jobs have none: theirs is the
+   latest time the record itself shows (``created_at``, ``finished_at``, or the latest
+   event or checkpoint written in the record; lists attached from elsewhere are attached
+   after this choice, to the winner, so they never change it). Two records of a job
+   that has not finished and carries no events tie, and are merged as below.
 2. Records that tie on the latest ``modified_at`` are merged key by key (top-level keys
    of the job): a key that one record has and another lacks (absent, or null: a decoded
    job cannot tell them apart) is kept; where several have it with different values,
@@ -36,6 +40,7 @@ from typing import Any
 
 import msgspec
 
+from .openai_schema import OpenAIJob
 from .schema import WireJob, to_job
 
 __all__ = ["merge_snapshots", "resolve_snapshots", "value_order"]
@@ -91,6 +96,8 @@ def merge_snapshots(records: Sequence[Any]) -> Any:
         if any(other != value for other in candidates[1:]):
             value = max(candidates, key=value_order)
         merged[key] = value
+    if all(type(record) is OpenAIJob for record in records):
+        return msgspec.convert(merged, OpenAIJob)
     wire = msgspec.convert(merged, WireJob)
     return wire if all(type(record) is WireJob for record in records) else to_job(wire)
 

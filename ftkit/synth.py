@@ -29,6 +29,10 @@ falls, and too high a learning rate overfits (the validation loss rises again af
 minimum, less so with weight decay); warmup delays the fall; the model and a per-job
 task difficulty set the starting loss and the floor. Metrics carry noise.
 
+OpenAI jobs (with their events and checkpoints lists) come from
+:mod:`ftkit.synth_openai`, re-exported here: :func:`make_openai_jobs_bytes`,
+:func:`make_openai_documents`, :func:`write_openai_dump`.
+
 Everything is deterministic: job ``i`` of seed ``s`` depends only on ``(s, i)`` and
 the options, so ``make_jobs(10, seed=s)`` is the first ten jobs of
 ``make_jobs(300, seed=s)``, and the bytes are the same on every run. Job ids are unique.
@@ -59,8 +63,18 @@ from typing import Any, Literal
 import msgspec
 
 from .schema import Job, WireJob, to_job
+from .synth_openai import make_openai_documents, make_openai_jobs_bytes, write_openai_dump
 
-__all__ = ["make_jobs", "make_job_dicts", "make_jobs_bytes", "iter_job_lines", "write_dump"]
+__all__ = [
+    "make_jobs",
+    "make_job_dicts",
+    "make_jobs_bytes",
+    "iter_job_lines",
+    "write_dump",
+    "make_openai_documents",
+    "make_openai_jobs_bytes",
+    "write_openai_dump",
+]
 
 Layout = Literal["ndjson", "array", "list"]
 
@@ -664,7 +678,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoints", type=float, default=None, help="average checkpoints per job (about 30)")
     parser.add_argument("--sdk-readable", action="store_true", help="mend the quirks the mistralai SDK rejects")
+    parser.add_argument("--provider", choices=("mistral", "openai"), default="mistral",
+                        help="openai: OpenAI jobs, each followed by its events and checkpoints lists")
     args = parser.parse_args(argv)
+    if args.provider == "openai":
+        write_openai_dump(args.out, args.n, seed=args.seed)
+        return
     write_dump(
         args.out, args.n, seed=args.seed, checkpoints_per_job=args.checkpoints, sdk_readable=args.sdk_readable
     )

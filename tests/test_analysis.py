@@ -163,16 +163,20 @@ def test_checkpoint_summary_rejects_unknown_metric_and_mode():
 # --- checkpoints_with_axes ------------------------------------------------------------
 
 
+#: The OpenAI-only checkpoint columns of a Mistral checkpoint, provider to origin.
+MISTRAL_CP = ("mistral", None, None, None, None, None, "checkpoint")
+
+
 def test_checkpoints_with_axes_real():
     got = checkpoints_with_axes(real("cookbook-pixtral-2.json", "platformdocs-2.json"))
     head = got.filter(pl.col("step_number").is_in([1, 2, 10])).drop("created_at", "train_loss")
     expected = frame(
         [
-            (PIXTRAL, 1, None, None, 127677, 127677 / 4468728, 1751532812 - 1751532770),
-            (PIXTRAL, 2, None, None, 255354, 255354 / 4468728, 1751532822 - 1751532770),
-            (PIXTRAL, 10, None, None, 1276770, 1276770 / 4468728, 1751532871 - 1751532770),
+            (PIXTRAL, 1, None, None, *MISTRAL_CP, 127677, 127677 / 4468728, 1751532812 - 1751532770),
+            (PIXTRAL, 2, None, None, *MISTRAL_CP, 255354, 255354 / 4468728, 1751532822 - 1751532770),
+            (PIXTRAL, 10, None, None, *MISTRAL_CP, 1276770, 1276770 / 4468728, 1751532871 - 1751532770),
             # 2024 job without metadata: no token axes, but a RUNNING event
-            (DOCS, 10, 0.914257, 1.884598, None, None, 1717172702 - 1717172594),
+            (DOCS, 10, 0.914257, 1.884598, *MISTRAL_CP, None, None, 1717172702 - 1717172594),
         ],
         {**{k: v for k, v in CHECKPOINTS_SCHEMA.items() if k not in ("created_at", "train_loss")},
          "tokens_seen": pl.Int64(), "epoch": pl.Float64(), "elapsed_s": pl.Int64()},

@@ -28,12 +28,23 @@ JOBS = {
     "expected_duration_seconds": pl.Int64, "estimated_start_time": UTC,
     "wandb_project": pl.String, "wandb_run_name": pl.String, "wandb_url": pl.String,
     "n_checkpoints": pl.Int64, "n_events": pl.Int64,
+    "provider": pl.String, "status_raw": pl.String, "method": pl.String,
+    "n_epochs": pl.Int64, "n_epochs_auto": pl.Boolean, "batch_size": pl.Int64,
+    "batch_size_auto": pl.Boolean, "learning_rate_multiplier": pl.Float64,
+    "learning_rate_multiplier_auto": pl.Boolean, "seed": pl.Int64, "organization_id": pl.String,
+    "finished_at": UTC, "estimated_finish": UTC, "error_code": pl.String, "error_message": pl.String,
 }
 CHECKPOINTS = {
     "job_id": pl.String, "step_number": pl.Int64, "created_at": UTC,
     "train_loss": pl.Float64, "valid_loss": pl.Float64, "valid_mean_token_accuracy": pl.Float64,
+    "provider": pl.String, "train_mean_token_accuracy": pl.Float64, "full_valid_loss": pl.Float64,
+    "full_valid_mean_token_accuracy": pl.Float64, "checkpoint_id": pl.String,
+    "fine_tuned_model_checkpoint": pl.String, "origin": pl.String,
 }
-EVENTS = {"job_id": pl.String, "created_at": UTC, "name": pl.String, "status": pl.String, "data": pl.String}
+EVENTS = {
+    "job_id": pl.String, "created_at": UTC, "name": pl.String, "status": pl.String, "data": pl.String,
+    "provider": pl.String, "level": pl.String, "message": pl.String,
+}
 TARGETS = {
     "job_id": pl.String, "name": pl.String, "labels": pl.List(pl.String),
     "weight": pl.Float64, "loss_function": pl.String,
@@ -51,6 +62,17 @@ def frame(schema: dict, rows: list[tuple]) -> pl.DataFrame:
         tuple(ts(v) if schema[n] == UTC else v for n, v in zip(names, row)) for row in rows
     ]
     return pl.DataFrame(converted, schema=schema, orient="row")
+
+
+def cps(rows: list[tuple]) -> pl.DataFrame:
+    """Mistral checkpoint rows (job, step, time, train_loss, valid_loss, accuracy): the
+    OpenAI-only columns are null, provider "mistral", origin "checkpoint"."""
+    return frame(CHECKPOINTS, [(*row, "mistral", None, None, None, None, None, "checkpoint") for row in rows])
+
+
+def evs(rows: list[tuple]) -> pl.DataFrame:
+    """Mistral event rows (job, time, name, status, data): provider "mistral", no level or message."""
+    return frame(EVENTS, [(*row, "mistral", None, None) for row in rows])
 
 
 def read(real_dir: Path, *names: str) -> ftkit.JobSet:
@@ -97,7 +119,7 @@ PLATFORMDOCS_2 = "2813b7e6-c511-43ac-a16a-1a54a5b884b2"
 
 def test_checkpoints_of_platformdocs_2_in_step_order(real_dir: Path) -> None:
     # The JSON lists them newest first (100 .. 10); the frame is in step order.
-    expected = frame(CHECKPOINTS, [
+    expected = cps([
         (PLATFORMDOCS_2, 10, 1717172702, 0.803578, 0.914257, 1.884598),
         (PLATFORMDOCS_2, 20, 1717172788, 0.880803, 0.852521, 1.805653),
         (PLATFORMDOCS_2, 30, 1717172874, 0.8704, 0.835169, 1.784066),
@@ -129,8 +151,7 @@ INTENT_3_STEPS = [
 
 
 def test_checkpoints_of_a_classifier_placeholder_zeros_are_null(real_dir: Path) -> None:
-    expected = frame(
-        CHECKPOINTS,
+    expected = cps(
         [(INTENT_3, step, at, loss, None, None) for step, at, loss in INTENT_3_STEPS]
         + [(INTENT_3, 100, 1744814919, 0.000191, 0.000625, 1.000433)],  # evaluated; > 1 kept
     )
@@ -143,7 +164,7 @@ def test_checkpoints_of_a_classifier_placeholder_zeros_are_null(real_dir: Path) 
 def test_checkpoints_of_pixtral_without_validation_file(real_dir: Path, load_json) -> None:
     doc = load_json(real_dir / "cookbook-pixtral-1.json")
     by_step = sorted(doc["checkpoints"], key=lambda c: c["step_number"])
-    expected = frame(CHECKPOINTS, [
+    expected = cps([
         (doc["id"], c["step_number"], c["created_at"], c["metrics"]["train_loss"], None, None)
         for c in by_step
     ])
@@ -163,7 +184,7 @@ def test_checkpoints_sorted_by_job_in_input_order_then_step(job_bytes) -> None:
         job_bytes("d"),
         job_bytes("e", checkpoints=[cp(1, 0.1), cp(1, 0.15)]),  # a repeated step keeps its order
     ])
-    expected = frame(CHECKPOINTS, [
+    expected = cps([
         ("b", 1, 101, 0.1, None, None), ("b", 2, 102, 0.2, None, None), ("b", 3, 103, 0.3, None, None),
         ("a", 1, 101, 0.1, None, None), ("a", 2, 102, 0.2, None, None),
         ("e", 1, 101, 0.1, None, None), ("e", 1, 101, 0.15, None, None),
@@ -181,7 +202,7 @@ def test_only_both_zero_is_a_placeholder(job_bytes) -> None:
     data = job_bytes("j", checkpoints=[
         {"step_number": i + 1, "created_at": 10, "metrics": m} for i, m in enumerate(metrics)
     ])
-    expected = frame(CHECKPOINTS, [
+    expected = cps([
         ("j", 1, 10, 1.0, None, None),
         ("j", 2, 10, 0.0, 0.5, 0.0),
         ("j", 3, 10, None, 0.0, 1.2),
@@ -195,7 +216,7 @@ def test_a_lone_zero_beside_a_null_is_kept(job_bytes) -> None:
         {"step_number": 1, "created_at": 10, "metrics": {"valid_loss": 0.0}},
         {"step_number": 2, "created_at": 10, "metrics": {"valid_loss": None, "valid_mean_token_accuracy": 0.0}},
     ])
-    expected = frame(CHECKPOINTS, [("j", 1, 10, None, 0.0, None), ("j", 2, 10, None, None, 0.0)])
+    expected = cps([("j", 1, 10, None, 0.0, None), ("j", 2, 10, None, None, 0.0)])
     assert_frame_equal(ftkit.read_jobs(data).checkpoints, expected)
 
 
@@ -203,7 +224,7 @@ def test_a_lone_zero_beside_a_null_is_kept(job_bytes) -> None:
 
 
 def test_events_of_a_2024_doc_newest_first_in_time_order(real_dir: Path) -> None:
-    expected = frame(EVENTS, [
+    expected = evs([
         (PLATFORMDOCS_2, 1717172592, "status-updated", "QUEUED", None),
         (PLATFORMDOCS_2, 1717172594, "status-updated", "RUNNING", None),
         (PLATFORMDOCS_2, 1717173491, "status-updated", "SUCCESS", None),
@@ -215,7 +236,7 @@ def test_events_same_second_ties_of_real_docs(real_dir: Path) -> None:
     # intent-2: oldest first (2025), VALIDATING and VALIDATED in the same second keep
     # their order; sdk1-2: newest first (2024), no data, 3 + 2 events share a second.
     sdk1 = "20178c3c-d75b-428e-b20d-7d39aa2b7468"
-    expected = frame(EVENTS, [
+    expected = evs([
         (INTENT_3, 1744814706, "status-updated", "QUEUED", None),
         (INTENT_3, 1744814709, "status-updated", "VALIDATING", None),
         (INTENT_3, 1744814709, "status-updated", "VALIDATED", None),
@@ -244,7 +265,7 @@ def test_events_ties_in_newest_first_lists_are_read_in_reverse(job_bytes) -> Non
         job_bytes("odd", events=[{"name": "log", "created_at": 4}, {"name": "x", "created_at": 4, "data": {}}]),
     ])
     rows = [("QUEUED", 0), ("VALIDATING", 1), ("VALIDATED", 1), ("RUNNING", 5), ("SUCCESS", 9)]
-    expected = frame(EVENTS, [
+    expected = evs([
         *[("new", at, "status-updated", status, None) for status, at in rows],
         *[("old", at, "status-updated", status, None) for status, at in rows],
         ("late", 0, "status-updated", "QUEUED", None),
@@ -265,7 +286,9 @@ def test_events_keep_a_non_string_status_somewhere(job_bytes) -> None:
 
 
 def jobs_row(**values) -> tuple:
-    """A jobs row: every column null unless given."""
+    """A Mistral jobs row: every column null unless given, but provider "mistral" and
+    status_raw the status as given."""
+    values = {"provider": "mistral", "status_raw": values.get("status"), **values}
     unknown = values.keys() - JOBS.keys()
     assert not unknown, unknown
     return tuple(values.get(name) for name in JOBS)

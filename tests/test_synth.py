@@ -323,7 +323,9 @@ def test_a_too_high_learning_rate_overfits():
 
 def test_first_checkpoints_of_a_job():
     job = next(job for job in make_jobs(20, seed=0) if job.checkpoints and job.job_type != "FT")
-    frame = ftkit.checkpoints_frame([job]).head(3).drop("job_id", "created_at")
+    frame = ftkit.checkpoints_frame([job]).head(3).select(
+        "step_number", "train_loss", "valid_loss", "valid_mean_token_accuracy"
+    )
     expected = pl.DataFrame(
         {
             "step_number": [1, 2, 3],
@@ -374,3 +376,42 @@ def test_sdk_readable_jobs_validate_with_the_sdk():
 def test_negative_n_is_refused():
     with pytest.raises(ValueError, match="non-negative"):
         make_jobs(-1, seed=0)
+
+
+# --- OpenAI jobs ------------------------------------------------------------------------
+
+OPENAI_SAMPLE = SAMPLE.with_name("sample-openai-jobs.ndjson.gz")
+
+
+def test_openai_sample_is_what_the_generator_writes(tmp_path):
+    from ftkit.synth import write_openai_dump
+
+    out = write_openai_dump(tmp_path / "sample-openai-jobs.ndjson.gz", 60, seed=0)
+    assert out.read_bytes() == OPENAI_SAMPLE.read_bytes(), "re-run data/make_sample.py and commit the result"
+
+
+def test_openai_jobs_carry_the_real_quirks_and_attach_their_lists():
+    from ftkit.synth import make_openai_jobs_bytes
+
+    js = ftkit.read_jobs(make_openai_jobs_bytes(300, seed=3), strict=True)
+    assert len(js) == 300 and js.unattached == []
+    jobs = js.jobs
+    assert set(jobs["provider"]) == {"openai"}
+    assert {"pending", "validating_files", "queued", "running", "succeeded", "failed", "cancelled"} <= set(jobs["status_raw"])
+    assert jobs["n_epochs_auto"].any() and not jobs["n_epochs_auto"].all()
+    assert set(jobs["method"].drop_nulls()) == {"supervised"}
+    origins = js.checkpoints.group_by("origin").len().sort("origin")["origin"].to_list()
+    assert origins == ["checkpoint", "event"]
+    # every succeeded job has a curve and its checkpoints attached
+    done = jobs.filter(pl.col("status") == "SUCCESS")
+    assert done["n_checkpoints"].min() >= 1
+    raw = [job for job in js if job.status == "pending"]
+    assert raw and all(job.hyperparameters.n_epochs == -1 for job in raw)  # Azure sentinel
+
+
+def test_openai_generation_is_deterministic_per_job():
+    from ftkit.synth import make_openai_jobs_bytes
+
+    ten = make_openai_jobs_bytes(10, seed=5)
+    assert make_openai_jobs_bytes(30, seed=5).startswith(ten)
+    assert make_openai_jobs_bytes(10, seed=6) != ten

@@ -10,7 +10,10 @@ gets null there, never an exception.
 The helpers that compare jobs with each other, :func:`effect` and :func:`pareto`, take
 ``by=``: a column of the jobs frame (or a list of them) whose groups are never pooled or
 compared, ``"job_type"`` by default, since a classifier's loss and a completion job's
-loss are not comparable; their frames carry the group columns. ``by=None`` pools.
+loss are not comparable, and ``["provider", "job_type"]`` by default where the jobs come
+from several providers (OpenAI and Mistral losses come from other tokenizers, models and
+data; see :func:`ftkit.analysis.inputs.resolve_by`); their frames carry the group
+columns. A ``by`` given is used exactly as given; ``by=None`` pools.
 
 Lazy tables: :func:`checkpoint_summary`, :func:`compare_hyperparameters`,
 :func:`token_usage`, :func:`token_usage_totals` and :func:`lifecycle` also take the
@@ -33,7 +36,7 @@ Examples
 """
 
 from .checkpoints import SUMMARY_SCHEMA, checkpoint_summary, checkpoints_with_axes
-from .comparisons import HYPERPARAMETERS, MAX_DISTINCT_UNBINNED, compare_hyperparameters, effect, pareto
+from .comparisons import HYPERPARAMETER_PROVIDERS, HYPERPARAMETERS, MAX_DISTINCT_UNBINNED, compare_hyperparameters, effect, pareto
 from .costs import TOKEN_USAGE_SCHEMA, token_usage, token_usage_totals
 from .flags import FLAGS, FLAGS_SCHEMA, metric_flags
 from .inputs import METRICS, By, Mode, as_jobset
@@ -51,6 +54,7 @@ __all__ = [
     "effect",
     "pareto",
     "HYPERPARAMETERS",
+    "HYPERPARAMETER_PROVIDERS",
     "METRICS",
 ]
 

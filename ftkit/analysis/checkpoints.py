@@ -145,6 +145,7 @@ def _checkpoint_summary(tables: Tables, metric: str, mode: Mode) -> pl.LazyFrame
         .with_columns(
             pl.when(pl.col("n_checkpoints").is_not_null())
             .then(pl.col("n_evaluated").fill_null(0))
+            .otherwise(pl.col("n_evaluated"))  # OpenAI: steps known from "metrics" events only
             .alias("n_evaluated"),
             (first_value - best_value if mode == "min" else best_value - first_value).alias("improvement"),
             (pl.col("best_valid_loss") - pl.col("best_train_loss")).alias("gap_at_best"),

@@ -11,10 +11,10 @@ from ..frames import JOBS_SCHEMA
 from ..jobset import JobSet
 from .checkpoints import SUMMARY_SCHEMA, checkpoint_summary
 from .costs import TOKEN_USAGE_SCHEMA, token_usage
-from .inputs import By, Mode, as_jobset, group_columns, infer_mode, job_keys, result, tables_of
+from .inputs import DEFAULT_BY, By, Mode, as_jobset, group_columns, infer_mode, job_keys, resolve_by, result, tables_of
 from .phases import LIFECYCLE_SCHEMA, lifecycle
 
-__all__ = ["HYPERPARAMETERS", "MAX_DISTINCT_UNBINNED", "compare_hyperparameters", "effect", "pareto", "per_job"]
+__all__ = ["HYPERPARAMETERS", "HYPERPARAMETER_PROVIDERS", "MAX_DISTINCT_UNBINNED", "compare_hyperparameters", "effect", "pareto", "per_job"]
 
 #: Hyperparameter columns of the jobs frame, and the job types that have each.
 HYPERPARAMETERS: dict[str, frozenset[str]] = {
@@ -25,6 +25,16 @@ HYPERPARAMETERS: dict[str, frozenset[str]] = {
     "warmup_fraction": frozenset({"classifier", "completion"}),
     "seq_len": frozenset({"classifier", "completion"}),
     "fim_ratio": frozenset({"completion"}),
+    # OpenAI's (null on Mistral jobs; "auto" is null too, see n_epochs_auto...).
+    "n_epochs": frozenset({"completion", "dpo", "reinforcement"}),
+    "batch_size": frozenset({"completion", "dpo", "reinforcement"}),
+    "learning_rate_multiplier": frozenset({"completion", "dpo", "reinforcement"}),
+}
+
+#: The provider whose jobs have each hyperparameter of :data:`HYPERPARAMETERS`.
+HYPERPARAMETER_PROVIDERS: dict[str, str] = {
+    name: "openai" if name in ("n_epochs", "batch_size", "learning_rate_multiplier") else "mistral"
+    for name in HYPERPARAMETERS
 }
 
 _SOURCES: tuple[tuple[str, Callable[[JobSet], pl.DataFrame]], ...] = (
@@ -66,7 +76,7 @@ def pareto(
     cost: str = "cost",
     quality: str = "best_valid_loss",
     mode: Mode | None = None,
-    by: By = "job_type",
+    by: By = DEFAULT_BY,
 ) -> pl.DataFrame:
     """The jobs that no other job of their group beats on both cost and quality.
 
@@ -86,9 +96,11 @@ def pareto(
         (default): ``"max"`` for accuracy columns, ``"min"`` otherwise.
     by
         The per-job column, or list of columns, whose values make groups that are never
-        compared with each other: each has its own front. ``"job_type"`` by default,
-        since a classifier's loss and a completion job's loss are not comparable.
-        ``None`` compares all the jobs together.
+        compared with each other: each has its own front. By default ``"job_type"``,
+        since a classifier's loss and a completion job's loss are not comparable, and
+        ``["provider", "job_type"]`` where the jobs come from several providers (see
+        :func:`~ftkit.analysis.inputs.resolve_by`). A ``by`` given is used exactly as
+        given; ``None`` compares all the jobs together.
 
     Returns
     -------
@@ -128,6 +140,7 @@ def pareto(
     if cost == quality:
         msg = f"pareto: cost and quality must be different columns, got {cost!r} for both"
         raise ValueError(msg)
+    by = resolve_by(by, js, others=(cost, quality))
     groups = group_columns(by, where="pareto", others=(cost, quality))
     columns = [cost, quality] + (["cost_currency"] if cost == "cost" else [])
     df = per_job(js, [*groups, *columns], where="pareto")
@@ -159,8 +172,9 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
         A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs.
     varying_only
         Keep only the hyperparameters that differ across the jobs (default); ``False``
-        keeps all of :data:`HYPERPARAMETERS` (``learning_rate, training_steps, epochs,
-        weight_decay, warmup_fraction, seq_len, fim_ratio``).
+        keeps all of :data:`HYPERPARAMETERS` that the jobs' providers have: Mistral's
+        ``learning_rate, training_steps, epochs, weight_decay, warmup_fraction, seq_len,
+        fim_ratio``, OpenAI's ``n_epochs, batch_size, learning_rate_multiplier``.
 
     Returns
     -------
@@ -168,7 +182,8 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
         ``job_id`` then the hyperparameter columns, in the jobs frame's order and dtypes.
         A hyperparameter varies when it takes more than one value among the jobs whose
         type has it: ``fim_ratio`` (completion jobs only) is compared among the
-        completion jobs, so classifier jobs, which lack it, do not make it vary. A null
+        completion jobs, so classifier jobs, which lack it, do not make it vary; likewise
+        each provider's hyperparameters are compared among its own jobs. A null
         (a key absent or null on the wire) counts as a value of its own: a job that set
         ``weight_decay`` and one that did not differ.
 
@@ -193,15 +208,20 @@ def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataF
     """
     tables, lazy = tables_of(jobs)
     frame = tables("jobs")
-    names = list(HYPERPARAMETERS)
+    engine = "streaming" if lazy else "auto"
+    providers = set(frame.select(pl.col("provider").unique()).collect(engine=engine)["provider"]) or {"mistral"}
+    names = [name for name in HYPERPARAMETERS if HYPERPARAMETER_PROVIDERS[name] in providers]
     if varying_only:
-        job_type = pl.col("job_type")
+        job_type, provider = pl.col("job_type"), pl.col("provider")
         counts = (
             frame.select(
-                pl.col(name).filter(job_type.is_in(sorted(types))).n_unique().alias(name)
-                for name, types in HYPERPARAMETERS.items()
+                pl.col(name)
+                .filter(job_type.is_in(sorted(HYPERPARAMETERS[name])) & (provider == HYPERPARAMETER_PROVIDERS[name]))
+                .n_unique()
+                .alias(name)
+                for name in names
             )
-            .collect(engine="streaming" if lazy else "auto")
+            .collect(engine=engine)
             .row(0, named=True)
         )
         names = [name for name in names if counts[name] > 1]
@@ -225,7 +245,7 @@ def effect(
     *,
     metric: str = "best_valid_loss",
     bins: int = 4,
-    by: By = "job_type",
+    by: By = DEFAULT_BY,
 ) -> pl.DataFrame:
     """The metric per value (or bin) of a parameter, in each group: count, mean, min, max.
 
@@ -248,8 +268,12 @@ def effect(
         :data:`MAX_DISTINCT_UNBINNED` (8) distinct values in a group.
     by
         The per-job column, or list of columns, whose values make groups that are never
-        pooled: ``"job_type"`` by default, since a classifier's loss (around 1e-3) and a
-        completion job's loss (around 1) cannot be averaged. ``None`` pools all jobs.
+        pooled. By default ``"job_type"``, since a classifier's loss (around 1e-3) and a
+        completion job's loss (around 1) cannot be averaged, and ``["provider",
+        "job_type"]`` where the jobs come from several providers (an OpenAI completion
+        job's loss is not comparable with a Mistral one's: other tokenizer, models and
+        data; see :func:`~ftkit.analysis.inputs.resolve_by`). A ``by`` given is used
+        exactly as given; ``None`` pools all jobs.
 
     Returns
     -------
@@ -260,7 +284,10 @@ def effect(
         ``mean``, ``min``, ``max``. A binned parameter's column holds the bin as text,
         ``"lo – hi"``, the smallest and largest value inside the bin; bins are made
         in each group, hold about equally many jobs, and equal values always share a bin
-        (so there may be fewer than ``bins``).
+        (so there may be fewer than ``bins``). A provider's own hyperparameter
+        (:data:`HYPERPARAMETER_PROVIDERS`: ``learning_rate`` is Mistral's,
+        ``learning_rate_multiplier`` OpenAI's) is looked at among that provider's jobs
+        only: the other provider's jobs, which lack it, are not made a null group.
 
     Examples
     --------
@@ -289,9 +316,14 @@ def effect(
     if param == metric:
         msg = f"effect: param and metric must be different columns, got {param!r} for both"
         raise ValueError(msg)
+    group_columns(by, where="effect", others=(param, metric))  # checked before reading
+    js = as_jobset(jobs)
+    provider = HYPERPARAMETER_PROVIDERS.get(param)
+    if provider is not None and js.jobs["provider"].ne(provider).any():
+        js = js.filter(provider=provider)  # the other provider's jobs lack it: not a null group
+    by = resolve_by(by, js, others=(param, metric))
     groups = group_columns(by, where="effect", others=(param, metric))
     keys = groups or ["_group"]
-    js = as_jobset(jobs)
     if metric in _CURRENCY_METRICS:
         usage = per_job(js, [*groups, metric, "cost_currency"], where="effect").with_columns(pl.lit(0).alias("_group"))
         mixed = (

@@ -10,11 +10,27 @@ import polars as pl
 
 from ..jobset import JobSet
 
-__all__ = ["By", "Mode", "METRICS", "Tables", "lazy_tables", "tables_of", "result", "as_jobset", "group_columns", "infer_mode", "measured", "job_keys", "left_join"]
+__all__ = ["By", "DEFAULT_BY", "Mode", "resolve_by", "METRICS", "Tables", "lazy_tables", "tables_of", "result", "as_jobset", "group_columns", "infer_mode", "measured", "job_keys", "left_join"]
 
 Mode = Literal["min", "max"]
-#: Groups of jobs never pooled or compared with each other: a column, a list of them, or None.
-By = str | Sequence[str] | None
+
+
+class _DefaultBy:
+    """The type of :data:`DEFAULT_BY` (one instance)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DEFAULT_BY"
+
+
+#: The default ``by=`` of the comparisons: ``"job_type"``, and ``["provider", "job_type"]``
+#: where the jobs come from more than one provider (see :func:`resolve_by`).
+DEFAULT_BY = _DefaultBy()
+
+#: Groups of jobs never pooled or compared with each other: a column, a list of them, or
+#: None; :data:`DEFAULT_BY` is resolved for the jobs by :func:`resolve_by`.
+By = str | Sequence[str] | None | _DefaultBy
 
 #: Checkpoint metrics, in the order the summary columns use.
 METRICS = ("train_loss", "valid_loss", "valid_mean_token_accuracy")
@@ -141,6 +157,37 @@ def left_join(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
 
 
 
+def resolve_by(by: By, jobs: JobSet, *, others: Sequence[str] = ()) -> str | Sequence[str] | None:
+    """``by`` as given, or, for :data:`DEFAULT_BY`, the default groups of ``jobs``.
+
+    The default is ``"job_type"`` (a classifier's loss and a completion job's loss are
+    not comparable). Where the jobs come from more than one provider it is
+    ``["provider", "job_type"]``: an OpenAI completion job and a Mistral one differ in
+    tokenizer, model and data, so their losses are not comparable either. A column in
+    ``others`` (the one compared) is left out of the default. Any ``by`` given
+    explicitly is returned as it is: ``by="job_type"`` pools providers, ``None`` pools
+    everything.
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> mistral = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=0))
+    >>> resolve_by(DEFAULT_BY, mistral), resolve_by(None, mistral)
+    ('job_type', None)
+    >>> mixed = ftkit.read_jobs([ftkit.synth.make_jobs_bytes(3, seed=0),
+    ...                          ftkit.synth.make_openai_jobs_bytes(3, seed=0)])
+    >>> resolve_by(DEFAULT_BY, mixed), resolve_by("job_type", mixed)
+    (['provider', 'job_type'], 'job_type')
+    >>> resolve_by(DEFAULT_BY, mixed, others=["provider"])
+    'job_type'
+    """
+    if not isinstance(by, _DefaultBy):
+        return by
+    if "provider" not in others and jobs.jobs["provider"].n_unique() > 1:
+        return ["provider", "job_type"]
+    return "job_type"
+
+
 def group_columns(by: By, *, where: str, others: Sequence[str] = ()) -> list[str]:
     """``by`` as a list of column names (``None`` is no group), checked against ``others``.
 
@@ -155,6 +202,8 @@ def group_columns(by: By, *, where: str, others: Sequence[str] = ()) -> list[str
     """
     if by is None:
         return []
+    if isinstance(by, _DefaultBy):  # not resolved for a JobSet (see resolve_by): job types
+        by = "job_type"
     names = [by] if isinstance(by, str) else list(by)
     if not all(isinstance(name, str) for name in names):
         msg = f"{where}: by= takes a column name, a list of them or None, got {by!r}"

@@ -29,6 +29,9 @@ _HYPERPARAMETERS = (
     "warmup_fraction",
     "seq_len",
     "fim_ratio",
+    "n_epochs",  # OpenAI's
+    "batch_size",
+    "learning_rate_multiplier",
 )
 _MAX_CURVES = 12  # compare mode draws at most this many jobs' curves
 _STATUS_COLOURS = {
@@ -165,7 +168,9 @@ def detail_html(jobs: JobSet, job_id: str) -> str:
     checkpoints = one.checkpoints
     identity = [
         ("job id", row["job_id"]),
+        ("provider", row["provider"]),
         ("status", row["status"]),
+        *([("status as written", row["status_raw"])] if row["status_raw"] != row["status"] else []),
         ("type", row["job_type"]),
         ("base model", row["model"]),
         ("suffix", row["suffix"]),
@@ -175,7 +180,11 @@ def detail_html(jobs: JobSet, job_id: str) -> str:
         ("training files", row["training_files"]),
         ("validation files", row["validation_files"]),
     ]
-    hyper = [(name, row[name]) for name in _HYPERPARAMETERS if row[name] is not None]
+    hyper = [
+        (name, "auto" if row[name] is None else row[name])
+        for name in _HYPERPARAMETERS
+        if row[name] is not None or row.get(f"{name}_auto")
+    ]
     tokens = [
         ("trained tokens", row["trained_tokens"]),
         ("train tokens (metadata)", row["train_tokens"]),

@@ -487,12 +487,13 @@ class JobBrowser:
         if n == 1:
             job_id = self._selected[0]
             self._detail_html.value = detail_html(self._jobs, job_id)
-            checkpoints = subset_of(self._jobs, [job_id]).checkpoints
+            one = subset_of(self._jobs, [job_id])
+            checkpoints = one.checkpoints
             png = b""
             if checkpoints.height:
                 if self._detail_plot is None:
                     self._detail_plot = DetailPlot()
-                suffix = self._jobs[job_id].suffix
+                suffix = one.jobs["suffix"][0]  # the frame's: OpenAI jobs' user_provided_suffix
                 suffix = suffix if not suffix or len(suffix) <= 40 else suffix[:39] + "…"
                 png = self._detail_plot.png(checkpoints, title=f"{short_id(job_id)} {suffix or ''}".strip())
         else:

@@ -13,8 +13,10 @@ jobs left out of a plot (no value for what it draws) are named in a note under t
 axis (gid ``"left-out"``).
 
 Jobs of different groups (``by=``, ``"job_type"`` by default: a classifier's loss and a
-completion job's loss are not comparable) are never pooled, joined by a line or put on
-one front: each group gets its own series, labelled with it; ``by=None`` pools them.
+completion job's loss are not comparable; ``["provider", "job_type"]`` by default where
+the jobs come from several providers) are never pooled, joined by a line or put on one
+front: each group gets its own series, labelled with it; a ``by`` given is used exactly
+as given, and ``by=None`` pools them.
 
 Lines and markers carry a ``gid`` naming what they show (``"curve:<job_id>"``,
 ``"member:<job_id>"``, ``"best:<job_id>"``, ``"hue:<group>|<value>"``, ``"mean:<group>"``,

@@ -14,6 +14,7 @@ import polars as pl
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 
+from ..escape import printable
 from ..analysis import as_jobset, checkpoint_summary, lifecycle, token_usage
 from ..jobset import JobSet
 
@@ -99,10 +100,11 @@ def no_data(ax: Axes, message: str = NO_DATA) -> Axes:
 
 
 def plain(text: str) -> str:
-    """Text from a job as matplotlib must get it to show it as written: every ``$``
-    escaped, so that a suffix like ``run$1$`` is never parsed as maths (which garbles it,
-    or raises on invalid markup)."""
-    return text.replace("$", r"\$")
+    """Text from a job as matplotlib must get it to show it as written: control
+    characters shown as escapes (no font has a glyph for them) and every ``$`` escaped,
+    so that a suffix like ``run$1$`` is never parsed as maths (which garbles it, or
+    raises on invalid markup)."""
+    return printable(text).replace("$", r"\$")
 
 
 def truncate(text: Any, width: int) -> str:

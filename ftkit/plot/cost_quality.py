@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from ..analysis import pareto
-from ..analysis.inputs import By, group_columns
+from ..analysis.inputs import DEFAULT_BY, By, group_columns, resolve_by
 from .common import (
     STATUS_ORDER,
     get_ax,
@@ -36,7 +36,7 @@ def plot_cost_quality(
     *,
     cost: str = "cost",
     quality: str = "best_valid_loss",
-    by: By = "job_type",
+    by: By = DEFAULT_BY,
     annotate: bool = True,
     ax: Axes | None = None,
     **kwargs: Any,
@@ -58,7 +58,9 @@ def plot_cost_quality(
         The per-job column, or list of columns, whose groups are never compared: each
         group (and currency) has its own marker shape and its own front.
         ``"job_type"`` by default: a classifier's loss and a completion job's loss are
-        not comparable. ``None`` compares all the jobs together.
+        not comparable; with jobs of several providers, ``["provider", "job_type"]``
+        (:func:`~ftkit.analysis.inputs.resolve_by`). A ``by`` given is used exactly as
+        given; ``None`` compares all the jobs together.
     annotate
         Write the short job id beside each job on the front (when it has at most 8).
     ax
@@ -101,6 +103,7 @@ def plot_cost_quality(
     ax.set_xlabel(cost.replace("_", " "))
     if len(js) == 0:
         return no_data(ax)
+    by = resolve_by(by, js, others=(cost, quality))
     groups = group_columns(by, where="plot_cost_quality", others=(cost, quality))
     table = job_table(js)
     per_job_column(table, cost, "cost")

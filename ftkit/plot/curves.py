@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from ..analysis import checkpoints_with_axes
-from ..analysis.inputs import By, group_columns
+from ..analysis.inputs import DEFAULT_BY, By, group_columns, resolve_by
 from ..jobset import JobSet
 from .common import (
     METRIC_LABELS,
@@ -225,7 +225,7 @@ def plot_loss_curves(
     *,
     x: str = "step",
     hue: str | None = None,
-    by: By = "job_type",
+    by: By = DEFAULT_BY,
     smooth: float | int | None = None,
     mark_best: bool = True,
     log: bool | None = None,
@@ -259,8 +259,10 @@ def plot_loss_curves(
         With ``hue``: the jobs frame column, or list of columns, whose groups are never
         pooled: one series per group and ``hue`` value, each group in its own line style,
         labelled ``"<group> · <value> (n=...)"``. ``"job_type"`` by default: a
-        classifier's loss and a completion job's loss are never averaged. ``None``
-        pools them on purpose.
+        classifier's loss and a completion job's loss are never averaged; with jobs of
+        several providers, ``["provider", "job_type"]``
+        (:func:`~ftkit.analysis.inputs.resolve_by`). A ``by`` given is used exactly as
+        given; ``None`` pools them on purpose.
     smooth
         ``None`` (raw values), a float in (0, 1), the weight of an exponential moving
         average as in TensorBoard (``s = smooth * s + (1 - smooth) * y``; larger is
@@ -335,6 +337,7 @@ def plot_loss_curves(
         legend_title = None
         n_entries = len(curves)
     else:
+        by = resolve_by(by, js, others=(hue,))
         groups = group_columns(by, where="plot_loss_curves", others=(hue,))
         for what, name in (("hue", hue), *(("by", g) for g in groups)):
             if name not in js.jobs.columns:

@@ -11,7 +11,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 
 from ..analysis import effect
-from ..analysis.inputs import By, group_columns
+from ..analysis.inputs import DEFAULT_BY, By, group_columns, resolve_by
 from .common import (
     get_ax,
     group_label,
@@ -33,7 +33,7 @@ def plot_effect(
     param: str,
     *,
     metric: str = "best_valid_loss",
-    by: By = "job_type",
+    by: By = DEFAULT_BY,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -58,7 +58,9 @@ def plot_effect(
         its own colour, its own mean line and its own legend entry (titled with the
         columns); one group alone titles the Axes. ``"job_type"`` by default, so that a
         classifier's loss and a completion job's loss are never averaged or joined by a
-        line. ``None`` pools all the jobs.
+        line; with jobs of several providers, ``["provider", "job_type"]``
+        (:func:`~ftkit.analysis.inputs.resolve_by`). A ``by`` given is used exactly as
+        given; ``None`` pools all the jobs.
     ax
         The Axes to draw on; the current Axes by default.
     **kwargs
@@ -100,6 +102,7 @@ def plot_effect(
     ax.set_ylabel(metric_label(metric))
     if len(js) == 0:
         return no_data(ax)
+    by = resolve_by(by, js, others=(param, metric))
     groups = group_columns(by, where="plot_effect", others=(param, metric))
     table = job_table(js)
     per_job_column(table, param, "param")
