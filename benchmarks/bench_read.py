@@ -42,7 +42,7 @@ DESCRIPTIONS = {
     "polars-infer": "pl.read_ndjson (schema inferred) + unnest/explode",
     "polars-schema": "pl.read_ndjson (explicit schema of the needed keys) + unnest/explode",
     "msgspec-floor": "msgspec.json.Decoder(WireJob) per line, one core, no frames",
-    "iter_jobs": "ftkit.iter_jobs(path) in batches of 10,000, each batch's frames built (two passes: each id once)",
+    "iter_jobs": "ftkit.iter_jobs(path) in batches of 5,000 (its default), each batch's frames built (two passes: each id once)",
     "iter_jobs-1pass": "the same with dedupe=False: one pass, ids resolved within a batch only",
 }
 # Goals from the issue: ftkit's speed-up over a contender (its seconds / ftkit's seconds).
@@ -68,13 +68,44 @@ def _frames_from_columns(jobs: dict[str, list], checkpoints: dict[str, list]):
             pl.from_epoch(pl.col(n), time_unit="s").dt.replace_time_zone("UTC") for n in names
         )
 
-    jobs_df = utc(pl.DataFrame(jobs, schema=raw(JOBS_SCHEMA)), ["created_at", "modified_at", "estimated_start_time"])
-    cp = pl.DataFrame(checkpoints, schema=raw(CHECKPOINTS_SCHEMA))
+    jobs_schema = {k: v for k, v in JOBS_SCHEMA.items() if k in jobs}
+    jobs_df = utc(pl.DataFrame(jobs, schema=raw(jobs_schema)), ["created_at", "modified_at", "estimated_start_time"])
+    cp = pl.DataFrame(checkpoints, schema=raw({k: v for k, v in CHECKPOINTS_SCHEMA.items() if k in checkpoints}))
     placeholder = (pl.col("valid_loss") == 0.0) & (pl.col("valid_mean_token_accuracy") == 0.0)
     cp = cp.with_columns(
         pl.when(~placeholder).then(pl.col(n)).alias(n) for n in ("valid_loss", "valid_mean_token_accuracy")
     )
-    return jobs_df, utc(cp, ["created_at"])
+    return _with_provider_columns(jobs_df, utc(cp, ["created_at"]))
+
+
+#: The columns a Mistral dump fills; the contenders build these by hand and add the
+#: provider columns as ftkit has them for Mistral jobs (see _with_provider_columns).
+MISTRAL_JOB_COLUMNS = (
+    "job_id job_type model status auto_start created_at modified_at fine_tuned_model suffix trained_tokens"
+    " training_files validation_files learning_rate training_steps epochs weight_decay warmup_fraction seq_len"
+    " fim_ratio cost cost_currency train_tokens train_tokens_per_step data_tokens expected_duration_seconds"
+    " estimated_start_time wandb_project wandb_run_name wandb_url n_checkpoints n_events"
+).split()
+MISTRAL_CHECKPOINT_COLUMNS = "job_id step_number created_at train_loss valid_loss valid_mean_token_accuracy".split()
+
+
+def _with_provider_columns(jobs, checkpoints):
+    """ftkit's frames carry OpenAI's columns too: for Mistral jobs ``provider`` is
+    "mistral", ``status_raw`` the status, a checkpoint's ``origin`` "checkpoint", the rest
+    null. Added here so every contender builds the same frames as ftkit."""
+    import polars as pl
+
+    from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
+
+    known = {"provider": pl.lit("mistral"), "status_raw": pl.col("status"), "origin": pl.lit("checkpoint")}
+
+    def complete(df, schema):
+        return df.select(
+            (pl.col(name) if name in df.columns else known.get(name, pl.lit(None))).cast(dtype).alias(name)
+            for name, dtype in schema.items()
+        )
+
+    return complete(jobs, JOBS_SCHEMA), complete(checkpoints, CHECKPOINTS_SCHEMA)
 
 
 def _widths(jobs, checkpoints) -> dict[str, int]:
@@ -97,8 +128,8 @@ def run_sdk(path: Path) -> tuple[int, int, dict]:
     def v(x):
         return None if type(x) is unset else x
 
-    jobs = _empty_columns(JOBS_SCHEMA)
-    cps = _empty_columns(CHECKPOINTS_SCHEMA)
+    jobs = _empty_columns(MISTRAL_JOB_COLUMNS)
+    cps = _empty_columns(MISTRAL_CHECKPOINT_COLUMNS)
     failures = 0
     with open(path, "rb") as handle:
         for line in handle:
@@ -161,8 +192,8 @@ def run_orjson(path: Path) -> tuple[int, int, dict]:
     from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
 
     loads = orjson.loads
-    jobs = _empty_columns(JOBS_SCHEMA)
-    cps = _empty_columns(CHECKPOINTS_SCHEMA)
+    jobs = _empty_columns(MISTRAL_JOB_COLUMNS)
+    cps = _empty_columns(MISTRAL_CHECKPOINT_COLUMNS)
     no_meta: dict = {}
     with open(path, "rb") as handle:
         for line in handle:
@@ -340,8 +371,8 @@ def run_polars(path: Path, *, explicit: bool) -> tuple[int, int, dict]:
             "train_loss",
             *(pl.when(~placeholder).then(pl.col(n)).alias(n) for n in ("valid_loss", "valid_mean_token_accuracy")),
         )
-        .cast(CHECKPOINTS_SCHEMA)
     )
+    jobs, checkpoints = _with_provider_columns(jobs, checkpoints)
     return jobs.height, checkpoints.height, _widths(jobs, checkpoints)
 
 
@@ -367,7 +398,7 @@ def run_iter_jobs(path: Path, *, dedupe: bool = True) -> tuple[int, int, dict]:
     import ftkit
 
     n_jobs = n_checkpoints = 0
-    for batch in ftkit.iter_jobs(path, batch_size=10_000, dedupe=dedupe):
+    for batch in ftkit.iter_jobs(path, dedupe=dedupe):
         n_jobs += batch.jobs.height
         n_checkpoints += batch.checkpoints.height
     return n_jobs, n_checkpoints, {}
