@@ -8,10 +8,9 @@ from typing import Any
 import polars as pl
 
 from ..frames import JOBS_SCHEMA
-from ..jobset import JobSet
 from .checkpoints import SUMMARY_SCHEMA, checkpoint_summary
 from .costs import TOKEN_USAGE_SCHEMA, token_usage
-from .inputs import DEFAULT_BY, By, Mode, as_jobset, group_columns, infer_mode, job_keys, resolve_by, result, tables_of
+from .inputs import DEFAULT_BY, By, Mode, Tables, TablesView, group_columns, infer_mode, resolve_by, result, tables_of
 from .phases import LIFECYCLE_SCHEMA, lifecycle
 
 __all__ = ["HYPERPARAMETERS", "HYPERPARAMETER_PROVIDERS", "MAX_DISTINCT_UNBINNED", "compare_hyperparameters", "effect", "pareto", "per_job"]
@@ -37,11 +36,11 @@ HYPERPARAMETER_PROVIDERS: dict[str, str] = {
     for name in HYPERPARAMETERS
 }
 
-_SOURCES: tuple[tuple[str, Callable[[JobSet], pl.DataFrame]], ...] = (
-    ("checkpoint_summary", lambda js: checkpoint_summary(js)),
-    ("token_usage", lambda js: token_usage(js)),
-    ("lifecycle", lambda js: lifecycle(js)),
-    ("jobs", lambda js: js.jobs),
+_SOURCES: tuple[tuple[str, Callable[[TablesView], pl.LazyFrame]], ...] = (
+    ("checkpoint_summary", lambda view: checkpoint_summary(view)),
+    ("token_usage", lambda view: token_usage(view)),
+    ("lifecycle", lambda view: lifecycle(view)),
+    ("jobs", lambda view: view["jobs"]),
 )
 _SOURCE_COLUMNS = {
     "checkpoint_summary": list(SUMMARY_SCHEMA),
@@ -51,23 +50,37 @@ _SOURCE_COLUMNS = {
 }
 
 
-def per_job(js: JobSet, columns: Iterable[str], *, where: str) -> pl.DataFrame:
-    """``job_id`` and the named columns, each from the first of :func:`checkpoint_summary`,
-    :func:`token_usage`, :func:`lifecycle` and the jobs frame that has it (``where`` names
-    the caller in the error for an unknown column)."""
-    out = job_keys(js)
+def _per_job(
+    tables: Tables, columns: Iterable[str], *, where: str, keys: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """:func:`per_job`'s query, over the jobs of ``keys`` (``job_id``; default all)."""
+    view = TablesView(tables)
+    out = (tables("jobs") if keys is None else keys).select("job_id")
+    wanted: dict[str, list[str]] = {}
     for name in dict.fromkeys(columns):
         if name == "job_id":
             continue
-        for source, build in _SOURCES:
+        for source, _ in _SOURCES:
             if name in _SOURCE_COLUMNS[source]:
-                out = out.with_columns(build(js)[name])
+                wanted.setdefault(source, []).append(name)
                 break
         else:
             known = sorted({c for cols in _SOURCE_COLUMNS.values() for c in cols} - {"job_id"})
             msg = f"{where}: no column {name!r} in checkpoint_summary, token_usage, lifecycle or the jobs frame; expected one of {known}"
             raise ValueError(msg)
-    return out
+    for source, build in _SOURCES:
+        if source in wanted:
+            frame = build(view).select("job_id", *wanted[source])
+            out = out.join(frame, on="job_id", how="left", maintain_order="left")
+    return out.select("job_id", *(name for name in dict.fromkeys(columns) if name != "job_id"))
+
+
+def per_job(jobs: Any, columns: Iterable[str], *, where: str) -> pl.DataFrame:
+    """``job_id`` and the named columns, each from the first of :func:`checkpoint_summary`,
+    :func:`token_usage`, :func:`lifecycle` and the jobs frame that has it (``where`` names
+    the caller in the error for an unknown column); a LazyFrame for lazy tables."""
+    tables, lazy = tables_of(jobs)
+    return result(_per_job(tables, columns, where=where), lazy)
 
 
 def pareto(
@@ -83,7 +96,8 @@ def pareto(
     Parameters
     ----------
     jobs
-        A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs.
+        A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs; or lazy
+        tables (:func:`ftkit.scan_tables`), which give a LazyFrame.
     cost
         A per-job column where lower is better: ``"cost"`` (default, from
         :func:`token_usage`, so a placeholder ``0.0`` cost is null), ``"total_s"``,
@@ -136,14 +150,14 @@ def pareto(
     └────────┴────────────┴──────┴─────────────────┴───────────────┘
     """
     mode = infer_mode(quality, mode)
-    js = as_jobset(jobs)
+    tables, lazy = tables_of(jobs)
     if cost == quality:
         msg = f"pareto: cost and quality must be different columns, got {cost!r} for both"
         raise ValueError(msg)
-    by = resolve_by(by, js, others=(cost, quality))
+    by = resolve_by(by, tables("jobs"), others=(cost, quality))
     groups = group_columns(by, where="pareto", others=(cost, quality))
     columns = [cost, quality] + (["cost_currency"] if cost == "cost" else [])
-    df = per_job(js, [*groups, *columns], where="pareto")
+    df = _per_job(tables, [*groups, *columns], where="pareto")
     keys = [*groups, *(["cost_currency"] if cost == "cost" else [])] or ["_group"]
     q = pl.col(quality) if mode == "min" else -pl.col(quality)
     df = df.with_columns(pl.lit(0).alias("_group"), q.alias("_q")).filter(
@@ -155,12 +169,14 @@ def pareto(
         .sort(*keys, cost, nulls_last=True)
         .with_columns(pl.col("_gmin").cum_min().shift(1).over(keys).alias("_prev"))
     )
-    front = df.join(levels, on=[*keys, cost], how="left", nulls_equal=True).filter(
+    front = df.join(levels, on=[*keys, cost], how="left", nulls_equal=True, maintain_order="left")
+    front = front.filter(
         (pl.col("_q") == pl.col("_gmin")) & (pl.col("_prev").is_null() | (pl.col("_q") < pl.col("_prev")))
     )
-    return front.sort(*keys, cost, "_q", nulls_last=True, maintain_order=True).select(
+    out = front.sort(*keys, cost, "_q", nulls_last=True, maintain_order=True).select(
         "job_id", *dict.fromkeys([*groups, *columns])
     )
+    return result(out, lazy)
 
 
 def compare_hyperparameters(jobs: Any, *, varying_only: bool = True) -> pl.DataFrame:
@@ -252,7 +268,9 @@ def effect(
     Parameters
     ----------
     jobs
-        A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs.
+        A JobSet, anything :func:`ftkit.read_jobs` accepts, or job Structs; or lazy
+        tables (:func:`ftkit.scan_tables`), which give a LazyFrame (the providers
+        present and whether ``param`` is binned are collected first).
     param
         A column of the jobs frame or of the per-job analyses (``"learning_rate"``,
         ``"model"``, ``"epochs_realised"``...); the second positional argument, or
@@ -317,23 +335,28 @@ def effect(
         msg = f"effect: param and metric must be different columns, got {param!r} for both"
         raise ValueError(msg)
     group_columns(by, where="effect", others=(param, metric))  # checked before reading
-    js = as_jobset(jobs)
+    tables, lazy = tables_of(jobs)
+    engine = "streaming" if lazy else "auto"
+    jobs_frame = tables("jobs")
     provider = HYPERPARAMETER_PROVIDERS.get(param)
-    if provider is not None and js.jobs["provider"].ne(provider).any():
-        js = js.filter(provider=provider)  # the other provider's jobs lack it: not a null group
-    by = resolve_by(by, js, others=(param, metric))
+    if provider is not None:  # the other provider's jobs lack it: not a null group
+        jobs_frame = jobs_frame.filter(pl.col("provider") == provider)
+    by = resolve_by(by, jobs_frame, others=(param, metric))
     groups = group_columns(by, where="effect", others=(param, metric))
     keys = groups or ["_group"]
     if metric in _CURRENCY_METRICS:
-        usage = per_job(js, [*groups, metric, "cost_currency"], where="effect").with_columns(pl.lit(0).alias("_group"))
+        usage = _per_job(tables, [*groups, metric, "cost_currency"], where="effect", keys=jobs_frame)
         mixed = (
-            usage.filter(pl.col(metric).is_not_null() & pl.col("cost_currency").is_not_null())
+            usage.with_columns(pl.lit(0).alias("_group"))
+            .filter(pl.col(metric).is_not_null() & pl.col("cost_currency").is_not_null())
             .group_by(keys, maintain_order=True)
-            .agg(pl.col("cost_currency").unique().sort())
-            .filter(pl.col("cost_currency").list.len() > 1)
+            .agg(pl.col("cost_currency").unique().sort().alias("_currencies"))  # may be a key
+            .filter(pl.col("_currencies").list.len() > 1)
+            .head(1)
+            .collect(engine=engine)
         )
         if mixed.height:
-            currencies = mixed["cost_currency"][0].to_list()
+            currencies = mixed["_currencies"][0].to_list()
             where = "" if not groups else " in group " + ", ".join(f"{k}={v!r}" for k, v in zip(groups, mixed.row(0)))
             msg = (
                 f"effect: metric {metric!r} mixes currencies ({', '.join(currencies)}){where}, which "
@@ -341,14 +364,18 @@ def effect(
                 f"js.filter(cost_currency={currencies[0]!r}), or add 'cost_currency' to by="
             )
             raise ValueError(msg)
-    df = per_job(js, [*groups, param, metric], where="effect").with_columns(pl.lit(0).alias("_group"))
-    if not df.schema[metric].is_numeric():
-        msg = f"effect: metric {metric!r} must be numeric, found dtype {df.schema[metric]}"
+    df = _per_job(tables, [*groups, param, metric], where="effect", keys=jobs_frame).with_columns(
+        pl.lit(0).alias("_group")
+    )
+    schema = df.collect_schema()
+    if not schema[metric].is_numeric():
+        msg = f"effect: metric {metric!r} must be numeric, found dtype {schema[metric]}"
         raise ValueError(msg)
     value = pl.col(param)
     key = param
-    binned = df.schema[param].is_numeric() and (
-        df.group_by(keys).agg(value.drop_nulls().n_unique().alias("_n"))["_n"].max() or 0
+    binned = schema[param].is_numeric() and (
+        df.group_by(keys).agg(value.drop_nulls().n_unique().alias("_n")).select(pl.col("_n").max())
+        .collect(engine=engine).item() or 0
     ) > MAX_DISTINCT_UNBINNED
     if binned:
         n = value.count().over(keys)
@@ -368,9 +395,13 @@ def effect(
         .sort(*keys, key, nulls_last=True)
     )
     if binned:
-        labels = [
-            None if lo is None else f"{lo:.4g} – {hi:.4g}"
-            for lo, hi in zip(out["_lo"].to_list(), out["_hi"].to_list())
-        ]
-        out = out.with_columns(pl.Series(param, labels, dtype=pl.String()))
-    return out.select(*groups, param, "n_jobs", "count", "mean", "min", "max")
+        out = out.with_columns(
+            pl.struct("_lo", "_hi").map_batches(_bin_labels, return_dtype=pl.String(), is_elementwise=True).alias(param)
+        )
+    return result(out.select(*groups, param, "n_jobs", "count", "mean", "min", "max"), lazy)
+
+
+def _bin_labels(bounds: pl.Series) -> pl.Series:
+    """``"lo – hi"`` for each bin's smallest and largest value (null for the null group)."""
+    los, his = bounds.struct.field("_lo").to_list(), bounds.struct.field("_hi").to_list()
+    return pl.Series([None if lo is None else f"{lo:.4g} – {hi:.4g}" for lo, hi in zip(los, his)], dtype=pl.String())

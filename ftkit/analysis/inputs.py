@@ -10,7 +10,7 @@ import polars as pl
 
 from ..jobset import JobSet
 
-__all__ = ["By", "DEFAULT_BY", "Mode", "resolve_by", "METRICS", "Tables", "lazy_tables", "tables_of", "result", "as_jobset", "group_columns", "infer_mode", "measured", "job_keys", "left_join"]
+__all__ = ["By", "DEFAULT_BY", "Mode", "resolve_by", "METRICS", "Tables", "lazy_tables", "TablesView", "tables_of", "result", "as_jobset", "group_columns", "infer_mode", "measured", "job_keys", "left_join"]
 
 Mode = Literal["min", "max"]
 
@@ -106,6 +106,33 @@ def lazy_tables(jobs: Any) -> Tables | None:
     return table
 
 
+class TablesView(Mapping[str, pl.LazyFrame]):
+    """:data:`Tables` as a mapping, which every analysis accepts as lazy tables: one
+    analysis built on another's query (lazy, whatever its own input was).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> view = TablesView(lazy_tables({"jobs": pl.LazyFrame({"job_id": ["a"]})}))
+    >>> lazy_tables(view)("jobs").collect().height, len(view)
+    (1, 4)
+    """
+
+    __slots__ = ("_tables",)
+
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+
+    def __getitem__(self, name: str) -> pl.LazyFrame:
+        return self._tables(name)
+
+    def __iter__(self) -> Any:
+        return iter(("jobs", "checkpoints", "events", "targets"))
+
+    def __len__(self) -> int:
+        return 4
+
+
 def tables_of(jobs: Any) -> tuple[Tables, bool]:
     """The tables of ``jobs`` as LazyFrames, and whether the result stays lazy.
 
@@ -157,8 +184,11 @@ def left_join(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
 
 
 
-def resolve_by(by: By, jobs: JobSet, *, others: Sequence[str] = ()) -> str | Sequence[str] | None:
-    """``by`` as given, or, for :data:`DEFAULT_BY`, the default groups of ``jobs``.
+def resolve_by(
+    by: By, jobs: JobSet | pl.LazyFrame, *, others: Sequence[str] = ()
+) -> str | Sequence[str] | None:
+    """``by`` as given, or, for :data:`DEFAULT_BY`, the default groups of ``jobs`` (a
+    JobSet, or a jobs table as a LazyFrame: only its distinct providers are collected).
 
     The default is ``"job_type"`` (a classifier's loss and a completion job's loss are
     not comparable). Where the jobs come from more than one provider it is
@@ -180,10 +210,15 @@ def resolve_by(by: By, jobs: JobSet, *, others: Sequence[str] = ()) -> str | Seq
     (['provider', 'job_type'], 'job_type')
     >>> resolve_by(DEFAULT_BY, mixed, others=["provider"])
     'job_type'
+    >>> resolve_by(DEFAULT_BY, mixed.jobs.lazy())
+    ['provider', 'job_type']
     """
     if not isinstance(by, _DefaultBy):
         return by
-    if "provider" not in others and jobs.jobs["provider"].n_unique() > 1:
+    if "provider" in others:
+        return "job_type"
+    frame = jobs if isinstance(jobs, pl.LazyFrame) else jobs.jobs.lazy()
+    if frame.select(pl.col("provider").n_unique()).collect(engine="streaming").item() > 1:
         return ["provider", "job_type"]
     return "job_type"
 
