@@ -68,9 +68,9 @@ ftkit.errors.ExportUsageError: cannot append to the gzip dump 'jobs.ndjson.gz': 
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import sys
@@ -87,14 +87,13 @@ import msgspec
 from ftkit.errors import ExportError, ExportUsageError
 from ftkit.export_dump import (
     Appender,
-    DumpIndex,
     Snapshot,
     Summary,
     check_output,
     compact_dump,
     decode_summary,
-    digest,
     ends_with_newline,
+    fetch_into_dump,
     index_dump,
     normalize_body,
     rewrite_dump,
@@ -490,8 +489,9 @@ def export_jobs(
             logger.info("%d jobs listed: fetching %d, %d unchanged", len(listed), len(todo), skipped)
             if bar is not None:
                 bar.set_label(f"exporting: {skipped} unchanged, fetching", total=len(todo))
-            fetched, written_ids, not_found, masked, refused = _fetch_all(
-                client, appender, index, todo, concurrency=concurrency, stop=stop, report=report
+            fetched, written_ids, not_found, masked, refused = fetch_into_dump(
+                client, appender, index, [(job.id, functools.partial(fetch_job, client, job.id)) for job in todo],
+                summarize=decode_summary, missing="its details", concurrency=concurrency, stop=stop, report=report,
             )
         total = len(index.jobs.keys() | written_ids)
         if index.stale or not written_ids.isdisjoint(index.jobs):
@@ -548,71 +548,3 @@ def _needs_fetch(listed: Summary, stored: Snapshot | None) -> bool:
     return not (stored.status in FINAL_STATUSES and listed.status in FINAL_STATUSES)
 
 
-def _fetch_all(
-    client: ApiClient,
-    appender: Appender,
-    index: DumpIndex,
-    todo: list[Summary],
-    *,
-    concurrency: int,
-    stop: threading.Event,
-    report: Callable[[int, int], None] | None,
-) -> tuple[int, set[str], int, int, int]:
-    """Fetch ``todo`` on a thread pool; append each result from this thread, in order of arrival.
-
-    Threads rather than asyncio so that the export also runs inside Jupyter, whose
-    event loop is already running. On any error, or a KeyboardInterrupt, the requests
-    not yet started are cancelled, the ones in flight are waited for (their results are
-    dropped), and the error propagates.
-    """
-    fetched = not_found = masked = refused = 0
-    written: set[str] = set()
-    total = len(todo)
-    if not todo:
-        return 0, written, 0, 0, 0
-    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ftkit-export") as pool:
-        futures = {pool.submit(fetch_job, client, job.id): job for job in todo}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                job = futures[future]
-                line = future.result()
-                if line is None:
-                    not_found += 1
-                    logger.warning("job %s was listed but its details answered 404; skipped", client.scrub(job.id))
-                else:
-                    fetched += 1
-                    line, times = client.mask(line)
-                    if times and not _same_id(line, job.id):
-                        refused += 1
-                        logger.warning(
-                            "job %s: its id holds the API key, which cannot be masked there; not written",
-                            client.scrub(job.id),
-                        )
-                    else:
-                        if times:
-                            masked += 1
-                            logger.warning(
-                                "job %s: its body held the API key (%d times); replaced with *** before writing",
-                                client.scrub(job.id),
-                                times,
-                            )
-                        stored = index.jobs.get(job.id)
-                        if stored is None or stored.digest != digest(line):
-                            appender.append(line)
-                            written.add(job.id)
-                if report is not None:
-                    report(fetched + not_found, total)
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
-    return fetched, written, not_found, masked, refused
-
-
-def _same_id(line: bytes, job_id: str) -> bool:
-    """Whether ``line`` still decodes to a job with id ``job_id`` (after masking)."""
-    try:
-        return decode_summary(line).id == job_id
-    except msgspec.DecodeError:
-        return False

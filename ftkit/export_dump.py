@@ -6,6 +6,7 @@ snapshot of each job), appends lines under an exclusive lock, and compacts.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import errno
@@ -13,10 +14,11 @@ import hashlib
 import logging
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
@@ -38,6 +40,7 @@ __all__ = [
     "decode_summary",
     "digest",
     "ends_with_newline",
+    "fetch_into_dump",
     "index_dump",
     "iter_lines",
     "lock_dump",
@@ -45,6 +48,9 @@ __all__ = [
     "open_regular",
     "rewrite_dump",
 ]
+
+if TYPE_CHECKING:
+    from ftkit.export_http import ApiClient
 
 logger = logging.getLogger("ftkit.export.dump")
 
@@ -345,3 +351,76 @@ def ends_with_newline(path: Path, end: int) -> bool:
     with open(path, "rb") as f:
         f.seek(end - 1)
         return f.read(1) == b"\n"
+
+
+def fetch_into_dump(
+    client: ApiClient,
+    appender: Appender,
+    index: DumpIndex,
+    todo: list[tuple[str, Callable[[], bytes | None]]],
+    *,
+    summarize: Callable[[bytes], Summary],
+    missing: str,
+    concurrency: int,
+    stop: threading.Event,
+    report: Callable[[int, int], None] | None,
+) -> tuple[int, set[str], int, int, int]:
+    """Fetch each job's dump line on a thread pool; append it from this thread, in order
+    of arrival, with the API key masked wherever the server echoed it.
+
+    ``todo`` holds ``(job id, fetch)`` pairs, ``fetch()`` returning the job's line or
+    ``None`` when the job is gone (a 404: logged as "its ``missing`` answered 404" and
+    skipped). A line whose masked key cannot be told apart from its id is not written; a
+    line unchanged from the dump's (``index``) is not written again. Threads rather than
+    asyncio so that the export also runs inside Jupyter, whose event loop is already
+    running. On any error, or a KeyboardInterrupt, the requests not yet started are
+    cancelled, the ones in flight are waited for (their results dropped), ``stop`` is
+    set and the error propagates.
+
+    Returns ``(fetched, ids written, gone, masked, refused)``.
+    """
+    log = logging.getLogger("ftkit.export")
+    fetched = gone = masked = refused = 0
+    written: set[str] = set()
+    if not todo:
+        return 0, written, 0, 0, 0
+
+    def same_id(line: bytes, job_id: str) -> bool:
+        try:
+            return summarize(line).id == job_id
+        except (msgspec.DecodeError, ValueError):
+            return False
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ftkit-export") as pool:
+        futures = {pool.submit(fetch): job_id for job_id, fetch in todo}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                job_id = futures[future]
+                line = future.result()
+                if line is None:
+                    gone += 1
+                    log.warning("job %s was listed but %s answered 404; skipped", client.scrub(job_id), missing)
+                else:
+                    fetched += 1
+                    line, times = client.mask(line)
+                    if times and not same_id(line, job_id):
+                        refused += 1
+                        log.warning("job %s: its id holds the API key, which cannot be masked there; not written",
+                                    client.scrub(job_id))
+                    else:
+                        if times:
+                            masked += 1
+                            log.warning("job %s: its body held the API key (%d times); replaced with *** before writing",
+                                        client.scrub(job_id), times)
+                        stored = index.jobs.get(job_id)
+                        if stored is None or stored.digest != digest(line):
+                            appender.append(line)
+                            written.add(job_id)
+                if report is not None:
+                    report(fetched + gone, len(todo))
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
+    return fetched, written, gone, masked, refused

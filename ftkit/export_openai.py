@@ -31,7 +31,7 @@ an error body has it replaced by ``***``). The base URL comes from ``base_url=``
 
 from __future__ import annotations
 
-import concurrent.futures
+import functools
 import logging
 import os
 import threading
@@ -49,8 +49,8 @@ from .export_dump import (
     Appender,
     Summary,
     check_output,
-    digest,
     ends_with_newline,
+    fetch_into_dump,
     index_dump,
     normalize_body,
     rewrite_dump,
@@ -280,9 +280,11 @@ def export_openai_jobs(
             skipped = len(listed) - len(todo)
             if bar is not None:
                 bar.set_label(f"exporting: {skipped} unchanged, fetching", total=len(todo))
-            fetched, written, gone, masked, refused = _fetch_all(
-                client, appender, index, todo, limit=page_size, max_pages=max_pages,
-                concurrency=concurrency, stop=stop, report=report,
+            fetched, written, gone, masked, refused = fetch_into_dump(
+                client, appender, index,
+                [(job.id, functools.partial(_fetch_one, client, raw, job, page_size, max_pages)) for raw, job in todo],
+                summarize=summarize_line, missing="its events or checkpoints", concurrency=concurrency, stop=stop,
+                report=report,
             )
         total = len(index.jobs.keys() | written)
         if index.stale or not written.isdisjoint(index.jobs):
@@ -342,51 +344,3 @@ def _fetch_one(client: ApiClient, raw: bytes, job: _Item, limit: int, max_pages:
     return job_line(raw, [e for e, _ in events], [c for c, _ in checkpoints])
 
 
-def _fetch_all(client, appender, index, todo, *, limit, max_pages, concurrency, stop, report):
-    """Fetch each job's lists on a thread pool; append each line from this thread, with the
-    API key masked wherever the server echoed it (:meth:`ApiClient.mask`)."""
-    fetched = gone = masked = refused = 0
-    written: set[str] = set()
-    if not todo:
-        return 0, written, 0, 0, 0
-    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ftkit-export") as pool:
-        futures = {pool.submit(_fetch_one, client, raw, job, limit, max_pages): job for raw, job in todo}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                job = futures[future]
-                line = future.result()
-                if line is None:
-                    gone += 1
-                    logger.warning(
-                        "job %s was listed but its events or checkpoints answered 404; skipped", client.scrub(job.id)
-                    )
-                    continue
-                fetched += 1
-                line, times = client.mask(line)
-                if times and not _same_id(line, job.id):
-                    refused += 1
-                    logger.warning("job %s: its id holds the API key, which cannot be masked there; not written", client.scrub(job.id))
-                    continue
-                if times:
-                    masked += 1
-                    logger.warning("job %s: its lines held the API key; replaced with *** before writing", client.scrub(job.id))
-                stored = index.jobs.get(job.id)
-                if stored is None or stored.digest != digest(line):
-                    appender.append(line)
-                    written.add(job.id)
-                if report is not None:
-                    report(fetched + gone, len(todo))
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
-    return fetched, written, gone, masked, refused
-
-
-def _same_id(line: bytes, job_id: str) -> bool:
-    """Whether ``line`` still holds a job with id ``job_id`` (after masking)."""
-    try:
-        return summarize_line(line).id == job_id
-    except (msgspec.DecodeError, ValueError):
-        return False
