@@ -89,6 +89,7 @@ from ftkit.export_dump import (
     Appender,
     Snapshot,
     Summary,
+    check_appendable,
     check_output,
     compact_dump,
     decode_summary,
@@ -102,7 +103,7 @@ from ftkit.export_http import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_RESPONSE_BYTES,
     ApiClient,
-    Secret,
+    api_key_from,
     check_limits,
     resolve_base_url,
 )
@@ -417,26 +418,10 @@ def export_jobs(
     ...     os.environ["MISTRAL_API_KEY"] = saved
     """
     path = Path(path)
-    if path.suffix == ".gz":
-        msg = (
-            f"cannot append to the gzip dump {str(path)!r}: expected a plain NDJSON path"
-            f" (e.g. {path.with_suffix('').name!r}); export to it and compress it afterwards"
-        )
-        raise ExportUsageError(msg)
+    check_appendable(path)
     params = _query_params(since, filters)
-    key = api_key if api_key is not None else os.environ.get("MISTRAL_API_KEY", "")
-    key = key.strip()
-    if not key:
-        msg = "no API key: expected api_key= or the MISTRAL_API_KEY environment variable, found neither"
-        raise ExportUsageError(msg)
-    if not (key.isascii() and key.isprintable()):
-        msg = (
-            "API key: expected printable ASCII characters only (as an HTTP header must be),"
-            " found others; check api_key= or MISTRAL_API_KEY (the key is not shown)"
-        )
-        raise ExportUsageError(msg)
-    secret = Secret(key)
-    del key, api_key
+    secret = api_key_from(api_key, env="MISTRAL_API_KEY")
+    del api_key
     url = _resolve_base_url(base_url)
     check_limits(
         page_size=page_size,

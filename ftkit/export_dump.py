@@ -35,6 +35,7 @@ __all__ = [
     "DumpIndex",
     "Snapshot",
     "Summary",
+    "check_appendable",
     "check_output",
     "compact_dump",
     "decode_summary",
@@ -322,6 +323,16 @@ class Appender:
             with contextlib.suppress(OSError):
                 os.fsync(self._file.fileno())
             self._file.close()  # also releases the lock
+
+
+def check_appendable(path: Path) -> None:
+    """Refuse a dump path the export cannot append to: a gzip file (by its name)."""
+    if path.suffix == ".gz":
+        msg = (
+            f"cannot append to the gzip dump {str(path)!r}: expected a plain NDJSON path"
+            f" (e.g. {path.with_suffix('').name!r}); export to it and compress it afterwards"
+        )
+        raise ExportUsageError(msg)
 
 
 def check_output(path: Path) -> None:

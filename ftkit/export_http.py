@@ -55,6 +55,7 @@ __all__ = [
     "MIN_REDACT_ANYWHERE",
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "api_key_from",
     "check_limits",
     "resolve_base_url",
 ]
@@ -526,6 +527,33 @@ class ApiClient:
 
 
 # --- options shared by the exports ------------------------------------------------------
+
+
+def api_key_from(api_key: str | None, *, env: str) -> Secret:
+    """The API key given as ``api_key``, else the environment variable ``env``, checked
+    and wrapped so that it never shows itself (:class:`~ftkit.errors.ExportUsageError`
+    when missing or not printable ASCII; the key itself is never in a message).
+
+    Examples
+    --------
+    >>> api_key_from(" sk-123 ", env="MISTRAL_API_KEY")
+    Secret('***')
+    >>> api_key_from("", env="MISTRAL_API_KEY")
+    Traceback (most recent call last):
+    ...
+    ftkit.errors.ExportUsageError: no API key: expected api_key= or the MISTRAL_API_KEY environment variable, found neither
+    """
+    key = (api_key if api_key is not None else os.environ.get(env, "")).strip()
+    if not key:
+        msg = f"no API key: expected api_key= or the {env} environment variable, found neither"
+        raise ExportUsageError(msg)
+    if not (key.isascii() and key.isprintable()):
+        msg = (
+            "API key: expected printable ASCII characters only (as an HTTP header must be),"
+            f" found others; check api_key= or {env} (the key is not shown)"
+        )
+        raise ExportUsageError(msg)
+    return Secret(key)
 
 
 def resolve_base_url(base_url: str | None, *, env: str, default: str) -> str:

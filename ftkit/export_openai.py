@@ -48,6 +48,7 @@ from .export import ExportResult, parse_time, progress_line
 from .export_dump import (
     Appender,
     Summary,
+    check_appendable,
     check_output,
     ends_with_newline,
     fetch_into_dump,
@@ -59,7 +60,7 @@ from .export_http import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_RESPONSE_BYTES,
     ApiClient,
-    Secret,
+    api_key_from,
     check_limits,
     resolve_base_url,
 )
@@ -219,18 +220,9 @@ def export_openai_jobs(
     ...     os.environ["OPENAI_API_KEY"] = saved
     """
     path = Path(path)
-    if path.suffix == ".gz":
-        msg = f"cannot append to the gzip dump {str(path)!r}: expected a plain NDJSON path; export to it and compress it afterwards"
-        raise ExportUsageError(msg)
-    key = (api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")).strip()
-    if not key:
-        msg = "no API key: expected api_key= or the OPENAI_API_KEY environment variable, found neither"
-        raise ExportUsageError(msg)
-    if not (key.isascii() and key.isprintable()):
-        msg = "API key: expected printable ASCII characters only, found others; check api_key= or OPENAI_API_KEY (the key is not shown)"
-        raise ExportUsageError(msg)
-    secret = Secret(key)
-    del key, api_key
+    check_appendable(path)
+    secret = api_key_from(api_key, env="OPENAI_API_KEY")
+    del api_key
     url = resolve_base_url(base_url, env="OPENAI_BASE_URL", default=DEFAULT_OPENAI_BASE_URL)
     check_limits(
         page_size=page_size,
