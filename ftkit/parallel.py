@@ -49,9 +49,7 @@ from .reading import (
 )
 from .schema import Job, WireJob, to_job
 from .snapshots import merge_snapshots
-from .sources import BOM as _BOM
-from .sources import GZIP_MAGIC as _GZIP_MAGIC
-from .sources import Input as _Input
+from .sources import BOM, GZIP_MAGIC, Input
 
 __all__ = ["wants_parallel", "read_parallel", "worker_count"]
 
@@ -82,7 +80,7 @@ def worker_count() -> int:
     return cores
 
 
-def wants_parallel(inputs: list[_Input], *, strict: bool) -> bool:
+def wants_parallel(inputs: list[Input], *, strict: bool) -> bool:
     """Whether these inputs are worth decoding in worker processes."""
     if strict or worker_count() < 2:
         return False
@@ -354,7 +352,7 @@ def _split_file(path: Path, size: int, input_index: int, pieces: int) -> list[_T
     start = 0
     step = max(MIN_CHUNK_BYTES, size // max(pieces, 1) + 1)
     with open(path, "rb") as file:
-        if file.read(3) == _BOM:
+        if file.read(3) == BOM:
             start = 3
         while start < size:
             end = min(start + step, size)
@@ -378,7 +376,7 @@ def _split_file(path: Path, size: int, input_index: int, pieces: int) -> list[_T
 
 
 def read_parallel(
-    inputs: list[_Input],
+    inputs: list[Input],
     *,
     errors: str,
     progress: Callable[[int, int], None] | None = None,
@@ -515,14 +513,14 @@ def _plain_ndjson(path: Path) -> bool:
     except OSError:
         return False
     # "unsure" (a first line that is not whole JSON) is left to the whole-input reading
-    return head[:2] != _GZIP_MAGIC and _streamed_layout(head) == "ndjson"
+    return head[:2] != GZIP_MAGIC and _streamed_layout(head) == "ndjson"
 
 
 def _run(
     tasks: list[_Task],
     workers: list[_Worker],
     datas: list[bytes | None],
-    inputs: list[_Input],
+    inputs: list[Input],
     errors: str,
     spill: str,
     progress: Callable[[int, int], None] | None = None,
@@ -584,7 +582,7 @@ def _run(
         report(task)
 
 
-def _run_here(task: _Task, datas: list[bytes], inputs: list[_Input], errors: str) -> None:
+def _run_here(task: _Task, datas: list[bytes], inputs: list[Input], errors: str) -> None:
     data = _bytes_of(datas, task.input_index)
     name = inputs[task.input_index].name
     if task.local:

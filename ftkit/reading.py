@@ -49,10 +49,6 @@ from .sources import (
     too_large,
 )
 
-# The names this module used before sources had a module of their own.
-_Input, _BOM, _GZIP_MAGIC, _STREAM_BLOCK = Input, BOM, GZIP_MAGIC, STREAM_BLOCK
-_strip_bom, _too_large = strip_bom, too_large
-
 if TYPE_CHECKING:
     from .jobset import JobSet
 
@@ -132,7 +128,7 @@ def _layout(data: bytes) -> Literal["empty", "array", "object", "ndjson", "other
     value) or, where the first line is malformed, by its second line (a line of NDJSON
     starts with ``{``; the second line of a pretty-printed document does not).
     """
-    start = _SPACES.match(data, 3 if data[:3] == _BOM else 0).end()
+    start = _SPACES.match(data, 3 if data[:3] == BOM else 0).end()
     if start == len(data):
         return "empty"
     first = data[start : start + 1]
@@ -563,7 +559,7 @@ def _check_limit(value: int | None, name: str) -> int | None:
 
 
 def _read_here(
-    inputs: list[_Input], *, errors: Errors, strict: bool, progress: ProgressCallback | None, limit: int | None = None
+    inputs: list[Input], *, errors: Errors, strict: bool, progress: ProgressCallback | None, limit: int | None = None
 ) -> JobSet:
     """:func:`read_jobs` in this process."""
     from .jobset import JobSet
@@ -676,7 +672,7 @@ def iter_jobs(
 
 
 def _iter_deduped(
-    inputs: list[_Input], *, batch_size: int, errors: Errors, strict: bool, bounds: dict[str, Any]
+    inputs: list[Input], *, batch_size: int, errors: Errors, strict: bool, bounds: dict[str, Any]
 ) -> Iterator[JobSet]:
     """The two passes of :func:`iter_jobs` with ``dedupe=True``."""
     extents: list[tuple[int | None, int]] = []
@@ -687,7 +683,7 @@ def _iter_deduped(
 
 
 def _snapshot_plan(
-    inputs: list[_Input],
+    inputs: list[Input],
     *,
     errors: Errors,
     strict: bool,
@@ -746,7 +742,7 @@ def _snapshot_plan(
 
 
 def _chosen(
-    inputs: list[_Input],
+    inputs: list[Input],
     keep: bytearray,
     merges: dict[int, tuple[frozenset[int], int]],
     *,
@@ -794,12 +790,12 @@ def _chosen(
         yield Decoded(rest, [], unattached)
 
 
-def _changed(item: _Input) -> JobDecodeError:
+def _changed(item: Input) -> JobDecodeError:
     msg = "the file changed between the two reads of iter_jobs; read it again, or pass dedupe=False"
     return JobDecodeError(msg, source=item.name)
 
 
-def _decoded_stream(inputs: list[_Input], *, errors: Errors, strict: bool, bounds: dict[str, Any]) -> Iterator[Decoded]:
+def _decoded_stream(inputs: list[Input], *, errors: Errors, strict: bool, bounds: dict[str, Any]) -> Iterator[Decoded]:
     for item in inputs:
         yield from _paused(_iter_input(item, errors=errors, strict=strict, **bounds))
 
@@ -828,11 +824,10 @@ def _batches(decoding: Iterator[Decoded], batch_size: int) -> Iterator[JobSet]:
 
 #: The longest partial line gunzip_blocks holds back (to cut damaged data after a whole line).
 _HELD_LINE = 8 << 20
-_STREAM_BLOCK = 2 << 20  # small blocks keep iter_jobs's peak memory low (360 MB vs 420 MB at 8 MB)
 
 
 def _iter_input(
-    item: _Input,
+    item: Input,
     *,
     errors: Errors,
     strict: bool,
@@ -856,7 +851,7 @@ def _iter_input(
     skipped = 0  # newlines in the blank blocks before the first JSON
     try:
         blocks = _blocks(item, damage, seen=seen, limit=limit)
-        head = _strip_bom(next(blocks, b""))
+        head = strip_bom(next(blocks, b""))
         while head and _blank(head, 0):
             skipped += head.count(b"\n")
             head = next(blocks, b"")
@@ -871,7 +866,7 @@ def _iter_input(
         for block in blocks:
             size += len(block)
             if max_whole is not None and size > max_whole:
-                error = JobDecodeError(_too_large(max_whole), source=item.name)
+                error = JobDecodeError(too_large(max_whole), source=item.name)
                 if errors == "raise":
                     raise error
                 yield Decoded([], [error])
@@ -1002,23 +997,23 @@ def _decode_guarded(data: bytes, source: str, errors: Errors, strict: bool) -> D
 
 
 def _blocks(
-    item: _Input, damage: list[JobDecodeError], *, seen: list[int] | None = None, limit: int | None = None
+    item: Input, damage: list[JobDecodeError], *, seen: list[int] | None = None, limit: int | None = None
 ) -> Iterator[bytes]:
-    """The input's decompressed bytes in blocks of about ``_STREAM_BLOCK``.
+    """The input's decompressed bytes in blocks of about ``STREAM_BLOCK``.
 
     For a file: at most ``limit`` bytes of it are read, and their number is put in ``seen``.
     """
     stream = item.rewind() if item.stream is not None else None
     if stream is not None:
-        raw_blocks = _read_blocks(stream, _STREAM_BLOCK // 4, limit, seen, item)
+        raw_blocks = _read_blocks(stream, STREAM_BLOCK // 4, limit, seen, item)
         first = next(raw_blocks, b"")
         blocks = itertools.chain([first], raw_blocks)
-        gzipped = first[:2] == _GZIP_MAGIC
+        gzipped = first[:2] == GZIP_MAGIC
         yield from (gunzip_blocks(blocks, source=item.name, damage=damage) if gzipped else blocks)
         return
     if item.data is not None:
-        raw_blocks: Iterable[bytes] = (item.data[i : i + _STREAM_BLOCK] for i in range(0, len(item.data), _STREAM_BLOCK))
-        gzipped = item.data[:2] == _GZIP_MAGIC
+        raw_blocks: Iterable[bytes] = (item.data[i : i + STREAM_BLOCK] for i in range(0, len(item.data), STREAM_BLOCK))
+        gzipped = item.data[:2] == GZIP_MAGIC
         yield from (gunzip_blocks(raw_blocks, source=item.name, damage=damage) if gzipped else raw_blocks)
         return
     try:
@@ -1026,13 +1021,13 @@ def _blocks(
     except OSError as exc:
         raise item.unreadable(exc) from None
     with file:
-        gzipped = file.peek(2)[:2] == _GZIP_MAGIC
-        size = _STREAM_BLOCK if not gzipped else _STREAM_BLOCK // 4
+        gzipped = file.peek(2)[:2] == GZIP_MAGIC
+        size = STREAM_BLOCK if not gzipped else STREAM_BLOCK // 4
         raw_blocks = _read_blocks(file, size, limit, seen, item)
         yield from (gunzip_blocks(raw_blocks, source=item.name, damage=damage) if gzipped else raw_blocks)
 
 
-def _read_blocks(file: Any, size: int, limit: int | None, seen: list[int] | None, item: _Input) -> Iterator[bytes]:
+def _read_blocks(file: Any, size: int, limit: int | None, seen: list[int] | None, item: Input) -> Iterator[bytes]:
     """Blocks of ``size`` bytes of a file, up to ``limit`` bytes; the count read goes in ``seen``."""
     done = 0
     while limit is None or done < limit:

@@ -674,7 +674,7 @@ def test_iter_jobs_a_growing_dump_is_read_up_to_where_the_first_read_ended(tmp_p
     assert ids == [f"j{i}" for i in range(10)]
     # a file cut short between the two reads is refused, not misread
     dump.write_bytes(ftkit.synth.make_jobs_bytes(1200, seed=2))
-    assert dump.stat().st_size > 2 * ftkit.reading._STREAM_BLOCK  # read in several blocks
+    assert dump.stat().st_size > 2 * ftkit.reading.STREAM_BLOCK  # read in several blocks
     batches = ftkit.iter_jobs(dump, batch_size=3)
     next(batches)
     dump.write_bytes(b"".join(job_bytes(f"k{i}") + b"\n" for i in range(3)))
