@@ -222,8 +222,31 @@ def _loss_curve(
     return at
 
 
+def _progress_events(
+    happened: list[tuple[str, int]], rng: random.Random, events_per_job: float, *, last: int
+) -> list[tuple[str, int]]:
+    """``happened`` with ``RUNNING`` status updates added during training.
+
+    A job that trained then has ``events_per_job`` events on average (from half to one
+    and a half times that many), the extra ones at sorted times between its ``RUNNING``
+    event and the next one (or ``last``, when it is still running).
+    """
+    at = next(i for i, (name, _) in enumerate(happened) if name == "RUNNING")
+    start = happened[at][1]
+    end = happened[at + 1][1] if at + 1 < len(happened) else last
+    extra = max(0, round(rng.uniform(0.5, 1.5) * events_per_job) - len(happened))
+    times = sorted(rng.randint(start, end) for _ in range(extra))
+    return happened[: at + 1] + [("RUNNING", time) for time in times] + happened[at + 1 :]
+
+
 def _job_dict(
-    seed: int, index: int, step_weights: tuple[float, ...], *, sdk_readable: bool, checkpoints: bool
+    seed: int,
+    index: int,
+    step_weights: tuple[float, ...],
+    *,
+    sdk_readable: bool,
+    checkpoints: bool,
+    events_per_job: float | None = None,
 ) -> dict[str, Any]:
     """The wire dict of job ``index`` of ``seed``, keys in the order real dumps have them."""
     rng = random.Random(f"ftkit.synth:{seed}:{index}")
@@ -317,6 +340,10 @@ def _job_dict(
     modified = t + (rng.randint(1, 20) if status == "QUEUED" and validated else 0)
     if status == "SUCCESS" and rng.random() < 0.05:
         modified -= 1  # the final event is stamped a second after modified_at
+
+    if events_per_job is not None and trained_steps:  # its own generator: the rest stays as without
+        events_rng = random.Random(f"ftkit.synth:{seed}:{index}:events")
+        happened = _progress_events(happened, events_rng, events_per_job, last=t)
 
     step_seconds = sec_per_step * rng.uniform(0.9, 1.1)
     checkpoint_list: list[dict[str, Any]] = []
@@ -506,6 +533,7 @@ def make_job_dicts(
     seed: int,
     checkpoints_per_job: float | None = None,
     sdk_readable: bool = False,
+    events_per_job: float | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield the wire dicts of ``n`` synthetic jobs, one at a time.
 
@@ -523,6 +551,11 @@ def make_job_dicts(
         Mend the quirks that the official ``mistralai`` 1.x pydantic models reject:
         ``job_type`` ``"FT"`` or absent, ``auto_start`` absent, classifier targets without
         ``weight``/``loss_function``. For benchmarks against the SDK.
+    events_per_job
+        Average number of events per job that trained (without it, one per status change:
+        three to five); the extra ones are ``RUNNING`` status updates during training,
+        drawn apart from the rest of the job so that everything else stays as without.
+        For a dump shaped unlike the default (the read benchmark's ``events`` shape).
 
     Examples
     --------
@@ -539,11 +572,18 @@ def make_job_dicts(
     weights = _step_weights(checkpoints_per_job)
     with_checkpoints = checkpoints_per_job is None or checkpoints_per_job > 0
     for index in range(n):
-        yield _job_dict(seed, index, weights, sdk_readable=sdk_readable, checkpoints=with_checkpoints)
+        yield _job_dict(
+            seed, index, weights, sdk_readable=sdk_readable, checkpoints=with_checkpoints, events_per_job=events_per_job
+        )
 
 
 def make_jobs(
-    n: int, *, seed: int, checkpoints_per_job: float | None = None, sdk_readable: bool = False
+    n: int,
+    *,
+    seed: int,
+    checkpoints_per_job: float | None = None,
+    sdk_readable: bool = False,
+    events_per_job: float | None = None,
 ) -> list[Job]:
     """``n`` realistic synthetic jobs of both types, as job Structs.
 
@@ -569,12 +609,19 @@ def make_jobs(
     convert = msgspec.convert
     return [
         to_job(convert(job, WireJob))
-        for job in make_job_dicts(n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable)
+        for job in make_job_dicts(
+            n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable, events_per_job=events_per_job
+        )
     ]
 
 
 def iter_job_lines(
-    n: int, *, seed: int, checkpoints_per_job: float | None = None, sdk_readable: bool = False
+    n: int,
+    *,
+    seed: int,
+    checkpoints_per_job: float | None = None,
+    sdk_readable: bool = False,
+    events_per_job: float | None = None,
 ) -> Iterator[bytes]:
     """Yield the compact JSON of each job, without newline. Options as :func:`make_job_dicts`.
 
@@ -585,7 +632,9 @@ def iter_job_lines(
     b'{"id":"f3a420cd-7f0a-4f26-8073-719181c805b4","hy'
     """
     encode = msgspec.json.Encoder().encode
-    for job in make_job_dicts(n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable):
+    for job in make_job_dicts(
+        n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable, events_per_job=events_per_job
+    ):
         yield encode(job)
 
 
@@ -596,12 +645,13 @@ def make_jobs_bytes(
     layout: Layout = "ndjson",
     checkpoints_per_job: float | None = None,
     sdk_readable: bool = False,
+    events_per_job: float | None = None,
 ) -> bytes:
     """The wire bytes of ``make_jobs(n, seed=seed)`` in one of the dump layouts.
 
     Parameters
     ----------
-    n, seed, checkpoints_per_job, sdk_readable
+    n, seed, checkpoints_per_job, sdk_readable, events_per_job
         As in :func:`make_job_dicts`.
     layout
         ``"ndjson"``: one job per line (each line ends in a newline); ``"array"``: a JSON
@@ -619,7 +669,8 @@ def make_jobs_bytes(
     >>> list(ftkit.read_jobs(data)) == make_jobs(50, seed=1)
     True
     """
-    lines = list(iter_job_lines(n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable))
+    options = {"checkpoints_per_job": checkpoints_per_job, "sdk_readable": sdk_readable, "events_per_job": events_per_job}
+    lines = list(iter_job_lines(n, seed=seed, **options))
     if layout == "ndjson":
         return b"".join(line + b"\n" for line in lines)
     if layout == "array":
@@ -637,6 +688,7 @@ def write_dump(
     seed: int,
     checkpoints_per_job: float | None = None,
     sdk_readable: bool = False,
+    events_per_job: float | None = None,
     compresslevel: int = 9,
 ) -> Path:
     """Write ``n`` synthetic jobs as NDJSON to ``path``, gzip-compressed if it ends in ``.gz``.
@@ -650,7 +702,7 @@ def write_dump(
     ----------
     path
         Where to write.
-    n, seed, checkpoints_per_job, sdk_readable
+    n, seed, checkpoints_per_job, sdk_readable, events_per_job
         As in :func:`make_job_dicts`.
     compresslevel
         gzip level, for ``.gz`` paths.
@@ -666,7 +718,9 @@ def write_dump(
     """
     from .reading import write_ndjson
 
-    jobs = make_job_dicts(n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable)
+    jobs = make_job_dicts(
+        n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable, events_per_job=events_per_job
+    )
     return write_ndjson(jobs, path, compresslevel=compresslevel)
 
 
@@ -678,6 +732,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoints", type=float, default=None, help="average checkpoints per job (about 30)")
     parser.add_argument("--sdk-readable", action="store_true", help="mend the quirks the mistralai SDK rejects")
+    parser.add_argument("--events", type=float, default=None, help="average events per job that trained (3 to 5)")
     parser.add_argument("--provider", choices=("mistral", "openai"), default="mistral",
                         help="openai: OpenAI jobs, each followed by its events and checkpoints lists")
     args = parser.parse_args(argv)
@@ -685,7 +740,12 @@ def main(argv: list[str] | None = None) -> None:
         write_openai_dump(args.out, args.n, seed=args.seed)
         return
     write_dump(
-        args.out, args.n, seed=args.seed, checkpoints_per_job=args.checkpoints, sdk_readable=args.sdk_readable
+        args.out,
+        args.n,
+        seed=args.seed,
+        checkpoints_per_job=args.checkpoints,
+        sdk_readable=args.sdk_readable,
+        events_per_job=args.events,
     )
 
 

@@ -356,6 +356,22 @@ def test_no_checkpoints():
     assert all(not job.checkpoints for job in make_jobs(100, seed=0, checkpoints_per_job=0))
 
 
+def test_events_per_job_adds_running_updates_and_leaves_the_rest():
+    plain = make_job_dicts(300, seed=2, checkpoints_per_job=10)
+    busy = make_job_dicts(300, seed=2, checkpoints_per_job=10, events_per_job=60)
+    grew = 0
+    for before, after in zip(plain, busy, strict=True):
+        assert {k: v for k, v in after.items() if k != "events"} == {k: v for k, v in before.items() if k != "events"}
+        added = [e for e in after["events"] if e not in before["events"]]
+        assert {e["name"] for e in added} <= {"status-updated"}
+        assert all(e.get("data", {"status": "RUNNING"}) == {"status": "RUNNING"} for e in added)
+        grew += len(after["events"]) > len(before["events"])
+    js = ftkit.read_jobs(make_jobs_bytes(1000, seed=2, checkpoints_per_job=10, events_per_job=60))
+    ran = js.jobs.filter(pl.col("n_checkpoints") > 0)["n_events"]
+    assert ran.mean() == pytest.approx(60, rel=0.1)
+    assert grew > 100
+
+
 def test_sdk_readable_mends_what_the_sdk_rejects():
     jobs = make_jobs(300, seed=0, sdk_readable=True)
     assert {job.job_type for job in jobs} == {"completion", "classifier"}
