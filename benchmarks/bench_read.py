@@ -1,15 +1,19 @@
-"""Time reading a large NDJSON job dump into a jobs frame and a checkpoints frame.
+"""Time reading job dumps of three sizes and two shapes into a jobs frame and a checkpoints frame.
 
 Run from the repository root::
 
-    python benchmarks/bench_read.py                      # 100,000 jobs, ~30 checkpoints each (~500 MB)
-    python benchmarks/bench_read.py --jobs 5000          # quick mode (~25 MB)
-    python benchmarks/bench_read.py --only ftkit,polars-schema --repeat 3
+    python benchmarks/bench_read.py      # 1,000, 10,000 and 100,000 jobs; shapes standard and events
+    python benchmarks/bench_read.py --jobs 1000,10000 --only ftkit,ftkit-warm,polars-schema   # quick
+    python benchmarks/bench_read.py --jobs 100000 --shape standard --only ftkit,sdk --repeat 1
 
-The dump is generated once by :func:`ftkit.synth.write_dump` (``sdk_readable=True``, so
-that the official SDK can read every job) and cached in ``benchmarks/out/``. Every
-contender runs in a fresh Python process, so that peak memory (``VmHWM``) is its own;
-its time covers reading the file to having both frames (imports excluded). Results go
+Each dump is generated once by :func:`ftkit.synth.write_dump` (``sdk_readable=True``, so
+that the official SDK can read every job) and cached in ``benchmarks/out/``. The
+``standard`` shape has about 30 checkpoints and 4.5 events a job; the ``events`` shape
+about 8 checkpoints and 60 events a job that trained. Every contender runs in a fresh
+Python process; its time covers reading the file to having both frames (imports
+excluded); its peak memory is its own ``VmHWM`` and, apart, the sum of the peaks of its
+descendant processes (workers, a fork server and its children). Ratios against
+polars-with-schema and the SDK are checked against the goals of issue #15. Results go
 to the terminal and to ``benchmarks/out/results.json``; see ``benchmarks/README.md``.
 """
 
@@ -19,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -30,412 +33,54 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 REPO = HERE.parent
 SAMPLE = REPO / "data" / "sample-jobs.ndjson.gz"
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
 
-CONTENDERS = (
-    "ftkit", "ftkit-1proc", "sdk", "orjson", "polars-infer", "polars-schema", "msgspec-floor", "iter_jobs", "iter_jobs-1pass",
-)
-DESCRIPTIONS = {
-    "ftkit": "ftkit.read_jobs(path) + js.jobs + js.checkpoints",
-    "ftkit-1proc": "the same with FTKIT_WORKERS=0: decoded in the calling process",
-    "sdk": "mistralai 1.x pydantic model_validate_json per line + Python loops -> polars",
-    "orjson": "orjson.loads per line + dict loops -> polars",
-    "polars-infer": "pl.read_ndjson (schema inferred) + unnest/explode",
-    "polars-schema": "pl.read_ndjson (explicit schema of the needed keys) + unnest/explode",
-    "msgspec-floor": "msgspec.json.Decoder(WireJob) per line, one core, no frames",
-    "iter_jobs": "ftkit.iter_jobs(path) in batches of 5,000 (its default), each batch's frames built (two passes: each id once)",
-    "iter_jobs-1pass": "the same with dedupe=False: one pass, ids resolved within a batch only",
+from _descendants import PeakSampler, descendant_peaks, merge_peaks  # noqa: E402
+from _read_contenders import DESCRIPTIONS, ENV, RUNNERS  # noqa: E402
+
+CONTENDERS = tuple(RUNNERS)
+#: Dump shapes: options of ftkit.synth.write_dump besides n, seed and sdk_readable.
+SHAPES = {
+    "standard": {"checkpoints_per_job": 30.0, "events_per_job": None},
+    "events": {"checkpoints_per_job": 8.0, "events_per_job": 60.0},
 }
-# Goals from the issue: ftkit's speed-up over a contender (its seconds / ftkit's seconds).
-GOALS = {"sdk": 8.0, "polars-schema": 2.5, "msgspec-floor": 2 / 3}
+LARGE = 100_000  # from here on: the SDK, iter_jobs and the large-dump goals
+EVERY_SIZE = ("ftkit", "ftkit-warm", "ftkit-1proc", "polars-schema")
+AT_LARGE = ("sdk", "iter_jobs")
+#: Run once (not best of 2) above 10,000 jobs unless --repeat says otherwise: slow, and
+#: what their goal needs is an order of magnitude (SDK) or memory (iter_jobs).
+ONCE_WHEN_LARGE = frozenset({"sdk", "orjson", "polars-infer", "iter_jobs", "iter_jobs-1pass"})
+WARM = frozenset({"ftkit-warm"})  # read once untimed, then time the second read
+FTKIT_NAMES = ("ftkit", "ftkit-warm", "ftkit-1proc")
 ITER_JOBS_RSS_GOAL_MB = 400
-ENV = {"ftkit-1proc": {"FTKIT_WORKERS": "0"}}  # environment set for a contender's process
 
 
-# --- shared by the contenders that build frames by hand ------------------------------
+def default_repeat(name: str, jobs: int) -> int:
+    """Best of 5 up to 10,000 jobs (a read takes well under a second), else of 2 (or 1)."""
+    if jobs <= 10_000:
+        return 5
+    return 1 if name in ONCE_WHEN_LARGE else 2
 
 
-def _frames_from_columns(jobs: dict[str, list], checkpoints: dict[str, list]):
-    """The two frames, with ftkit's columns, dtypes, UTC times and placeholder nulls."""
-    import polars as pl
-
-    from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
-
-    def raw(schema):
-        return {k: pl.Int64() if isinstance(v, pl.Datetime) else v for k, v in schema.items()}
-
-    def utc(df, names):
-        return df.with_columns(
-            pl.from_epoch(pl.col(n), time_unit="s").dt.replace_time_zone("UTC") for n in names
-        )
-
-    jobs_schema = {k: v for k, v in JOBS_SCHEMA.items() if k in jobs}
-    jobs_df = utc(pl.DataFrame(jobs, schema=raw(jobs_schema)), ["created_at", "modified_at", "estimated_start_time"])
-    cp = pl.DataFrame(checkpoints, schema=raw({k: v for k, v in CHECKPOINTS_SCHEMA.items() if k in checkpoints}))
-    placeholder = (pl.col("valid_loss") == 0.0) & (pl.col("valid_mean_token_accuracy") == 0.0)
-    cp = cp.with_columns(
-        pl.when(~placeholder).then(pl.col(n)).alias(n) for n in ("valid_loss", "valid_mean_token_accuracy")
-    )
-    return _with_provider_columns(jobs_df, utc(cp, ["created_at"]))
+def goals(jobs: int) -> list[tuple[str, str, float]]:
+    """Issue #15's goals at this size: (contender, against, least speed-up)."""
+    return [
+        ("ftkit", "polars-schema", 2.5 if jobs >= LARGE else 1.5),
+        ("ftkit-warm", "polars-schema", 2.5),
+        *([("ftkit", "sdk", 8.0)] if jobs >= LARGE else []),
+        ("ftkit", "msgspec-floor", 2 / 3),  # from the earlier issue "Read every job dump fast"
+    ]
 
 
-#: The columns a Mistral dump fills; the contenders build these by hand and add the
-#: provider columns as ftkit has them for Mistral jobs (see _with_provider_columns).
-MISTRAL_JOB_COLUMNS = (
-    "job_id job_type model status auto_start created_at modified_at fine_tuned_model suffix trained_tokens"
-    " training_files validation_files learning_rate training_steps epochs weight_decay warmup_fraction seq_len"
-    " fim_ratio cost cost_currency train_tokens train_tokens_per_step data_tokens expected_duration_seconds"
-    " estimated_start_time wandb_project wandb_run_name wandb_url n_checkpoints n_events"
-).split()
-MISTRAL_CHECKPOINT_COLUMNS = "job_id step_number created_at train_loss valid_loss valid_mean_token_accuracy".split()
-
-
-def _with_provider_columns(jobs, checkpoints):
-    """ftkit's frames carry OpenAI's columns too: for Mistral jobs ``provider`` is
-    "mistral", ``status_raw`` the status, a checkpoint's ``origin`` "checkpoint", the rest
-    null. Added here so every contender builds the same frames as ftkit."""
-    import polars as pl
-
-    from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
-
-    known = {"provider": pl.lit("mistral"), "status_raw": pl.col("status"), "origin": pl.lit("checkpoint")}
-
-    def complete(df, schema):
-        return df.select(
-            (pl.col(name) if name in df.columns else known.get(name, pl.lit(None))).cast(dtype).alias(name)
-            for name, dtype in schema.items()
-        )
-
-    return complete(jobs, JOBS_SCHEMA), complete(checkpoints, CHECKPOINTS_SCHEMA)
-
-
-def _widths(jobs, checkpoints) -> dict[str, int]:
-    return {"jobs_columns": jobs.width, "checkpoints_columns": checkpoints.width}
-
-
-def _empty_columns(schema) -> dict[str, list]:
-    return {name: [] for name in schema}
-
-
-def run_sdk(path: Path) -> tuple[int, int, dict]:
-    """What a user of the official SDK writes: validate each line, loop into columns."""
-    from mistralai.models import ClassifierDetailedJobOut, CompletionDetailedJobOut
-    from mistralai.types import UNSET
-
-    from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
-
-    unset = type(UNSET)  # pydantic copies the sentinel: compare by type
-
-    def v(x):
-        return None if type(x) is unset else x
-
-    jobs = _empty_columns(MISTRAL_JOB_COLUMNS)
-    cps = _empty_columns(MISTRAL_CHECKPOINT_COLUMNS)
-    failures = 0
-    with open(path, "rb") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            cls = ClassifierDetailedJobOut if b'"job_type":"classifier"' in line else CompletionDetailedJobOut
-            try:
-                m = cls.model_validate_json(line)
-            except ValueError:
-                failures += 1
-                continue
-            h = m.hyperparameters
-            meta = v(m.metadata)
-            wandb = next((i for i in v(m.integrations) or () if v(i.type) in (None, "wandb")), None)
-            jobs["job_id"].append(m.id)
-            jobs["job_type"].append("classifier" if cls is ClassifierDetailedJobOut else "completion")
-            jobs["model"].append(m.model)
-            jobs["status"].append(m.status)
-            jobs["auto_start"].append(m.auto_start)
-            jobs["created_at"].append(m.created_at)
-            jobs["modified_at"].append(m.modified_at)
-            jobs["fine_tuned_model"].append(v(m.fine_tuned_model))
-            jobs["suffix"].append(v(m.suffix))
-            jobs["trained_tokens"].append(v(m.trained_tokens))
-            jobs["training_files"].append(m.training_files)
-            jobs["validation_files"].append(v(m.validation_files))
-            jobs["learning_rate"].append(v(h.learning_rate))
-            jobs["training_steps"].append(v(h.training_steps))
-            jobs["epochs"].append(v(h.epochs))
-            jobs["weight_decay"].append(v(h.weight_decay))
-            jobs["warmup_fraction"].append(v(h.warmup_fraction))
-            jobs["seq_len"].append(v(h.seq_len))
-            jobs["fim_ratio"].append(v(getattr(h, "fim_ratio", None)))
-            for key in ("cost", "cost_currency", "train_tokens", "train_tokens_per_step", "data_tokens",
-                        "expected_duration_seconds", "estimated_start_time"):  # fmt: skip
-                jobs[key].append(v(getattr(meta, key)) if meta is not None else None)
-            jobs["wandb_project"].append(wandb.project if wandb else None)
-            jobs["wandb_run_name"].append(v(wandb.run_name) if wandb else None)
-            jobs["wandb_url"].append(v(wandb.url) if wandb else None)
-            checkpoints = v(m.checkpoints)
-            events = v(m.events)
-            jobs["n_checkpoints"].append(None if checkpoints is None else len(checkpoints))
-            jobs["n_events"].append(None if events is None else len(events))
-            for c in reversed(checkpoints or ()):
-                metrics = c.metrics
-                cps["job_id"].append(m.id)
-                cps["step_number"].append(c.step_number)
-                cps["created_at"].append(c.created_at)
-                cps["train_loss"].append(v(metrics.train_loss))
-                cps["valid_loss"].append(v(metrics.valid_loss))
-                cps["valid_mean_token_accuracy"].append(v(metrics.valid_mean_token_accuracy))
-    jobs_df, cp_df = _frames_from_columns(jobs, cps)
-    return jobs_df.height, cp_df.height, {"sdk_failures": failures, **_widths(jobs_df, cp_df)}
-
-
-def run_orjson(path: Path) -> tuple[int, int, dict]:
-    """orjson.loads per line and dict lookups into columns."""
-    import orjson
-
-    from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
-
-    loads = orjson.loads
-    jobs = _empty_columns(MISTRAL_JOB_COLUMNS)
-    cps = _empty_columns(MISTRAL_CHECKPOINT_COLUMNS)
-    no_meta: dict = {}
-    with open(path, "rb") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            d = loads(line)
-            h = d["hyperparameters"]
-            meta = d.get("metadata") or no_meta
-            wandb = next((i for i in d.get("integrations") or () if i.get("type") in (None, "wandb")), None)
-            job_type = d.get("job_type")
-            classifier = job_type == "classifier" or (job_type != "completion" and d.get("classifier_targets") is not None)
-            jobs["job_id"].append(d["id"])
-            jobs["job_type"].append("classifier" if classifier else "completion")
-            jobs["model"].append(d["model"])
-            jobs["status"].append(d["status"])
-            jobs["auto_start"].append(d.get("auto_start"))
-            jobs["created_at"].append(d["created_at"])
-            jobs["modified_at"].append(d["modified_at"])
-            jobs["fine_tuned_model"].append(d.get("fine_tuned_model"))
-            jobs["suffix"].append(d.get("suffix"))
-            jobs["trained_tokens"].append(d.get("trained_tokens"))
-            jobs["training_files"].append(d.get("training_files", []))
-            jobs["validation_files"].append(d.get("validation_files"))
-            for key in ("learning_rate", "training_steps", "epochs", "weight_decay", "warmup_fraction",
-                        "seq_len", "fim_ratio"):  # fmt: skip
-                jobs[key].append(h.get(key))
-            for key in ("cost", "cost_currency", "train_tokens", "train_tokens_per_step", "data_tokens",
-                        "expected_duration_seconds"):  # fmt: skip
-                jobs[key].append(meta.get(key))
-            start = meta.get("estimated_start_time")
-            jobs["estimated_start_time"].append(start if start is not None else d.get("estimated_start_time"))
-            jobs["wandb_project"].append(wandb.get("project") if wandb else None)
-            jobs["wandb_run_name"].append(wandb.get("run_name") if wandb else None)
-            jobs["wandb_url"].append(wandb.get("url") if wandb else None)
-            checkpoints = d.get("checkpoints")
-            events = d.get("events")
-            jobs["n_checkpoints"].append(None if checkpoints is None else len(checkpoints))
-            jobs["n_events"].append(None if events is None else len(events))
-            job_id = d["id"]
-            for c in reversed(checkpoints or ()):
-                metrics = c.get("metrics") or no_meta
-                cps["job_id"].append(job_id)
-                cps["step_number"].append(c["step_number"])
-                cps["created_at"].append(c["created_at"])
-                cps["train_loss"].append(metrics.get("train_loss"))
-                cps["valid_loss"].append(metrics.get("valid_loss"))
-                cps["valid_mean_token_accuracy"].append(metrics.get("valid_mean_token_accuracy"))
-    jobs_df, cp_df = _frames_from_columns(jobs, cps)
-    return jobs_df.height, cp_df.height, _widths(jobs_df, cp_df)
-
-
-def _polars_schema():
-    import polars as pl
-
-    metrics = pl.Struct({"train_loss": pl.Float64, "valid_loss": pl.Float64, "valid_mean_token_accuracy": pl.Float64})
-    return {
-        "id": pl.String,
-        "auto_start": pl.Boolean,
-        "model": pl.String,
-        "status": pl.String,
-        "created_at": pl.Int64,
-        "modified_at": pl.Int64,
-        "training_files": pl.List(pl.String),
-        "validation_files": pl.List(pl.String),
-        "job_type": pl.String,
-        "fine_tuned_model": pl.String,
-        "suffix": pl.String,
-        "trained_tokens": pl.Int64,
-        "estimated_start_time": pl.Int64,
-        "hyperparameters": pl.Struct(
-            {
-                "learning_rate": pl.Float64,
-                "training_steps": pl.Int64,
-                "epochs": pl.Float64,
-                "weight_decay": pl.Float64,
-                "warmup_fraction": pl.Float64,
-                "seq_len": pl.Int64,
-                "fim_ratio": pl.Float64,
-            }
-        ),
-        "metadata": pl.Struct(
-            {
-                "cost": pl.Float64,
-                "cost_currency": pl.String,
-                "train_tokens": pl.Int64,
-                "train_tokens_per_step": pl.Int64,
-                "data_tokens": pl.Int64,
-                "expected_duration_seconds": pl.Int64,
-                "estimated_start_time": pl.Int64,
-            }
-        ),
-        "integrations": pl.List(
-            pl.Struct({"type": pl.String, "project": pl.String, "run_name": pl.String, "url": pl.String})
-        ),
-        "classifier_targets": pl.List(pl.Struct({"name": pl.String})),
-        "events": pl.List(pl.Struct({"created_at": pl.Int64})),
-        "checkpoints": pl.List(pl.Struct({"step_number": pl.Int64, "created_at": pl.Int64, "metrics": metrics})),
-    }
-
-
-def run_polars(path: Path, *, explicit: bool) -> tuple[int, int, dict]:
-    """pl.read_ndjson, then struct fields, explode and unnest into the two frames."""
-    import polars as pl
-
-    from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
-
-    df = pl.read_ndjson(path, schema=_polars_schema() if explicit else None, infer_schema_length=None)
-    schema = df.schema
-
-    def field(column: str, name: str) -> pl.Expr:
-        dtype = schema.get(column)
-        if dtype is None or name not in {f.name for f in dtype.fields}:
-            return pl.lit(None)
-        return pl.col(column).struct.field(name)
-
-    def top(name: str) -> pl.Expr:
-        return pl.col(name) if name in schema else pl.lit(None)
-
-    utc = {name for name, dtype in JOBS_SCHEMA.items() if isinstance(dtype, pl.Datetime)}
-    wandb = pl.col("integrations").list.eval(
-        pl.element().filter(pl.element().struct.field("type").is_null() | (pl.element().struct.field("type") == "wandb"))
-    ).list.first()
-    kind = (
-        pl.when(
-            (pl.col("job_type") == "classifier")
-            | ((pl.col("job_type") != "completion").fill_null(True) & top("classifier_targets").is_not_null())
-        )
-        .then(pl.lit("classifier"))
-        .otherwise(pl.lit("completion"))
-    )
-    exprs = {
-        "job_id": pl.col("id"),
-        "job_type": kind,
-        "model": pl.col("model"),
-        "status": pl.col("status"),
-        "auto_start": top("auto_start"),
-        "created_at": pl.col("created_at"),
-        "modified_at": pl.col("modified_at"),
-        "fine_tuned_model": top("fine_tuned_model"),
-        "suffix": top("suffix"),
-        "trained_tokens": top("trained_tokens"),
-        "training_files": top("training_files"),
-        "validation_files": top("validation_files"),
-        **{k: field("hyperparameters", k) for k in ("learning_rate", "training_steps", "epochs", "weight_decay",
-                                                     "warmup_fraction", "seq_len", "fim_ratio")},  # fmt: skip
-        **{k: field("metadata", k) for k in ("cost", "cost_currency", "train_tokens", "train_tokens_per_step",
-                                              "data_tokens", "expected_duration_seconds")},  # fmt: skip
-        "estimated_start_time": pl.coalesce(field("metadata", "estimated_start_time"), top("estimated_start_time")),
-        "wandb_project": wandb.struct.field("project"),
-        "wandb_run_name": wandb.struct.field("run_name"),
-        "wandb_url": wandb.struct.field("url"),
-        "n_checkpoints": pl.col("checkpoints").list.len(),
-        "n_events": pl.col("events").list.len(),
-    }
-    jobs = df.select(
-        (
-            pl.from_epoch(expr.cast(pl.Int64), time_unit="s").dt.replace_time_zone("UTC")
-            if name in utc
-            else expr.cast(JOBS_SCHEMA[name])
-        ).alias(name)
-        for name, expr in exprs.items()
-    )
-    placeholder = (pl.col("valid_loss") == 0.0) & (pl.col("valid_mean_token_accuracy") == 0.0)
-    checkpoints = (
-        df.select(pl.int_range(pl.len()).alias("_position"), pl.col("id").alias("job_id"), "checkpoints")
-        .explode("checkpoints")
-        .drop_nulls("checkpoints")
-        .unnest("checkpoints")
-        .unnest("metrics")
-        .sort("_position", "step_number")
-        .select(
-            "job_id",
-            "step_number",
-            pl.from_epoch("created_at", time_unit="s").dt.replace_time_zone("UTC"),
-            "train_loss",
-            *(pl.when(~placeholder).then(pl.col(n)).alias(n) for n in ("valid_loss", "valid_mean_token_accuracy")),
-        )
-    )
-    jobs, checkpoints = _with_provider_columns(jobs, checkpoints)
-    return jobs.height, checkpoints.height, _widths(jobs, checkpoints)
-
-
-def run_msgspec_floor(path: Path) -> tuple[int, int, dict]:
-    """The floor: typed msgspec decoding of every line, in one process, no frames."""
-    import msgspec
-
-    from ftkit.schema import WireJob
-
-    decode = msgspec.json.Decoder(WireJob).decode
-    jobs = [decode(line) for line in path.read_bytes().splitlines() if line]
-    return len(jobs), sum(len(job.checkpoints or ()) for job in jobs), {}
-
-
-def run_ftkit(path: Path) -> tuple[int, int, dict]:
-    import ftkit
-
-    js = ftkit.read_jobs(path)
-    return js.jobs.height, js.checkpoints.height, _widths(js.jobs, js.checkpoints)
-
-
-def run_iter_jobs(path: Path, *, dedupe: bool = True) -> tuple[int, int, dict]:
-    import ftkit
-
-    n_jobs = n_checkpoints = 0
-    for batch in ftkit.iter_jobs(path, dedupe=dedupe):
-        n_jobs += batch.jobs.height
-        n_checkpoints += batch.checkpoints.height
-    return n_jobs, n_checkpoints, {}
-
-
-RUNNERS = {
-    "ftkit": run_ftkit,
-    "ftkit-1proc": run_ftkit,
-    "sdk": run_sdk,
-    "orjson": run_orjson,
-    "polars-infer": lambda p: run_polars(p, explicit=False),
-    "polars-schema": lambda p: run_polars(p, explicit=True),
-    "msgspec-floor": run_msgspec_floor,
-    "iter_jobs": run_iter_jobs,
-    "iter_jobs-1pass": lambda p: run_iter_jobs(p, dedupe=False),
-}
+# --- one contender, in its own process ---------------------------------------------
 
 
 def _vm_hwm_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _live_children_hwm_mb() -> float:
-    """The largest VmHWM among this process's live child processes, in MB."""
-    me, peak = str(os.getpid()), 0.0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
-            peak = max(peak, int(fields["VmHWM"].split()[0]) / 1024)
-    return peak
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def run_one(name: str, path: Path) -> None:
@@ -446,39 +91,71 @@ def run_one(name: str, path: Path) -> None:
 
     if name == "sdk":
         import mistralai.models  # noqa: F401
+    runner = RUNNERS[name]
+    first = None
+    if name in WARM:
+        start = time.perf_counter()
+        runner(path)
+        first = time.perf_counter() - start
     start = time.perf_counter()
-    n_jobs, n_checkpoints, extra = RUNNERS[name](path)
+    n_jobs, n_checkpoints, extra = runner(path)
     seconds = time.perf_counter() - start
-    # ftkit's worker processes live on until exit, so ru_maxrss of reaped children misses
-    # them: read the peak of every live child too.
-    children = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, _live_children_hwm_mb())
-    print(
-        json.dumps(
-            {
-                "name": name,
-                "seconds": seconds,
-                "jobs": n_jobs,
-                "checkpoints": n_checkpoints,
-                "peak_rss_mb": _vm_hwm_mb(),
-                "worker_peak_rss_mb": children or None,
-                **extra,
-            }
+    # Read the descendants' peaks now: idle workers end a while after a read, or at exit.
+    descendants = descendant_peaks(os.getpid())
+    record = {"name": name, "seconds": seconds, "jobs": n_jobs, "checkpoints": n_checkpoints}
+    record |= {"peak_rss_mb": _vm_hwm_mb(), "descendants": descendants, **extra}
+    if first is not None:
+        record["first_read_seconds"] = first
+    print(json.dumps(record))
+
+
+def measure(name: str, path: Path, repeat: int) -> dict[str, Any]:
+    """The fastest of ``repeat`` fresh-process runs; memory the highest of them."""
+    runs = []
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), **ENV.get(name, {})}
+    for _ in range(repeat):
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--run-one", name, "--path", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=env,
         )
-    )
+        sampler = PeakSampler(proc.pid)  # catches descendants that end before the read does
+        stdout, stderr = proc.communicate()
+        sampled = sampler.stop()
+        if proc.returncode != 0:
+            raise SystemExit(f"{name} on {path.name} failed:\n{stderr}")
+        result = json.loads(stdout.strip().splitlines()[-1])
+        workers = merge_peaks(sampled, result.pop("descendants"))
+        result["workers"] = sorted(workers.values(), key=lambda w: w["pid"])
+        result["workers_peak_mb_sum"] = sum(w["peak_mb"] for w in workers.values())
+        runs.append(result)
+    best = min(runs, key=lambda r: r["seconds"])
+    return {
+        **best,
+        "runs_seconds": [r["seconds"] for r in runs],
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "workers_peak_mb_sum": max(r["workers_peak_mb_sum"] for r in runs),
+    }
 
 
-# --- the driver -----------------------------------------------------------------
+# --- the driver ---------------------------------------------------------------------
 
 
-def ensure_dump(n_jobs: int, checkpoints: float, *, regenerate: bool) -> Path:
+def ensure_dump(n_jobs: int, shape: dict[str, Any], *, regenerate: bool) -> Path:
+    """The cached dump of ``n_jobs`` jobs of this shape, written if missing."""
     from ftkit.synth import write_dump
 
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"jobs-{n_jobs}-c{checkpoints:g}-seed0-sdk.ndjson"
+    events = shape["events_per_job"]
+    name = f"jobs-{n_jobs}-c{shape['checkpoints_per_job']:g}{'' if events is None else f'-e{events:g}'}-seed0-sdk.ndjson"
+    path = OUT / name
     if regenerate or not path.exists():
         print(f"generating {path.name} ...", flush=True)
         start = time.perf_counter()
-        write_dump(path, n_jobs, seed=0, checkpoints_per_job=checkpoints, sdk_readable=True)
+        write_dump(path, n_jobs, seed=0, sdk_readable=True, **shape)
         print(f"  {path.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - start:.1f} s", flush=True)
     return path
 
@@ -500,37 +177,80 @@ def sdk_failures_on_real_quirks() -> dict[str, int]:
     return {"jobs": len(lines), "rejected": failures}
 
 
-def measure(name: str, path: Path, repeat: int) -> dict[str, Any]:
-    best: dict[str, Any] | None = None
-    for _ in range(repeat):
-        proc = subprocess.run(
-            [sys.executable, __file__, "--run-one", name, "--path", str(path)],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env={
-                **os.environ,
-                "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-                **ENV.get(name, {}),
-            },
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"{name} failed:\n{proc.stderr}")
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-        if best is None or result["seconds"] < best["seconds"]:
-            peak = max(result["peak_rss_mb"], best["peak_rss_mb"]) if best else result["peak_rss_mb"]
-            best = {**result, "peak_rss_mb": peak}
-    assert best is not None
-    return best
+def bench_one_dump(path: Path, jobs: int, names: list[str], repeat: int | None) -> dict[str, Any]:
+    """Run the contenders on one dump, check they agree, and add ratios and goals."""
+    size_mb = path.stat().st_size / 1e6
+    results: dict[str, dict[str, Any]] = {}
+    for name in names:
+        times = repeat or default_repeat(name, jobs)
+        print(f"  {name} (best of {times}) ...", flush=True)
+        results[name] = r = measure(name, path, times)
+        r["repeat"] = times
+        r["mb_per_s"] = size_mb / r["seconds"]
+    reference = next(results[n] for n in names if n in FTKIT_NAMES)
+    for name, r in results.items():
+        same = (r["jobs"], r["checkpoints"]) == (reference["jobs"], reference["checkpoints"])
+        assert same, f"{name} gave {r['jobs']} jobs and {r['checkpoints']} checkpoints; ftkit {reference['jobs']} and {reference['checkpoints']}"
+        for key in ("jobs_columns", "checkpoints_columns"):
+            assert r.get(key, reference[key]) == reference[key], f"{name}: {key} {r[key]} != ftkit's {reference[key]}"
+        for against in ("polars-schema", "sdk"):
+            if against in results:
+                r[f"x_{against}"] = results[against]["seconds"] / r["seconds"]
+    checked = []
+    for who, against, least in goals(jobs):
+        if who in results and against in results:
+            x = results[against]["seconds"] / results[who]["seconds"]
+            checked.append({"contender": who, "against": against, "goal": least, "measured": x, "met": x >= least})
+    if jobs >= LARGE and "iter_jobs" in results:
+        peak = results["iter_jobs"]["peak_rss_mb"]
+        checked.append({"contender": "iter_jobs", "against": "peak RSS MB", "goal": ITER_JOBS_RSS_GOAL_MB,
+                        "measured": peak, "met": peak < ITER_JOBS_RSS_GOAL_MB})  # fmt: skip
+    return {
+        "dump": {"path": str(path), "mb": size_mb, "checkpoints": reference["checkpoints"]},
+        "results": results,
+        "goals": checked,
+    }
+
+
+def print_run(run: dict[str, Any]) -> None:
+    dump = run["dump"]
+    print(f"\n{run['shape']}, {run['jobs']:,} jobs: {dump['mb']:,.0f} MB, {dump['checkpoints']:,} checkpoints")
+    header = f"{'contender':<16}{'best of':>8}{'seconds':>9}{'MB/s':>8}{'parent MB':>11}{'workers MB (n)':>16}{'x polars':>10}{'x sdk':>8}"
+    print(header)
+    for name, r in run["results"].items():
+        workers = f"{r['workers_peak_mb_sum']:.0f} ({len(r['workers'])})"
+        xp = f"{r['x_polars-schema']:.2f}" if "x_polars-schema" in r else "-"
+        xs = f"{r['x_sdk']:.1f}" if "x_sdk" in r else "-"
+        print(f"{name:<16}{r['repeat']:>8}{r['seconds']:>9.3f}{r['mb_per_s']:>8.0f}{r['peak_rss_mb']:>11.0f}{workers:>16}{xp:>10}{xs:>8}")
+
+
+def print_goals(runs: list[dict[str, Any]]) -> None:
+    rows = [(run["shape"], run["jobs"], g) for run in runs for g in run["goals"]]
+    if not rows:
+        return
+    print(f"\n{'goal':<42}{'shape':<10}{'jobs':>9}{'measured':>10}  met")
+    for shape, jobs, g in rows:
+        if g["against"] == "peak RSS MB":
+            text, measured = f"iter_jobs peak RSS < {g['goal']} MB", f"{g['measured']:.0f} MB"
+        else:
+            label = {"ftkit": "ftkit cold", "ftkit-warm": "ftkit warm"}[g["contender"]]
+            text, measured = f"{label} >= {g['goal']:.3g}x {g['against']}", f"{g['measured']:.2f}x"
+        print(f"{text:<42}{shape:<10}{jobs:>9,}{measured:>10}  {'met' if g['met'] else 'NOT met'}")
+
+
+def _csv(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--jobs", type=int, default=100_000, help="jobs in the dump (default 100,000)")
-    parser.add_argument("--checkpoints", type=float, default=30, help="average checkpoints per job (default 30)")
-    parser.add_argument("--only", default=",".join(CONTENDERS), help="comma-separated contenders to run")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the fastest is kept")
-    parser.add_argument("--regenerate", action="store_true", help="write the dump again even if cached")
+    parser.add_argument("--jobs", default="1000,10000,100000", help="comma-separated dump sizes (default 1000,10000,100000)")
+    parser.add_argument("--shape", default=",".join(SHAPES), help=f"comma-separated dump shapes, of {list(SHAPES)}")
+    parser.add_argument("--checkpoints", type=float, default=30, help="average checkpoints per job of the standard shape (30)")
+    parser.add_argument("--only", help=f"comma-separated contenders, run at every size (default {', '.join(EVERY_SIZE)} "
+                        f"at every size and {', '.join(AT_LARGE)} from {LARGE:,} jobs); of {list(CONTENDERS)}")  # fmt: skip
+    parser.add_argument("--repeat", type=int, help="runs per contender, the fastest kept (default: 5 up to 10,000 jobs, else 2; 1 for sdk and iter_jobs)")
+    parser.add_argument("--regenerate", action="store_true", help="write the dumps again even if cached")
     parser.add_argument("--run-one", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -538,67 +258,57 @@ def main(argv: list[str] | None = None) -> None:
         run_one(args.run_one, Path(args.path))
         return
 
-    names = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(CONTENDERS))
-    if unknown:
+    try:
+        sizes = [int(size.replace("_", "")) for size in _csv(args.jobs)]
+    except ValueError:
+        parser.error(f"--jobs takes comma-separated whole numbers, got {args.jobs!r}")
+    shapes = _csv(args.shape)
+    if unknown := sorted(set(shapes) - set(SHAPES)):
+        parser.error(f"unknown shapes {unknown}; choose from {list(SHAPES)}")
+    only = _csv(args.only) if args.only else None
+    if unknown := sorted(set(only or ()) - set(CONTENDERS)):
         parser.error(f"unknown contenders {unknown}; choose from {list(CONTENDERS)}")
-    if "ftkit" not in names:
-        names.insert(0, "ftkit")
-    path = ensure_dump(args.jobs, args.checkpoints, regenerate=args.regenerate)
-    size_mb = path.stat().st_size / 1e6
+    if only is not None and not set(only) & set(FTKIT_NAMES):
+        only.insert(0, "ftkit")  # the reference for row counts
+    options = {**SHAPES, "standard": {**SHAPES["standard"], "checkpoints_per_job": args.checkpoints}}
 
-    results: dict[str, dict[str, Any]] = {}
-    for name in names:
-        print(f"running {name} ...", flush=True)
-        results[name] = r = measure(name, path, args.repeat)
-        r["mb_per_s"] = size_mb / r["seconds"]
-        r["jobs_per_s"] = r["jobs"] / r["seconds"]
-    reference = results["ftkit"]
-    for name, r in results.items():
-        same = (r["jobs"], r["checkpoints"]) == (reference["jobs"], reference["checkpoints"])
-        assert same, f"{name} gave {r['jobs']} jobs and {r['checkpoints']} checkpoints; ftkit {reference['jobs']} and {reference['checkpoints']}"
-        for key in ("jobs_columns", "checkpoints_columns"):
-            assert r.get(key, reference[key]) == reference[key], f"{name}: {key} {r[key]} != ftkit's {reference[key]}"
-        r["ftkit_speedup"] = r["seconds"] / reference["seconds"]
+    started = time.perf_counter()
+    runs = []
+    for jobs in sizes:
+        names = only or [*EVERY_SIZE, *(AT_LARGE if jobs >= LARGE else ())]
+        for shape in shapes:
+            path = ensure_dump(jobs, options[shape], regenerate=args.regenerate)
+            print(f"{shape}, {jobs:,} jobs:", flush=True)
+            run = bench_one_dump(path, jobs, names, args.repeat)
+            runs.append({"shape": shape, "jobs": jobs, **run, "dump": {**run["dump"], **options[shape]}})
 
-    print()
-    print(f"dump: {path.name}: {size_mb:,.0f} MB, {reference['jobs']:,} jobs, {reference['checkpoints']:,} checkpoints")
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; best of {args.repeat}")
-    header = f"{'contender':<15}{'seconds':>9}{'MB/s':>8}{'jobs/s':>10}{'peak RSS MB':>13}{'worker MB':>11}{'ftkit x':>9}  goal"
-    print(header)
-    print("-" * len(header))
-    for name, r in results.items():
-        goal = GOALS.get(name)
-        goal_text = ""
-        if goal is not None:
-            goal_text = f">= {goal:.2f}x {'met' if r['ftkit_speedup'] >= goal else 'NOT met'}"
-        if name.startswith("iter_jobs"):
-            ok = r["peak_rss_mb"] < ITER_JOBS_RSS_GOAL_MB
-            goal_text = f"RSS < {ITER_JOBS_RSS_GOAL_MB} MB {'met' if ok else 'NOT met'}"
-        workers = f"{r['worker_peak_rss_mb']:.0f}" if r.get("worker_peak_rss_mb") else "-"
-        print(
-            f"{name:<15}{r['seconds']:>9.2f}{r['mb_per_s']:>8.1f}{r['jobs_per_s']:>10,.0f}"
-            f"{r['peak_rss_mb']:>13.0f}{workers:>11}{r['ftkit_speedup']:>9.2f}  {goal_text}"
-        )
-    print("ftkit x = contender's seconds / ftkit's seconds (above 1: ftkit is faster).")
-    print("peak RSS = the contender's own process (VmHWM); worker MB = the largest of its worker processes, each.")
-    for name in names:
-        print(f"  {name}: {DESCRIPTIONS[name]}")
+    print(f"\nmachine: {os.cpu_count()} cores, Python {platform.python_version()}; {time.perf_counter() - started:.0f} s in all")
+    for run in runs:
+        print_run(run)
+    print("\nx polars = polars-schema's seconds / the contender's (above 1: faster than polars); x sdk the same for the SDK.")
+    print("parent MB = the contender's process's peak RSS (VmHWM); workers MB = the sum of the peaks of its descendant")
+    print("processes (n of them: workers, a fork server...), forked ones counting pages shared with the parent again.")
+    print("ftkit-warm: the second read in one process, the first untimed. Timings on a shared machine are noisy.")
+    used = {name for run in runs for name in run["results"]}
+    for name in CONTENDERS:
+        if name in used:
+            print(f"  {name}: {DESCRIPTIONS[name]}")
+    print_goals(runs)
 
     quirks = None
-    if "sdk" in names:
+    if "sdk" in used:
         quirks = sdk_failures_on_real_quirks()
+        rejected = sum(run["results"]["sdk"].get("sdk_failures", 0) for run in runs if "sdk" in run["results"])
         print(
             f"The SDK's models reject {quirks['rejected']} of the {quirks['jobs']} jobs of data/sample-jobs.ndjson.gz "
-            "(job_type 'FT', no auto_start, classifier targets without weight/loss_function); the timed dump "
-            f"was generated sdk_readable, and the SDK rejected {results['sdk'].get('sdk_failures', 0)} of its jobs."
+            "(job_type 'FT', no auto_start, classifier targets without weight/loss_function); the timed dumps "
+            f"were generated sdk_readable, and the SDK rejected {rejected} of their jobs."
         )
     report = {
-        "dump": {"path": str(path), "mb": size_mb, "jobs": reference["jobs"], "checkpoints": reference["checkpoints"]},
+        "command": [Path(sys.executable).name, *sys.argv],
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "repeat": args.repeat,
-        "goals": {**{f"ftkit_speedup_over_{k}": v for k, v in GOALS.items()}, "iter_jobs_peak_rss_mb": ITER_JOBS_RSS_GOAL_MB},
-        "results": results,
+        "seconds_in_all": time.perf_counter() - started,
+        "runs": runs,
         "sdk_on_real_quirks": quirks,
     }
     OUT.mkdir(parents=True, exist_ok=True)
