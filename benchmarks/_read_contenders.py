@@ -44,6 +44,7 @@ def _frames_from_columns(jobs: dict[str, list], checkpoints: dict[str, list]):
 
     jobs_schema = {k: v for k, v in JOBS_SCHEMA.items() if k in jobs}
     jobs_df = utc(pl.DataFrame(jobs, schema=raw(jobs_schema)), ["created_at", "modified_at", "estimated_start_time"])
+    jobs_df = jobs_df.with_columns(_real_cost(pl.col("cost"), pl.col("cost_currency")))
     cp = pl.DataFrame(checkpoints, schema=raw({k: v for k, v in CHECKPOINTS_SCHEMA.items() if k in checkpoints}))
     placeholder = (pl.col("valid_loss") == 0.0) & (pl.col("valid_mean_token_accuracy") == 0.0)
     cp = cp.with_columns(
@@ -61,6 +62,13 @@ MISTRAL_JOB_COLUMNS = (
     " estimated_start_time wandb_project wandb_run_name wandb_url n_checkpoints n_events"
 ).split()
 MISTRAL_CHECKPOINT_COLUMNS = "job_id step_number created_at train_loss valid_loss valid_mean_token_accuracy".split()
+
+
+def _real_cost(cost, currency):
+    """``cost``, null for the ``0.0`` without a currency of a job just created (as ftkit has it)."""
+    import polars as pl
+
+    return pl.when(~((cost == 0.0) & currency.is_null())).then(cost).alias("cost")
 
 
 def _with_provider_columns(jobs, checkpoints):
@@ -92,6 +100,12 @@ def _empty_columns(schema) -> dict[str, list]:
 
 def run_sdk(path: Path) -> tuple[int, int, dict]:
     """What a user of the official SDK writes: validate each line, loop into columns."""
+    jobs, checkpoints, failures = sdk_frames(path)
+    return jobs.height, checkpoints.height, {"sdk_failures": failures, **_widths(jobs, checkpoints)}
+
+
+def sdk_frames(path: Path):
+    """The jobs and checkpoints frames, and how many lines the SDK's models rejected."""
     from mistralai.models import ClassifierDetailedJobOut, CompletionDetailedJobOut
     from mistralai.types import UNSET
 
@@ -155,12 +169,17 @@ def run_sdk(path: Path) -> tuple[int, int, dict]:
                 cps["train_loss"].append(v(metrics.train_loss))
                 cps["valid_loss"].append(v(metrics.valid_loss))
                 cps["valid_mean_token_accuracy"].append(v(metrics.valid_mean_token_accuracy))
-    jobs_df, cp_df = _frames_from_columns(jobs, cps)
-    return jobs_df.height, cp_df.height, {"sdk_failures": failures, **_widths(jobs_df, cp_df)}
+    return (*_frames_from_columns(jobs, cps), failures)
 
 
 def run_orjson(path: Path) -> tuple[int, int, dict]:
     """orjson.loads per line and dict lookups into columns."""
+    jobs, checkpoints = orjson_frames(path)
+    return jobs.height, checkpoints.height, _widths(jobs, checkpoints)
+
+
+def orjson_frames(path: Path):
+    """The jobs and checkpoints frames from orjson's dicts."""
     import orjson
 
     from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
@@ -215,8 +234,7 @@ def run_orjson(path: Path) -> tuple[int, int, dict]:
                 cps["train_loss"].append(metrics.get("train_loss"))
                 cps["valid_loss"].append(metrics.get("valid_loss"))
                 cps["valid_mean_token_accuracy"].append(metrics.get("valid_mean_token_accuracy"))
-    jobs_df, cp_df = _frames_from_columns(jobs, cps)
-    return jobs_df.height, cp_df.height, _widths(jobs_df, cp_df)
+    return _frames_from_columns(jobs, cps)
 
 
 def _polars_schema():
@@ -270,6 +288,12 @@ def _polars_schema():
 
 def run_polars(path: Path, *, explicit: bool) -> tuple[int, int, dict]:
     """pl.read_ndjson, then struct fields, explode and unnest into the two frames."""
+    jobs, checkpoints = polars_frames(path, explicit=explicit)
+    return jobs.height, checkpoints.height, _widths(jobs, checkpoints)
+
+
+def polars_frames(path: Path, *, explicit: bool):
+    """The jobs and checkpoints frames built by polars alone (the polars contenders' work)."""
     import polars as pl
 
     from ftkit.frames import CHECKPOINTS_SCHEMA, JOBS_SCHEMA
@@ -313,7 +337,8 @@ def run_polars(path: Path, *, explicit: bool) -> tuple[int, int, dict]:
         "validation_files": top("validation_files"),
         **{k: field("hyperparameters", k) for k in ("learning_rate", "training_steps", "epochs", "weight_decay",
                                                      "warmup_fraction", "seq_len", "fim_ratio")},  # fmt: skip
-        **{k: field("metadata", k) for k in ("cost", "cost_currency", "train_tokens", "train_tokens_per_step",
+        "cost": _real_cost(field("metadata", "cost"), field("metadata", "cost_currency")),
+        **{k: field("metadata", k) for k in ("cost_currency", "train_tokens", "train_tokens_per_step",
                                               "data_tokens", "expected_duration_seconds")},  # fmt: skip
         "estimated_start_time": pl.coalesce(field("metadata", "estimated_start_time"), top("estimated_start_time")),
         "wandb_project": wandb.struct.field("project"),
@@ -346,8 +371,7 @@ def run_polars(path: Path, *, explicit: bool) -> tuple[int, int, dict]:
             *(pl.when(~placeholder).then(pl.col(n)).alias(n) for n in ("valid_loss", "valid_mean_token_accuracy")),
         )
     )
-    jobs, checkpoints = _with_provider_columns(jobs, checkpoints)
-    return jobs.height, checkpoints.height, _widths(jobs, checkpoints)
+    return _with_provider_columns(jobs, checkpoints)
 
 
 def run_msgspec_floor(path: Path) -> tuple[int, int, dict]:

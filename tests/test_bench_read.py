@@ -1,0 +1,74 @@
+"""The read benchmark's contenders build ftkit's frames, and its memory probe finds every descendant.
+
+Not timed: these check that ``benchmarks/bench_read.py`` compares like with like.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from polars.testing import assert_frame_equal
+
+import ftkit
+from ftkit.synth import write_dump
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import _descendants  # noqa: E402
+import _read_contenders  # noqa: E402
+
+SHAPES = {"standard": {}, "events": {"checkpoints_per_job": 8, "events_per_job": 60}}
+
+
+@pytest.fixture(scope="module", params=sorted(SHAPES))
+def dump(request, tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / f"{request.param}.ndjson"
+    return write_dump(path, 300, seed=0, sdk_readable=True, **SHAPES[request.param])
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda p: _read_contenders.polars_frames(p, explicit=True),
+        lambda p: _read_contenders.polars_frames(p, explicit=False),
+        lambda p: _read_contenders.orjson_frames(p),
+    ],
+    ids=["polars-schema", "polars-infer", "orjson"],
+)
+def test_contenders_build_ftkits_frames(dump, build):
+    pytest.importorskip("orjson")
+    js = ftkit.read_jobs(dump)
+    jobs, checkpoints = build(dump)
+    assert_frame_equal(jobs, js.jobs)
+    assert_frame_equal(checkpoints, js.checkpoints)
+
+
+def test_the_sdk_contender_builds_ftkits_frames(dump):
+    pytest.importorskip("mistralai.models")
+    js = ftkit.read_jobs(dump)
+    jobs, checkpoints, failures = _read_contenders.sdk_frames(dump)
+    assert failures == 0
+    assert_frame_equal(jobs, js.jobs)
+    assert_frame_equal(checkpoints, js.checkpoints)
+
+
+def test_descendant_peaks_include_grandchildren():
+    code = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time; time.sleep(30)'])"
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 10
+        while len(peaks := _descendants.descendant_peaks(os.getpid())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.pid in {p["pid"] for p in peaks.values()}
+        assert len(peaks) == 2 and all(p["peak_mb"] > 1 for p in peaks.values())
+    finally:
+        for pid in _descendants.descendants(child.pid):
+            os.kill(pid, 9)
+        child.kill()
+        child.wait()
