@@ -39,6 +39,9 @@ sys.path.insert(0, str(HERE))
 from _descendants import PeakSampler, descendant_peaks, merge_peaks  # noqa: E402
 from _read_contenders import DESCRIPTIONS, ENV, RUNNERS  # noqa: E402
 
+# The contenders lived here before: scripts that call bench_read.run_polars etc. still can.
+from _read_contenders import run_ftkit, run_iter_jobs, run_msgspec_floor, run_orjson, run_polars, run_sdk  # noqa: E402, F401
+
 CONTENDERS = tuple(RUNNERS)
 #: Dump shapes: options of ftkit.synth.write_dump besides n, seed and sdk_readable.
 SHAPES = {
