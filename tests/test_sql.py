@@ -169,6 +169,27 @@ def test_ftkit_sql_prints_a_script_duckdb_runs(datasets, tmp_path):
     assert bad.returncode == 2 and "invalid choice: 'nope'" in bad.stderr
 
 
+def test_the_readme_runs_a_query_in_duckdb_as_it_says(datasets, tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## When your dumps outgrow a notebook", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    (code,) = [b for b in blocks if "import duckdb" in b]
+    js, directory = datasets["sample"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tables").symlink_to(directory)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert_frame_equal(namespace["lifecycle"], ftkit.lifecycle(js).sort("job_id"))
+    commands = [line.split("#")[0].split("|")[0].split() for line in section.splitlines() if line.startswith("ftkit sql ")]
+    assert {c[2] for c in commands} == set(sql.names()) - {"compare_hyperparameters", "token_usage", "token_usage_totals"}
+    for command in commands:  # each prints the script the DuckDB and Spark tests run
+        proc = subprocess.run([sys.executable, "-m", "ftkit", *command[1:]], capture_output=True, text=True, check=True)
+        engine = command[command.index("--engine") + 1] if "--engine" in command else "duckdb"
+        assert proc.stdout == sql.script(command[2], "tables/", engine=engine)
+    for name in sql.names():
+        assert f"`{name}`" in section
+
+
 # --- Spark ----------------------------------------------------------------------------------
 
 
