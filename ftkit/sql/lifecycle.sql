@@ -4,9 +4,9 @@
 -- lifecycle --engine ENGINE`) replaces with DuckDB's epoch or Spark's unix_seconds.
 -- Status events are put in time order, then in the order a job goes through statuses stamped
 -- in the same second; each starts a phase lasting until the job's next status event.
--- One difference from ftkit: same-second events of the same rank (several final statuses, or
--- a status ftkit does not know beside CANCELLATION_REQUESTED) keep the order of the job's list
--- in ftkit and are ordered by status name here (a Parquet table has no row order).
+-- One difference from ftkit: same-second events of the same rank keep the order of the job's
+-- list in ftkit and are ordered by status name here (a Parquet table has no row order); only
+-- a status ftkit does not know, in the same second as CANCELLATION_REQUESTED, can tell.
 WITH ranked AS (
     SELECT
         job_id,
