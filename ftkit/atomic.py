@@ -31,7 +31,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,6 +49,7 @@ __all__ = [
     "is_no_space",
     "try_lock",
     "lock_in",
+    "directory_lock",
 ]
 
 #: The marker in every temporary name, so that stale ones can be told from others' files.
@@ -298,3 +299,59 @@ def lock_in(directory: Path, name: str) -> BinaryIO | None:
         file.close()
     msg = f"{path}: cannot take the lock: another process keeps replacing it"
     raise OSError(errno.EBUSY, msg)
+
+
+@contextlib.contextmanager
+def directory_lock(
+    directory: Path, name: str, *, busy: Callable[[], BaseException], keep: str
+) -> Iterator[Callable[[Path], None]]:
+    """Hold the lock file ``directory/name`` (creating ``directory`` if need be) while a
+    writer replaces the directory; ``busy()`` is raised at once if another process holds it.
+
+    Yields a function that locks the lock file of the staging directory too, to be called
+    before the staging directory is renamed into place, so that the lock at
+    ``directory/name`` stays held across the swap. On leaving, the lock file is removed if
+    it is still ours (another writer that opened it meanwhile finds it gone once it has
+    the lock, and takes a new one, :func:`lock_in`), and a directory created here is
+    removed again unless it holds ``keep`` (the writer failed).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "data"
+    >>> with directory_lock(folder, ".lock", busy=lambda: RuntimeError("busy"), keep="done"):
+    ...     with directory_lock(folder, ".lock", busy=lambda: RuntimeError("busy"), keep="done"):
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    RuntimeError: busy
+    >>> folder.exists()
+    False
+    """
+    created = not directory.exists()
+    directory.mkdir(exist_ok=True)
+    first = lock_in(directory, name)
+    if first is None:
+        if created:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise busy()
+    held = [first]
+
+    def carry(staging: Path) -> None:
+        file = lock_in(staging, name)
+        assert file is not None, "a new staging directory is ours alone"
+        held.append(file)
+
+    try:
+        yield carry
+    finally:
+        with contextlib.suppress(OSError):
+            now = os.stat(directory / name)
+            if any(os.path.samestat(os.fstat(file.fileno()), now) for file in held):
+                (directory / name).unlink()
+        for file in held:
+            file.close()
+        if created and not (directory / keep).exists():
+            with contextlib.suppress(OSError):
+                directory.rmdir()

@@ -48,7 +48,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from .atomic import lock_in, make_temp_dir
+from .atomic import directory_lock, make_temp_dir
 from .frames import CHECKPOINTS_SCHEMA, EVENTS_SCHEMA, JOBS_SCHEMA, TARGETS_SCHEMA
 
 __all__ = [
@@ -543,47 +543,15 @@ def convert_jobs(
     directory = Path(directory)
     names, paths = _source_names(source)
     _check_output(directory, paths, append=append)
-    with _convert_lock(directory) as lock:
-        return _convert(source, directory, lock, names, paths, partition_by=partition_by, append=append,
-                        batch_size=batch_size, errors=errors, strict=strict, progress=progress)
-
-
-@contextlib.contextmanager
-def _convert_lock(directory: Path) -> Iterator[Callable[[Path], None]]:
-    """Hold the dataset's :data:`LOCK` (creating ``directory`` if need be) while a convert
-    writes it; :class:`DatasetError` at once if another convert holds it. Yields a function
-    that locks the lock file of the staging directory too, before it replaces the dataset,
-    so that the lock stays held across the swap. The lock file is removed on leaving, and
-    a directory created here too if the convert failed."""
-    created = not directory.exists()
-    directory.mkdir(exist_ok=True)
-    held = [lock_in(directory, LOCK)]
-    if held[0] is None:
-        msg = (
+    def busy() -> DatasetError:
+        return DatasetError(
             f"{directory}: another `ftkit convert` is writing this dataset (it holds {LOCK});"
             " wait for it to finish, then run again"
         )
-        raise DatasetError(msg)
 
-    def carry(tmp: Path) -> None:
-        file = lock_in(tmp, LOCK)
-        assert file is not None, "a new staging directory is ours alone"
-        held.append(file)
-
-    try:
-        yield carry
-    finally:
-        # The lock file goes when we leave, if it is still ours (another convert that
-        # opened it meanwhile finds it gone once locked, and takes a new one).
-        with contextlib.suppress(OSError):
-            now = os.stat(directory / LOCK)
-            if any(os.path.samestat(os.fstat(file.fileno()), now) for file in held):
-                (directory / LOCK).unlink()
-        for file in held:
-            file.close()
-        if created and not (directory / MANIFEST).exists():
-            with contextlib.suppress(OSError):
-                directory.rmdir()  # made here for a convert that failed
+    with directory_lock(directory, LOCK, busy=busy, keep=MANIFEST) as lock:
+        return _convert(source, directory, lock, names, paths, partition_by=partition_by, append=append,
+                        batch_size=batch_size, errors=errors, strict=strict, progress=progress)
 
 
 def _convert(

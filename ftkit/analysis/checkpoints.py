@@ -117,7 +117,8 @@ def _checkpoint_summary(tables: Tables, metric: str, mode: Mode) -> pl.LazyFrame
     self-join: a join against an aggregate of the same rows (the way this was written
     before) made the streaming engine hold the whole table until the aggregate was done;
     a stable sort (``maintain_order``) or a ``filter`` inside the aggregation makes it fall
-    back to holding it too. Measured at 500,000 jobs: 1.07 GB peak before, 0.44 GB now."""
+    back to holding it too. Peak RSS, streaming engine, 1,000,000 jobs (30 million
+    checkpoints): 2.05 GB before, 0.83 GB now."""
     cp = measured(tables("checkpoints")).with_row_index("_i")
     gap = pl.col("valid_loss") - pl.col("train_loss")
     evaluated = pl.col("valid_loss").is_not_null() | pl.col("valid_mean_token_accuracy").is_not_null()
