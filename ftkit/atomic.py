@@ -31,10 +31,14 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+try:  # POSIX only: a lock guards a file or a dataset against two writers at once.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 __all__ = [
     "atomic_write",
     "atomic_directory",
@@ -43,6 +47,9 @@ __all__ = [
     "temp_prefix",
     "fsync_dir",
     "is_no_space",
+    "try_lock",
+    "lock_in",
+    "directory_lock",
 ]
 
 #: The marker in every temporary name, so that stale ones can be told from others' files.
@@ -240,3 +247,111 @@ def is_no_space(exc: BaseException) -> bool:
         return True
     text = str(exc)
     return "No space left on device" in text or "Disk quota exceeded" in text
+
+
+def try_lock(file: BinaryIO) -> bool:
+    """Lock an open file for this process without waiting: ``False`` if another holds it.
+
+    The lock (``flock``, exclusive) lasts until the file is closed. Where the platform has
+    no ``flock`` (Windows) nothing is locked and the answer is ``True``.
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        return True
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def lock_in(directory: Path, name: str) -> BinaryIO | None:
+    """Open (or create) the lock file ``directory/name`` and lock it (:func:`try_lock`).
+
+    Returns the open file, whose closing releases the lock, or ``None`` if another
+    process holds it. A lock file that another process replaces or removes between our
+    open and our lock (the directory moved into place anew) is opened again, so that the
+    lock held is always that of the file now at ``directory/name``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> held = lock_in(folder, ".lock")
+    >>> held is not None
+    True
+    >>> held.close()
+    """
+    path = directory / name
+    for _ in range(20):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except FileNotFoundError:  # the directory is being replaced: try again
+            continue
+        file = open(fd, "rb+", buffering=0)  # noqa: SIM115 - returned to the caller, who closes it
+        if not try_lock(file):
+            file.close()
+            return None
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                return file
+        except FileNotFoundError:
+            pass
+        file.close()
+    msg = f"{path}: cannot take the lock: another process keeps replacing it"
+    raise OSError(errno.EBUSY, msg)
+
+
+@contextlib.contextmanager
+def directory_lock(
+    directory: Path, name: str, *, busy: Callable[[], BaseException], keep: str
+) -> Iterator[Callable[[Path], None]]:
+    """Hold the lock file ``directory/name`` (creating ``directory`` if need be) while a
+    writer replaces the directory; ``busy()`` is raised at once if another process holds it.
+
+    Yields a function that locks the lock file of the staging directory too, to be called
+    before the staging directory is renamed into place, so that the lock at
+    ``directory/name`` stays held across the swap. On leaving, the lock file is removed if
+    it is still ours (another writer that opened it meanwhile finds it gone once it has
+    the lock, and takes a new one, :func:`lock_in`), and a directory created here is
+    removed again unless it holds ``keep`` (the writer failed).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "data"
+    >>> with directory_lock(folder, ".lock", busy=lambda: RuntimeError("busy"), keep="done"):
+    ...     with directory_lock(folder, ".lock", busy=lambda: RuntimeError("busy"), keep="done"):
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    RuntimeError: busy
+    >>> folder.exists()
+    False
+    """
+    created = not directory.exists()
+    directory.mkdir(exist_ok=True)
+    first = lock_in(directory, name)
+    if first is None:
+        if created:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise busy()
+    held = [first]
+
+    def carry(staging: Path) -> None:
+        file = lock_in(staging, name)
+        assert file is not None, "a new staging directory is ours alone"
+        held.append(file)
+
+    try:
+        yield carry
+    finally:
+        with contextlib.suppress(OSError):
+            now = os.stat(directory / name)
+            if any(os.path.samestat(os.fstat(file.fileno()), now) for file in held):
+                (directory / name).unlink()
+        for file in held:
+            file.close()
+        if created and not (directory / keep).exists():
+            with contextlib.suppress(OSError):
+                directory.rmdir()

@@ -405,14 +405,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sql",
         help="print an analysis as SQL for DuckDB or Spark, over a dataset of `convert`",
-        description="Print one of ftkit's analyses as SQL that runs unchanged on DuckDB and Spark"
-        " SQL over the tables jobs, checkpoints, events and targets; with DIR (a dataset written by"
-        " `ftkit convert`), first the statements that name those tables in the engine. Example:"
-        " ftkit sql checkpoint_summary tables/ | duckdb",
+        description="Print one of ftkit's analyses as SQL for DuckDB or Spark SQL over the tables"
+        " jobs, checkpoints, events and targets; with DIR (a dataset written by `ftkit convert`),"
+        " first the statements that name those tables in the engine. Every query runs unchanged on"
+        " both engines but lifecycle, whose seconds since 1970 are spelt per --engine. The queries"
+        " take no parameters: pareto is cost against best_valid_loss by provider and job type;"
+        " effect_learning_rate is effect(jobs, 'learning_rate') with its defaults, a bin given as"
+        " learning_rate_lo and _hi; each file's header says what to edit for other columns."
+        " Example: ftkit sql checkpoint_summary tables/ | duckdb",
     )
     p.add_argument("name", choices=names(), metavar="NAME", help=f"the query: {', '.join(names())}")
     p.add_argument("directory", nargs="?", default=None, metavar="DIR", help="the dataset directory (optional)")
-    p.add_argument("--engine", choices=ENGINES, default="duckdb", help="whose syntax names the tables (default duckdb)")
+    p.add_argument("--engine", choices=ENGINES, default="duckdb", help="the engine whose syntax is printed (default duckdb)")
     p.set_defaults(func=run_sql)
 
     p = sub.add_parser(

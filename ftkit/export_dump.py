@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
-from ftkit.atomic import atomic_write
+from ftkit.atomic import atomic_write, try_lock
 from ftkit.errors import ExportError, ExportUsageError
 
 try:  # POSIX only: guards a dump against two exports writing to it at once.
@@ -254,13 +254,9 @@ def normalize_body(body: bytes) -> bytes:
 
 def lock_dump(file: BinaryIO, path: Path) -> None:
     """Lock an open dump for this process (released when the file is closed)."""
-    if fcntl is None:
-        return
-    try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not try_lock(file):
         msg = f"cannot write to the dump {str(path)!r}: another export is writing to it (expected no other)"
-        raise ExportError(msg) from None
+        raise ExportError(msg)
 
 
 class Appender:

@@ -16,6 +16,7 @@ held a snapshot superseded by the new dumps are rewritten without it.
 Layout of a dataset directory::
 
     manifest.json                 what it is: ftkit version, schema version, sources, counts
+    .ftkit-convert.lock           there and locked while a convert writes the dataset
     jobs/part-00000-000000.parquet          one file per (generation, batch)
     checkpoints/part-00000-000000.parquet   a job's rows of every table share a file name
     ...
@@ -47,7 +48,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from .atomic import make_temp_dir
+from .atomic import directory_lock, make_temp_dir
 from .frames import CHECKPOINTS_SCHEMA, EVENTS_SCHEMA, JOBS_SCHEMA, TARGETS_SCHEMA
 
 __all__ = [
@@ -79,6 +80,9 @@ SCHEMA_VERSION = 1
 
 #: The name of the manifest file at the top of a dataset.
 MANIFEST = "manifest.json"
+#: The lock file a convert holds in the dataset directory while it writes, and removes
+#: when done (the engines skip names that start with a dot).
+LOCK = ".ftkit-convert.lock"
 
 _FORMAT = "ftkit-tables"
 PartitionBy = Literal["created_month"]
@@ -286,7 +290,8 @@ class _Writer:
         file = self.name()
         if self.partition_by is None:
             for name in TABLES:
-                frames[name].write_parquet(self.root / name / file)
+                if frames[name].height:  # no empty files: fill_empty gives an empty table one
+                    frames[name].write_parquet(self.root / name / file)
         else:
             months = frames["jobs"].select("job_id", _month("created_at").alias("_part"))
             for name in TABLES:
@@ -301,7 +306,8 @@ class _Writer:
         self.batch += 1
 
     def fill_empty(self) -> None:
-        """Give a table with no file one empty file (so that it can be scanned)."""
+        """Give a table with no file one empty file (so that engines can read its schema):
+        the only empty file a dataset holds."""
         for name in TABLES:
             if table_files(self.root, name):
                 continue
@@ -349,21 +355,49 @@ def _superseded(directory: Path) -> dict[str, list[str]]:
 
 
 def _drop_superseded(directory: Path, losers: dict[str, list[str]]) -> int:
-    """Rewrite the files that hold superseded rows without them; return how many jobs lost."""
+    """Rewrite the files that hold superseded rows without them (remove those left with
+    none, and a partition folder left empty); return how many jobs lost."""
     for name in TABLES:
         for path in table_files(directory, name):
             ids = losers.get(path.name)
             if not ids:
                 continue
             frame = pl.read_parquet(path)
+            kept = frame.filter(~pl.col("job_id").is_in(ids))
+            if kept.height == frame.height:
+                continue  # none of those jobs' rows in this table here
+            if kept.height == 0:
+                _remove_file(directory / name, path)
+                continue
             tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
             try:
-                frame.filter(~pl.col("job_id").is_in(ids)).write_parquet(tmp)
+                kept.write_parquet(tmp)
                 os.replace(tmp, path)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
     return sum(len(ids) for ids in losers.values())
+
+
+def _remove_file(table: Path, path: Path) -> None:
+    """Remove a file of a table, and its partition folder if that is left empty (in a
+    staging directory the file is a hard link: the old dataset's file is untouched)."""
+    path.unlink()
+    if path.parent != table and not any(path.parent.iterdir()):
+        path.parent.rmdir()
+
+
+def _drop_placeholders(directory: Path, old_rows: dict[str, int], generation: int) -> None:
+    """Remove the empty file of a table that had no rows before this generation and has
+    some now (fill_empty gave it one so that engines could read its columns)."""
+    for name in TABLES:
+        if old_rows.get(name) != 0:
+            continue
+        files = table_files(directory, name)
+        older = [path for path in files if int(_PART.match(path.name)[1]) < generation]
+        if len(older) < len(files):
+            for path in older:
+                _remove_file(directory / name, path)
 
 
 def _counts(directory: Path) -> dict[str, int]:
@@ -411,7 +445,7 @@ def _check_output(directory: Path, inputs: list[Path], *, append: bool) -> dict[
         return None
     if (directory / MANIFEST).exists():
         return read_manifest(directory)
-    if any(directory.iterdir()):
+    if any(path.name != LOCK for path in directory.iterdir()):
         msg = (
             f"{directory}: exists and is not an ftkit dataset (no {MANIFEST}); give a new or empty"
             " directory, so that nothing of yours is replaced"
@@ -482,7 +516,12 @@ def convert_jobs(
     stays; on a tie, the one with more checkpoints, then more events, then the one read
     later. Everything is written into a temporary directory beside ``directory`` and
     moved into place at the end (files of the old dataset that did not change are hard
-    links, not copies): a failure leaves the old dataset, or nothing, in place.
+    links, not copies): a failure leaves the old dataset, or nothing, in place. No file
+    is empty but the one a table without rows needs so that engines know its columns.
+
+    One convert at a time writes a dataset: it holds the lock file :data:`LOCK` in
+    ``directory`` (``flock``), and another convert or append into the same directory
+    fails at once with :class:`DatasetError` instead of waiting or mixing their files.
 
     Examples
     --------
@@ -495,8 +534,6 @@ def convert_jobs(
     >>> first.rows["jobs"], again.rows["jobs"], again.replaced, len(manifest["sources"])
     (3, 3, 3, 2)
     """
-    from . import __version__
-
     if partition_by is not None and partition_by not in _PARTITIONS:
         msg = f"partition_by must be one of {list(_PARTITIONS)} or None, got {partition_by!r}"
         raise ValueError(msg)
@@ -505,6 +542,35 @@ def convert_jobs(
         raise ValueError(msg)
     directory = Path(directory)
     names, paths = _source_names(source)
+    _check_output(directory, paths, append=append)
+    def busy() -> DatasetError:
+        return DatasetError(
+            f"{directory}: another `ftkit convert` is writing this dataset (it holds {LOCK});"
+            " wait for it to finish, then run again"
+        )
+
+    with directory_lock(directory, LOCK, busy=busy, keep=MANIFEST) as lock:
+        return _convert(source, directory, lock, names, paths, partition_by=partition_by, append=append,
+                        batch_size=batch_size, errors=errors, strict=strict, progress=progress)
+
+
+def _convert(
+    source: Any,
+    directory: Path,
+    lock: Callable[[Path], None],
+    names: list[str],
+    paths: list[Path],
+    *,
+    partition_by: PartitionBy | None,
+    append: bool,
+    batch_size: int,
+    errors: Literal["raise", "skip"],
+    strict: bool,
+    progress: ConvertProgress | None,
+) -> ConvertResult:
+    """:func:`convert_jobs` once the dataset's lock is held (its manifest read again here)."""
+    from . import __version__
+
     old = _check_output(directory, paths, append=append)
     if append:
         assert old is not None
@@ -532,8 +598,10 @@ def convert_jobs(
             read += len(batch)
             if progress is not None:
                 progress(read)
-        writer.fill_empty()
+        if append:
+            _drop_placeholders(tmp, old.get("rows", {}), generation)
         replaced = _drop_superseded(tmp, _superseded(tmp))
+        writer.fill_empty()
         rows = _counts(tmp)
         sources = list(old["sources"]) if append and old else []
         sources += [{"name": name, "generation": generation} for name in names]
@@ -549,6 +617,7 @@ def convert_jobs(
             "columns": {name: {c: str(t) for c, t in SCHEMAS[name].items()} for name in TABLES},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        lock(tmp)
         _move_into_place(tmp, directory)
     return ConvertResult(path=directory, rows=rows, jobs_read=read, replaced=replaced, skipped=skipped)
 

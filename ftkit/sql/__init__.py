@@ -1,4 +1,4 @@
-"""ftkit's analyses as SQL that runs unchanged on DuckDB and Spark SQL.
+"""ftkit's analyses as SQL for DuckDB and Spark SQL.
 
 Each query is a ``.sql`` file shipped in this package. It reads the tables ``jobs``,
 ``checkpoints``, ``events`` and ``targets`` of a dataset written by
@@ -13,12 +13,28 @@ statements that name them in each engine, and :func:`script` both together, as
 - ``token_usage``, ``token_usage_totals``: :func:`ftkit.token_usage` and
   :func:`ftkit.token_usage_totals`;
 - ``compare_hyperparameters``: :func:`ftkit.compare_hyperparameters` with
-  ``varying_only=False``.
+  ``varying_only=False``;
+- ``lifecycle``: :func:`ftkit.lifecycle`, but for the order of same-second status events
+  of the same rank (by status name here, by the job's list in ftkit);
+- ``pareto``: :func:`ftkit.pareto` with its default axes (``cost``, ``best_valid_loss``,
+  lower is better) and ``by=["provider", "job_type"]`` (on one provider's jobs, the
+  default's rows with a ``provider`` column); ties sorted by ``job_id``;
+- ``effect_learning_rate``: :func:`ftkit.effect` of ``"learning_rate"`` with its
+  defaults (metric ``best_valid_loss``, 4 bins, by ``job_type``), the value or bin given
+  as two numbers ``learning_rate_lo`` and ``learning_rate_hi`` instead of one column.
+
+The SQL takes no parameters: each file is one common case, and its header says which
+lines to edit for another axis, metric or parameter. Every query but ``lifecycle`` runs
+unchanged on both engines; ``lifecycle`` needs the whole seconds since 1970 of a
+timestamp, which the two engines spell differently (no form runs on both), so its file
+holds the placeholder ``EPOCH_SECONDS(x)`` that :func:`query` writes for the ``engine``
+asked: ``CAST(FLOOR(epoch(x)) AS BIGINT)`` for DuckDB, ``unix_seconds(x)`` for Spark.
 
 Examples
 --------
->>> names()
-['checkpoint_summary', 'compare_hyperparameters', 'token_usage', 'token_usage_totals']
+>>> names()  # doctest: +NORMALIZE_WHITESPACE
+['checkpoint_summary', 'compare_hyperparameters', 'effect_learning_rate', 'lifecycle',
+ 'pareto', 'token_usage', 'token_usage_totals']
 >>> print(views("tables", engine="duckdb").splitlines()[0])
 CREATE OR REPLACE VIEW jobs AS SELECT * FROM read_parquet('tables/jobs/**/*.parquet', hive_partitioning = false);
 >>> print(views("tables", engine="spark").splitlines()[0])
@@ -28,6 +44,7 @@ CREATE OR REPLACE TEMPORARY VIEW jobs USING parquet OPTIONS (path 'tables/jobs',
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -38,6 +55,11 @@ Engine = Literal["duckdb", "spark"]
 #: The engines :func:`views` writes statements for.
 ENGINES = ("duckdb", "spark")
 _TABLES = ("jobs", "checkpoints", "events", "targets")
+# What the two engines spell differently: placeholder -> each engine's form.
+_SPELLINGS = {
+    "EPOCH_SECONDS": {"duckdb": "CAST(FLOOR(epoch({})) AS BIGINT)", "spark": "unix_seconds({})"},
+}
+_PLACEHOLDER = re.compile(r"\b(" + "|".join(_SPELLINGS) + r")\(([^()]*)\)")
 
 
 def names() -> list[str]:
@@ -45,19 +67,30 @@ def names() -> list[str]:
     return sorted(p.name[:-4] for p in resources.files(__name__).iterdir() if p.name.endswith(".sql"))
 
 
-def query(name: str) -> str:
-    """The text of one query (``ValueError`` naming the known ones for another name).
+def query(name: str, *, engine: Engine = "duckdb") -> str:
+    """The text of one query for ``engine`` (``ValueError`` naming the known ones for
+    another name); only ``lifecycle`` differs between the engines.
 
     Examples
     --------
     >>> query("token_usage").splitlines()[0]
     '-- ftkit.token_usage: one row per job: tokens, epochs realised, cost and cost per million tokens.'
+    >>> [line.strip() for line in query("lifecycle", engine="spark").splitlines() if "created_at" in line]
+    ['unix_seconds(created_at) AS t,']
     """
+    _check_engine(engine)
     known = names()
     if name not in known:
         msg = f"no SQL query {name!r}; expected one of {known}"
         raise ValueError(msg)
-    return resources.files(__name__).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    text = resources.files(__name__).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    return _PLACEHOLDER.sub(lambda m: _SPELLINGS[m[1]][engine].format(m[2]), text)
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        msg = f"engine must be one of {list(ENGINES)}, got {engine!r}"
+        raise ValueError(msg)
 
 
 def _literal(path: str) -> str:
@@ -74,9 +107,7 @@ def views(directory: str | os.PathLike, *, engine: Engine = "duckdb") -> str:
     The path is written as given (relative paths are relative to where the engine runs);
     partition folders are read, but no partition column is added.
     """
-    if engine not in ENGINES:
-        msg = f"engine must be one of {list(ENGINES)}, got {engine!r}"
-        raise ValueError(msg)
+    _check_engine(engine)
     root = Path(directory).as_posix()
     lines = []
     for table in _TABLES:
@@ -95,11 +126,12 @@ def views(directory: str | os.PathLike, *, engine: Engine = "duckdb") -> str:
 
 
 def script(name: str, directory: str | os.PathLike | None = None, *, engine: Engine = "duckdb") -> str:
-    """The query ``name``, after the :func:`views` of ``directory`` when one is given.
+    """The query ``name`` for ``engine``, after the :func:`views` of ``directory`` when
+    one is given.
 
     Statements are separated by ``;`` and a newline; the query is the last statement.
     """
-    text = query(name).rstrip() + ";\n"
+    text = query(name, engine=engine).rstrip() + ";\n"
     return text if directory is None else views(directory, engine=engine) + text
 
 
