@@ -193,10 +193,12 @@ def _frame_of(columns: dict[str, Any], schema: dict[str, pl.DataType], **exprs: 
     )
 
 
-def _in_order(df: pl.DataFrame, first: str, then: str) -> bool:
-    """Whether ``df`` is already sorted by ``first``, then ``then`` (nulls aside)."""
+def _in_order(df: pl.DataFrame, first: str, then: str, *, strictly: bool = False) -> bool:
+    """Whether ``df`` is already sorted by ``first``, then ``then`` (nulls aside); ``strictly``:
+    and no two rows tie on both."""
     step, next_step = pl.col(first).diff(), pl.col(then).diff()
-    return df.select(((step > 0) | ((step == 0) & (next_step >= 0))).fill_null(True).all()).item()
+    within = next_step > 0 if strictly else next_step >= 0
+    return df.select(((step > 0) | ((step == 0) & within)).fill_null(True).all()).item()
 
 
 def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
@@ -329,15 +331,30 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
 
 
 def _checkpoints(jobs: list[Any], *, keep_position: bool, ids: pl.Series | None = None) -> pl.DataFrame:
-    columns, openai_at = mistral_checkpoint_columns(jobs)
     schema = {"_position": pl.Int64(), **_raw_schema(_without_id(CHECKPOINTS_SCHEMA))}
-    df = _frame_of(columns, schema, provider=pl.lit("mistral"), origin=pl.lit("checkpoint"))
+    df, openai_at = _mistral_checkpoints(jobs, schema)
     if openai_at:
         rows = openai_checkpoint_rows([jobs[i] for i in openai_at], openai_at)
         n = len(rows["_position"])
         rows["provider"] = ["openai"] * n
         df = pl.concat([df, pl.DataFrame(rows, schema=schema)]).sort("_position", maintain_order=True)
     return _finish_checkpoints(_insert_job_ids(df, jobs, ids), keep_position=keep_position)
+
+
+def _mistral_checkpoints(jobs: list[Any], schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, list[int]]:
+    """The Mistral jobs' checkpoint rows, each job's rows in the order a stable sort by step
+    gives (rows tied on a step in the order of the job's list), and where the OpenAI jobs are."""
+    constants = {"provider": pl.lit("mistral"), "origin": pl.lit("checkpoint")}
+    columns, openai_at = mistral_checkpoint_columns(jobs)  # newest-first lists reversed
+    df = _frame_of(columns, schema, **constants)
+    if _in_order(df, "_position", "step_number", strictly=True):
+        return df, openai_at  # the one order any sort gives, stable or not
+    df = df.sort("_position", "step_number")
+    if not _in_order(df, "_position", "step_number", strictly=True):
+        # a job repeats a step: those rows keep the order of its list, not reversed
+        columns, _ = mistral_checkpoint_columns(jobs, as_listed=True)
+        df = _frame_of(columns, schema, **constants).sort("_position", "step_number", maintain_order=True)
+    return df, openai_at
 
 
 def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFrame:

@@ -145,12 +145,16 @@ def mistral_job_columns(jobs: list[Any]) -> dict[str, list[Any]]:
     return columns
 
 
-def mistral_checkpoint_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], list[int]]:
+def mistral_checkpoint_columns(
+    jobs: list[Any], *, as_listed: bool = False
+) -> tuple[dict[str, list[Any]], list[int]]:
     """The checkpoints of the Mistral jobs among ``jobs`` as columns, and where the OpenAI jobs are.
 
     Columns ``_position`` (the job's index in ``jobs``), ``step_number``, ``created_at``,
-    ``train_loss``, ``valid_loss``, ``valid_mean_token_accuracy``, in the order of the
-    jobs and, within a job, of its list (unsorted, placeholder zeros kept).
+    ``train_loss``, ``valid_loss``, ``valid_mean_token_accuracy`` (placeholder zeros
+    kept), in the order of the jobs and, within a job, of its list; a list whose first
+    step is above its last (the API lists newest first) is read in reverse, so that most
+    come out sorted by step, unless ``as_listed``.
     """
     positions: list[int] = []
     steps: list[int] = []
@@ -169,6 +173,8 @@ def mistral_checkpoint_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], l
         checkpoints = job.checkpoints
         if checkpoints:
             positions += repeat(position, len(checkpoints))
+            if not as_listed and checkpoints[0].step_number > checkpoints[-1].step_number:
+                checkpoints = reversed(checkpoints)
             for checkpoint in checkpoints:
                 step(checkpoint.step_number)
                 time(checkpoint.created_at)

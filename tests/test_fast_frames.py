@@ -129,6 +129,20 @@ def test_odd_shapes(job_json) -> None:
                                                                  "valid_mean_token_accuracy": 1.9}},
             ],
         ),
+        # newest first, with a repeated step whose rows differ: they keep the list's order
+        job_json(
+            "c4",
+            checkpoints=[
+                {"step_number": 3, "created_at": 30, "metrics": {"train_loss": 0.3}},
+                {"step_number": 2, "created_at": 21, "metrics": {"train_loss": 0.21}},
+                {"step_number": 2, "created_at": 20, "metrics": {"train_loss": 0.2}},
+                {"step_number": 1, "created_at": 10, "metrics": {"train_loss": 0.1}},
+            ],
+        ),
+        job_json("c5", checkpoints=[{"step_number": s, "created_at": s} for s in (9, 7, 5, 0)]),
+        job_json("c6", checkpoints=[{"step_number": s, "created_at": s} for s in (0, 4, 4, 8)]),
+        job_json("c7", checkpoints=[{"step_number": 1, "created_at": 1, "metrics": {"train_loss": 1}},
+                                    {"step_number": 1, "created_at": 2, "metrics": {"train_loss": 2}}]),
         job_json("c2", checkpoints=[], events=[]),
         job_json("c3", checkpoints=None, events=None),
         # jobs: metadata null or placeholder cost, integrations of other types, legacy time
@@ -148,6 +162,8 @@ def test_odd_shapes(job_json) -> None:
     assert_same_frames(wire)
     assert_same_frames([to_job(job) for job in wire])
     assert_same_frames(wire[::-1] + wire)  # one id twice: each record is its own row
+    for job in wire:  # alone: the sorted paths of one job
+        assert_same_frames([job])
 
 
 def test_openai_odd_shapes_mixed_in(real_dir: Path) -> None:
