@@ -152,11 +152,12 @@ _json_encode = msgspec.json.Encoder().encode
 
 
 def _string_lists(values: list[list[str] | None], name: str) -> pl.Series:
-    """A List(String) column; built through JSON text, which polars parses far faster than
-    it converts Python lists one by one."""
-    encode = _json_encode
-    text = [None if v is None else encode(v).decode() for v in values]
-    return pl.Series(name, text, dtype=pl.String()).str.json_decode(pl.List(pl.String()))
+    """A List(String) column, built through JSON text, which polars parses far faster than it
+    converts Python lists one by one: the whole column as one JSON array, exploded."""
+    if not values:
+        return pl.Series(name, [], dtype=pl.List(pl.String()))
+    text = pl.Series(name, [_json_encode(values).decode()], dtype=pl.String())
+    return text.str.json_decode(pl.List(pl.List(pl.String()))).explode()
 
 
 def _as_list(jobs: Iterable[Any]) -> list[Any]:

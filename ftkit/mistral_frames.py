@@ -35,7 +35,7 @@ from typing import Any
 import msgspec
 
 from .openai_schema import OpenAIJob
-from .schema import JobMetadata
+from .schema import JobMetadata, WireJob
 
 __all__ = [
     "mistral_job_columns",
@@ -98,7 +98,13 @@ def mistral_job_columns(jobs: list[Any]) -> dict[str, list[Any]]:
     no_metadata = _NO_METADATA
     for job in jobs:
         job_id(job.id)
-        job_type(job.kind)
+        if type(job) is WireJob:  # job.kind, without a property call per job
+            kind = job.job_type
+            if kind != "classifier" and kind != "completion":
+                kind = "completion" if job.classifier_targets is None else "classifier"
+            job_type(kind)
+        else:
+            job_type(job.kind)
         model(job.model)
         status(job.status)
         auto_start(job.auto_start)
