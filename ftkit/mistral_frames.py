@@ -4,13 +4,14 @@ Building frames is where most of a read's time went: hundreds of thousands of St
 each visited once per column. The builders here visit each job, checkpoint and event
 once, appending its values to every column in one pass (a visit costs a cache miss on a
 large dump; a second attribute read on an object just visited costs almost nothing), and
-return plain Python lists, which polars turns into columns fastest. Columns that hold one
-value for every row (``provider``, ``origin``) or none (OpenAI's columns) are not built
+return plain Python lists, which polars turns into columns fastest; the job positions
+that say whose checkpoint or event a row is are repeated in polars. Columns that hold one
+value in every row (``provider``, ``origin``) or none (OpenAI's columns) are not built
 here at all: :mod:`ftkit.frames` adds them as polars literals.
 
 Times stay UNIX seconds (ints); :mod:`ftkit.frames` turns them into UTC datetimes in
-polars. Every builder skips OpenAI jobs and returns their positions, for
-:mod:`ftkit.openai_frames` to build their rows.
+polars. The builders skip OpenAI jobs (the checkpoint and event builders return their
+positions), whose rows :mod:`ftkit.openai_frames` builds.
 
 Examples
 --------
@@ -23,8 +24,8 @@ Examples
 ...     type=WireJob,
 ... )
 >>> columns, openai_at = mistral_checkpoint_columns([job])
->>> columns["step_number"], columns["train_loss"], columns["valid_loss"], openai_at
-([5], [0.5], [None], [])
+>>> columns["_position"].to_list(), columns["step_number"], columns["train_loss"], openai_at
+([0], [5], [0.5], [])
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from itertools import repeat
 from typing import Any
 
 import msgspec
+import polars as pl
 
 from .openai_schema import OpenAIJob
 from .schema import JobMetadata, WireJob
@@ -47,6 +49,14 @@ __all__ = [
 
 _NO_METADATA = JobMetadata()
 _json_encode = msgspec.json.Encoder().encode
+
+
+def _repeated(positions: list[int], counts: list[int]) -> pl.Series:
+    """The Int64 column holding ``positions[i]`` ``counts[i]`` times (every count above 0),
+    in polars: cheaper than a Python list of as many ints."""
+    return pl.Series("_position", positions, dtype=pl.Int64()).repeat_by(
+        pl.Series(counts, dtype=pl.UInt32())
+    ).explode()
 
 
 def _wandb(job: Any) -> Any:
@@ -156,13 +166,14 @@ def mistral_checkpoint_columns(
 ) -> tuple[dict[str, list[Any]], list[int]]:
     """The checkpoints of the Mistral jobs among ``jobs`` as columns, and where the OpenAI jobs are.
 
-    Columns ``_position`` (the job's index in ``jobs``), ``step_number``, ``created_at``,
+    Columns ``_position`` (the job's index in ``jobs``, an Int64 Series), ``step_number``, ``created_at``,
     ``train_loss``, ``valid_loss``, ``valid_mean_token_accuracy`` (placeholder zeros
     kept), in the order of the jobs and, within a job, of its list; a list whose first
     step is above its last (the API lists newest first) is read in reverse, so that most
     come out sorted by step, unless ``as_listed``.
     """
     positions: list[int] = []
+    counts: list[int] = []
     steps: list[int] = []
     times: list[int] = []
     train: list[float | None] = []
@@ -178,7 +189,8 @@ def mistral_checkpoint_columns(
             continue
         checkpoints = job.checkpoints
         if checkpoints:
-            positions += repeat(position, len(checkpoints))
+            positions.append(position)
+            counts.append(len(checkpoints))
             if not as_listed and checkpoints[0].step_number > checkpoints[-1].step_number:
                 checkpoints = reversed(checkpoints)
             for checkpoint in checkpoints:
@@ -189,7 +201,7 @@ def mistral_checkpoint_columns(
                 valid_loss(metrics.valid_loss)
                 valid_accuracy(metrics.valid_mean_token_accuracy)
     columns = {
-        "_position": positions,
+        "_position": _repeated(positions, counts),
         "step_number": steps,
         "created_at": times,
         "train_loss": train,
@@ -255,12 +267,13 @@ def _event_rest(data: dict[str, Any]) -> str | None:
 def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], list[int]]:
     """The events of the Mistral jobs among ``jobs`` as columns, and where the OpenAI jobs are.
 
-    Columns ``_position``, ``created_at``, ``name``, ``status`` (``data.status`` where it is
+    Columns ``_position`` (an Int64 Series), ``created_at``, ``name``, ``status`` (``data.status`` where it is
     a string) and ``data`` (the rest of ``data`` as JSON text, None when nothing is left);
     each job's events in the order they happened (:func:`oldest_first`), not yet sorted by
     time.
     """
     positions: list[int] = []
+    counts: list[int] = []
     times: list[int] = []
     names: list[str] = []
     statuses: list[str | None] = []
@@ -274,7 +287,8 @@ def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], list[i
         events = job.events
         if not events:
             continue
-        positions += repeat(position, len(events))
+        positions.append(position)
+        counts.append(len(events))
         for event in oldest_first(events):
             time(event.created_at)
             name(event.name)
@@ -290,7 +304,7 @@ def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], list[i
             else:
                 status_of(status if isinstance(status, str) else None)
                 rest_of(_event_rest(data))
-    columns = {"_position": positions, "created_at": times, "name": names, "status": statuses, "data": rests}
+    columns = {"_position": _repeated(positions, counts), "created_at": times, "name": names, "status": statuses, "data": rests}
     return columns, openai_at
 
 
