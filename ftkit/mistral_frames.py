@@ -304,7 +304,13 @@ def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], list[i
             else:
                 status_of(status if isinstance(status, str) else None)
                 rest_of(_event_rest(data))
-    columns = {"_position": _repeated(positions, counts), "created_at": times, "name": names, "status": statuses, "data": rests}
+    columns = {
+        "_position": _repeated(positions, counts),
+        "created_at": times,
+        "name": names,
+        "status": statuses,
+        "data": rests,
+    }
     return columns, openai_at
 
 

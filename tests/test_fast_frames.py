@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import msgspec
-import pytest
 from polars.testing import assert_frame_equal
 
 import ftkit
