@@ -41,6 +41,8 @@ __all__ = [
     "checkpoints_frame",
     "events_frame",
     "targets_frame",
+    "FRAME_NAMES",
+    "frames_with_positions",
 ]
 
 _UTC = pl.Datetime("us", "UTC")
@@ -269,20 +271,44 @@ def _mistral_jobs(jobs: list[Any]) -> pl.DataFrame:
     return _with_utc(df, _TIME_COLUMNS)
 
 
-def frames_with_positions(jobs: list[Any]) -> dict[str, pl.DataFrame]:
-    """All four frames, each with an Int64 ``_position`` column: the job's index in ``jobs``.
+#: The names of the four frames, in the order :func:`frames_with_positions` gives them.
+FRAME_NAMES = ("jobs", "checkpoints", "events", "targets")
+
+
+def frames_with_positions(jobs: list[Any], *, names: Iterable[str] = FRAME_NAMES) -> dict[str, pl.DataFrame]:
+    """The frames named (by default all four), each with an Int64 ``_position`` column: the
+    job's index in ``jobs``.
 
     Used to assemble frames built in pieces (by worker processes) and to drop the rows
-    of superseded snapshots.
+    of superseded snapshots. ``names`` lets a reader build some frames now and the others
+    only when they are asked for.
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> jobs = list(ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=1)))
+    >>> parts = frames_with_positions(jobs, names=("jobs", "checkpoints"))
+    >>> list(parts), parts["jobs"]["_position"].to_list()
+    (['jobs', 'checkpoints'], [0, 1, 2])
     """
-    jobs_df = jobs_frame(jobs)
-    ids = jobs_df["job_id"]
-    return {
-        "jobs": jobs_df.with_row_index("_position").with_columns(pl.col("_position").cast(pl.Int64())),
-        "checkpoints": _checkpoints(jobs, keep_position=True, ids=ids),
-        "events": _events(jobs, keep_position=True, ids=ids),
-        "targets": _targets(jobs, keep_position=True, ids=ids),
-    }
+    wanted = set(names)
+    unknown = wanted.difference(FRAME_NAMES)
+    if unknown:
+        msg = f"names must be among {FRAME_NAMES}, got {sorted(unknown)!r}"
+        raise ValueError(msg)
+    builders = {"checkpoints": _checkpoints, "events": _events, "targets": _targets}
+    out: dict[str, pl.DataFrame] = {}
+    ids = None
+    if "jobs" in wanted:
+        jobs_df = jobs_frame(jobs)
+        ids = jobs_df["job_id"]
+        out["jobs"] = jobs_df.with_row_index("_position").with_columns(pl.col("_position").cast(pl.Int64()))
+    elif len(wanted) > 1:
+        ids = pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
+    for name in FRAME_NAMES[1:]:
+        if name in wanted:
+            out[name] = builders[name](jobs, keep_position=True, ids=ids)
+    return out
 
 
 def _insert_job_ids(df: pl.DataFrame, jobs: list[Any], ids: pl.Series | None = None) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import msgspec
+import pytest
 from polars.testing import assert_frame_equal
 
 import ftkit
@@ -178,3 +179,18 @@ def test_a_larger_synthetic_dump() -> None:
     wire = [msgspec.json.decode(line, type=WireJob) for line in data.splitlines() if line.strip()]
     assert_same_frames(wire)
     assert frames_with_positions(wire)["checkpoints"].height > 10_000
+
+
+def test_frames_with_positions_builds_the_frames_named(job_json) -> None:
+    wire = _wire([job_json("a", checkpoints=[{"step_number": 2, "created_at": 2}, {"step_number": 1, "created_at": 1}],
+                           events=[{"name": "s", "created_at": 1}]),
+                  job_json("b", job_type="classifier", classifier_targets=[{"name": "t", "labels": ["x"]}])])
+    every = frames_with_positions(wire)
+    assert list(every) == ["jobs", "checkpoints", "events", "targets"]
+    for names in (["checkpoints"], ["events", "jobs"], ["targets", "checkpoints"], []):
+        some = frames_with_positions(wire, names=names)
+        assert list(some) == [name for name in every if name in names]
+        for name, frame in some.items():
+            assert_frame_equal(frame, every[name])
+    with pytest.raises(ValueError, match="names must be among"):
+        frames_with_positions(wire, names=["jobs", "errors"])
