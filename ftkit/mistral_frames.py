@@ -276,9 +276,11 @@ def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], list[i
     counts: list[int] = []
     times: list[int] = []
     names: list[str] = []
-    statuses: list[str | None] = []
-    rests: list[str | None] = []
-    time, name, status_of, rest_of = times.append, names.append, statuses.append, rests.append
+    # the usual {"status": "..."} is settled in the loop; other rows hold their data
+    # there until the second loop, over those rows only, settles them
+    statuses: list[Any] = []
+    odd: list[int] = []
+    time, name, status_of = times.append, names.append, statuses.append
     openai_at: list[int] = []
     for position, job in enumerate(jobs):
         if type(job) is OpenAIJob:
@@ -293,17 +295,22 @@ def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], list[i
             time(event.created_at)
             name(event.name)
             data = event.data
-            if not data:
-                status_of(None)
-                rest_of(None)
-                continue
+            if data and len(data) == 1:
+                status = data.get("status")
+                if type(status) is str:
+                    status_of(status)
+                    continue
+            odd.append(len(statuses))
+            status_of(data)
+    rests: list[str | None] = [None] * len(statuses)
+    for row in odd:
+        data = statuses[row]
+        if data:
             status = data.get("status")
-            if type(status) is str and len(data) == 1:  # the usual {"status": ...}
-                status_of(status)
-                rest_of(None)
-            else:
-                status_of(status if isinstance(status, str) else None)
-                rest_of(_event_rest(data))
+            statuses[row] = status if isinstance(status, str) else None
+            rests[row] = _event_rest(data)
+        else:
+            statuses[row] = None
     columns = {
         "_position": _repeated(positions, counts),
         "created_at": times,
