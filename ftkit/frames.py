@@ -5,6 +5,11 @@ list of :class:`~ftkit.schema.ClassifierJob`/:class:`~ftkit.schema.CompletionJob
 returns one DataFrame with fixed column names and dtypes, so that empty inputs give
 empty frames of the same schema. Timestamps become UTC datetimes.
 
+The columns of Mistral jobs are gathered by :mod:`ftkit.mistral_frames` (one pass over the
+jobs, checkpoints and events), those of OpenAI jobs by :mod:`ftkit.openai_frames`; this
+module turns them into frames: constant and null columns as polars literals, times
+converted in polars, rows sorted only where they are not already in order.
+
 Examples
 --------
 >>> import ftkit
