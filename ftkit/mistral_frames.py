@@ -163,7 +163,7 @@ def mistral_job_columns(jobs: list[Any]) -> dict[str, list[Any]]:
 
 def mistral_checkpoint_columns(
     jobs: list[Any], *, as_listed: bool = False
-) -> tuple[dict[str, list[Any]], list[int]]:
+) -> tuple[dict[str, Any], list[int]]:
     """The checkpoints of the Mistral jobs among ``jobs`` as columns, and where the OpenAI jobs are.
 
     Columns ``_position`` (the job's index in ``jobs``, an Int64 Series), ``step_number``, ``created_at``,
@@ -264,7 +264,7 @@ def _event_rest(data: dict[str, Any]) -> str | None:
     return _json_encode(data).decode() if data else None
 
 
-def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, list[Any]], list[int]]:
+def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, Any], list[int]]:
     """The events of the Mistral jobs among ``jobs`` as columns, and where the OpenAI jobs are.
 
     Columns ``_position`` (an Int64 Series), ``created_at``, ``name``, ``status`` (``data.status`` where it is
