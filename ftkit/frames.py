@@ -5,6 +5,11 @@ list of :class:`~ftkit.schema.ClassifierJob`/:class:`~ftkit.schema.CompletionJob
 returns one DataFrame with fixed column names and dtypes, so that empty inputs give
 empty frames of the same schema. Timestamps become UTC datetimes.
 
+The columns of Mistral jobs are gathered by :mod:`ftkit.mistral_frames` (one pass over the
+jobs, checkpoints and events), those of OpenAI jobs by :mod:`ftkit.openai_frames`; this
+module turns them into frames: constant and null columns as polars literals, times
+converted in polars, rows sorted only where they are not already in order.
+
 Examples
 --------
 >>> import ftkit
@@ -16,15 +21,20 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import repeat
 from typing import Any
 
 import msgspec
 import polars as pl
 
+from .mistral_frames import (
+    mistral_checkpoint_columns,
+    mistral_event_columns,
+    mistral_job_columns,
+    mistral_target_columns,
+    oldest_first,
+)
 from .openai_frames import openai_checkpoint_rows, openai_event_rows, openai_job_columns
 from .openai_schema import OpenAIJob
-from .schema import JobMetadata
 
 __all__ = [
     "JOBS_SCHEMA",
@@ -36,6 +46,8 @@ __all__ = [
     "checkpoints_frame",
     "events_frame",
     "targets_frame",
+    "FRAME_NAMES",
+    "frames_with_positions",
 ]
 
 _UTC = pl.Datetime("us", "UTC")
@@ -143,16 +155,16 @@ ERRORS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 _TIME_COLUMNS = ("created_at", "modified_at", "estimated_start_time", "finished_at", "estimated_finish")
-_NO_METADATA = JobMetadata()
 _json_encode = msgspec.json.Encoder().encode
 
 
 def _string_lists(values: list[list[str] | None], name: str) -> pl.Series:
-    """A List(String) column; built through JSON text, which polars parses far faster than
-    it converts Python lists one by one."""
-    encode = _json_encode
-    text = [None if v is None else encode(v).decode() for v in values]
-    return pl.Series(name, text, dtype=pl.String()).str.json_decode(pl.List(pl.String()))
+    """A List(String) column, built through JSON text, which polars parses far faster than it
+    converts Python lists one by one: the whole column as one JSON array, exploded."""
+    if not values:
+        return pl.Series(name, [], dtype=pl.List(pl.String()))
+    text = pl.Series(name, [_json_encode(values).decode()], dtype=pl.String())
+    return text.str.json_decode(pl.List(pl.List(pl.String()))).explode()
 
 
 def _as_list(jobs: Iterable[Any]) -> list[Any]:
@@ -174,11 +186,27 @@ def _without_id(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
     return {name: dtype for name, dtype in schema.items() if name != "job_id"}
 
 
-def _wandb(job: Any) -> Any:
-    for integration in job.integrations or ():
-        if integration.type in (None, "wandb"):
-            return integration
-    return None
+def _frame_of(columns: dict[str, Any], schema: dict[str, pl.DataType], **exprs: pl.Expr) -> pl.DataFrame:
+    """The columns of ``schema``, in its order: ``columns`` (lists or Series), ``exprs``
+    (e.g. a literal for one value in every row), and nulls for the rest.
+
+    Only the columns that vary are built from Python lists: a constant or null column
+    made from a list costs as much as any other (polars inspects every value).
+    """
+    given = [name for name in schema if name in columns]
+    df = pl.DataFrame({name: columns[name] for name in given}, schema={name: schema[name] for name in given})
+    return df.select(
+        pl.col(name) if name in columns else exprs.get(name, pl.lit(None, dtype=dtype)).alias(name)
+        for name, dtype in schema.items()
+    )
+
+
+def _in_order(df: pl.DataFrame, first: str, then: str, *, strictly: bool = False) -> bool:
+    """Whether ``df`` is already sorted by ``first``, then ``then`` (nulls aside); ``strictly``:
+    and no two rows tie on both."""
+    step, next_step = pl.col(first).diff(), pl.col(then).diff()
+    within = next_step > 0 if strictly else next_step >= 0
+    return df.select(((step > 0) | ((step == 0) & within)).fill_null(True).all()).item()
 
 
 def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
@@ -239,87 +267,63 @@ def _openai_jobs(jobs: list[OpenAIJob]) -> pl.DataFrame:
 
 def _mistral_jobs(jobs: list[Any]) -> pl.DataFrame:
     """:func:`jobs_frame` of Mistral jobs only."""
-    hyper = [job.hyperparameters for job in jobs]
-    meta = [job.metadata or _NO_METADATA for job in jobs]
-    wandb = [_wandb(job) for job in jobs]
-    columns = {
-        "job_id": [job.id for job in jobs],
-        "job_type": [job.kind for job in jobs],
-        "model": [job.model for job in jobs],
-        "status": [job.status for job in jobs],
-        "auto_start": [job.auto_start for job in jobs],
-        "created_at": [job.created_at for job in jobs],
-        "modified_at": [job.modified_at for job in jobs],
-        "fine_tuned_model": [job.fine_tuned_model for job in jobs],
-        "suffix": [job.suffix for job in jobs],
-        "trained_tokens": [job.trained_tokens for job in jobs],
-        "training_files": _string_lists([job.training_files for job in jobs], "training_files"),
-        "validation_files": _string_lists([job.validation_files for job in jobs], "validation_files"),
-        "learning_rate": [h.learning_rate for h in hyper],
-        "training_steps": [h.training_steps for h in hyper],
-        "epochs": [h.epochs for h in hyper],
-        "weight_decay": [h.weight_decay for h in hyper],
-        "warmup_fraction": [h.warmup_fraction for h in hyper],
-        "seq_len": [h.seq_len for h in hyper],
-        "fim_ratio": [getattr(h, "fim_ratio", None) for h in hyper],
-        # 0.0 with no currency is the placeholder a job carries right after creation,
-        # not a price: null, as in ftkit.analysis.token_usage.
-        "cost": [None if m.cost == 0.0 and m.cost_currency is None else m.cost for m in meta],
-        "cost_currency": [m.cost_currency for m in meta],
-        "train_tokens": [m.train_tokens for m in meta],
-        "train_tokens_per_step": [m.train_tokens_per_step for m in meta],
-        "data_tokens": [m.data_tokens for m in meta],
-        "expected_duration_seconds": [m.expected_duration_seconds for m in meta],
-        "estimated_start_time": [
-            m.estimated_start_time if m.estimated_start_time is not None else job.estimated_start_time
-            for m, job in zip(meta, jobs)
-        ],
-        "wandb_project": [w.project if w is not None else None for w in wandb],
-        "wandb_run_name": [w.run_name if w is not None else None for w in wandb],
-        "wandb_url": [w.url if w is not None else None for w in wandb],
-        "n_checkpoints": [None if job.checkpoints is None else len(job.checkpoints) for job in jobs],
-        "n_events": [None if job.events is None else len(job.events) for job in jobs],
-    }
-    nulls = [None] * len(jobs)
-    columns["provider"] = ["mistral"] * len(jobs)
-    columns["status_raw"] = columns["status"]
-    columns.update((name, nulls) for name in JOBS_SCHEMA if name not in columns)
-    df = pl.DataFrame(columns, schema=_raw_schema(JOBS_SCHEMA))
+    columns: dict[str, Any] = mistral_job_columns(jobs)
+    for name in ("training_files", "validation_files"):
+        columns[name] = _string_lists(columns[name], name)
+    df = _frame_of(
+        columns, _raw_schema(JOBS_SCHEMA), provider=pl.lit("mistral"), status_raw=pl.col("status")
+    )
     return _with_utc(df, _TIME_COLUMNS)
 
 
-def frames_with_positions(jobs: list[Any]) -> dict[str, pl.DataFrame]:
-    """All four frames, each with an Int64 ``_position`` column: the job's index in ``jobs``.
+#: The names of the four frames, in the order :func:`frames_with_positions` gives them.
+FRAME_NAMES = ("jobs", "checkpoints", "events", "targets")
+
+
+def frames_with_positions(jobs: list[Any], *, names: Iterable[str] = FRAME_NAMES) -> dict[str, pl.DataFrame]:
+    """The frames named (by default all four), each with an Int64 ``_position`` column: the
+    job's index in ``jobs``.
 
     Used to assemble frames built in pieces (by worker processes) and to drop the rows
-    of superseded snapshots.
+    of superseded snapshots. ``names`` lets a reader build some frames now and the others
+    only when they are asked for.
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> jobs = list(ftkit.read_jobs(ftkit.synth.make_jobs_bytes(3, seed=1)))
+    >>> parts = frames_with_positions(jobs, names=("jobs", "checkpoints"))
+    >>> list(parts), parts["jobs"]["_position"].to_list()
+    (['jobs', 'checkpoints'], [0, 1, 2])
     """
-    return {
-        "jobs": jobs_frame(jobs).with_row_index("_position").with_columns(
-            pl.col("_position").cast(pl.Int64())
-        ),
-        "checkpoints": _checkpoints(jobs, keep_position=True),
-        "events": _events(jobs, keep_position=True),
-        "targets": _targets(jobs, keep_position=True),
-    }
+    wanted = set(names)
+    unknown = wanted.difference(FRAME_NAMES)
+    if unknown:
+        msg = f"names must be among {FRAME_NAMES}, got {sorted(unknown)!r}"
+        raise ValueError(msg)
+    builders = {"checkpoints": _checkpoints, "events": _events, "targets": _targets}
+    out: dict[str, pl.DataFrame] = {}
+    ids = None
+    if "jobs" in wanted:
+        jobs_df = jobs_frame(jobs)
+        ids = jobs_df["job_id"]
+        out["jobs"] = jobs_df.with_row_index("_position").with_columns(pl.col("_position").cast(pl.Int64()))
+    elif len(wanted) > 1:
+        ids = pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
+    for name in FRAME_NAMES[1:]:
+        if name in wanted:
+            out[name] = builders[name](jobs, keep_position=True, ids=ids)
+    return out
 
 
-def _positions(jobs: list[Any], attribute: str) -> tuple[list[int], list[Any]]:
-    """Flatten one list attribute of every Mistral job: (job position, item) columns."""
-    positions: list[int] = []
-    items: list[Any] = []
-    for position, job in enumerate(jobs):
-        children = getattr(job, attribute, None)
-        if children and type(job) is not OpenAIJob:
-            positions += repeat(position, len(children))
-            items += children
-    return positions, items
+def _insert_job_ids(df: pl.DataFrame, jobs: list[Any], ids: pl.Series | None = None) -> pl.DataFrame:
+    """Add ``job_id`` as the second column, looked up from ``_position`` (in Rust, not per row).
 
-
-def _insert_job_ids(df: pl.DataFrame, jobs: list[Any]) -> pl.DataFrame:
-    """Add ``job_id`` as the second column, looked up from ``_position`` (in Rust, not per row)."""
-    ids = pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
-    return df.insert_column(1, ids.gather(df["_position"]))
+    ``ids``, where given, holds the id of every job in ``jobs`` (the jobs frame's column).
+    """
+    if ids is None:
+        ids = pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
+    return df.insert_column(1, ids.gather(df["_position"]).alias("job_id"))
 
 
 def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
@@ -358,42 +362,36 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     return _checkpoints(_as_list(jobs), keep_position=False)
 
 
-def _checkpoints(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
-    positions, checkpoints = _positions(jobs, "checkpoints")
-    metrics = [c.metrics for c in checkpoints]
-    nulls = [None] * len(checkpoints)
-    columns = {
-        "_position": positions,
-        "step_number": [c.step_number for c in checkpoints],
-        "created_at": [c.created_at for c in checkpoints],
-        "train_loss": [m.train_loss for m in metrics],
-        "valid_loss": [m.valid_loss for m in metrics],
-        "valid_mean_token_accuracy": [m.valid_mean_token_accuracy for m in metrics],
-        "provider": ["mistral"] * len(checkpoints),
-        "origin": ["checkpoint"] * len(checkpoints),
-    }
+def _checkpoints(jobs: list[Any], *, keep_position: bool, ids: pl.Series | None = None) -> pl.DataFrame:
     schema = {"_position": pl.Int64(), **_raw_schema(_without_id(CHECKPOINTS_SCHEMA))}
-    df = pl.DataFrame({name: columns.get(name, nulls) for name in schema}, schema=schema)
-    openai_at = [i for i, job in enumerate(jobs) if type(job) is OpenAIJob]
+    df, openai_at = _mistral_checkpoints(jobs, schema)
     if openai_at:
         rows = openai_checkpoint_rows([jobs[i] for i in openai_at], openai_at)
         n = len(rows["_position"])
         rows["provider"] = ["openai"] * n
         df = pl.concat([df, pl.DataFrame(rows, schema=schema)]).sort("_position", maintain_order=True)
-    return _finish_checkpoints(_insert_job_ids(df, jobs), keep_position=keep_position)
+    return _finish_checkpoints(_insert_job_ids(df, jobs, ids), keep_position=keep_position)
+
+
+def _mistral_checkpoints(jobs: list[Any], schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, list[int]]:
+    """The Mistral jobs' checkpoint rows, each job's rows in the order a stable sort by step
+    gives (rows tied on a step in the order of the job's list), and where the OpenAI jobs are."""
+    constants = {"provider": pl.lit("mistral"), "origin": pl.lit("checkpoint")}
+    columns, openai_at = mistral_checkpoint_columns(jobs)  # newest-first lists reversed
+    df = _frame_of(columns, schema, **constants)
+    if _in_order(df, "_position", "step_number", strictly=True):
+        return df, openai_at  # the one order any sort gives, stable or not
+    df = df.sort("_position", "step_number")
+    if not _in_order(df, "_position", "step_number", strictly=True):
+        # a job repeats a step: those rows keep the order of its list, not reversed
+        columns, _ = mistral_checkpoint_columns(jobs, as_listed=True)
+        df = _frame_of(columns, schema, **constants).sort("_position", "step_number", maintain_order=True)
+    return df, openai_at
 
 
 def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFrame:
     """Sort by (_position, step), null the placeholder zeros, convert times, drop _position."""
-    in_order = df.select(
-        (
-            (pl.col("_position").diff() > 0)
-            | ((pl.col("_position").diff() == 0) & (pl.col("step_number").diff() >= 0))
-        )
-        .fill_null(True)
-        .all()
-    ).item()
-    if not in_order:
+    if not _in_order(df, "_position", "step_number"):
         df = df.sort("_position", "step_number", maintain_order=True)
     placeholder = (
         (pl.col("valid_loss") == 0.0)
@@ -405,58 +403,6 @@ def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFram
         for name in ("valid_loss", "valid_mean_token_accuracy")
     )
     return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
-
-
-#: Where each status comes in a job's life, to orient lists stamped within one second.
-_LIFECYCLE_RANK = {
-    "QUEUED": 0,
-    "STARTED": 1,
-    "VALIDATING": 1,
-    "VALIDATED": 2,
-    "RUNNING": 3,
-    "CANCELLATION_REQUESTED": 4,
-    "SUCCESS": 5,
-    "FAILED": 5,
-    "FAILED_VALIDATION": 5,
-    "CANCELLED": 5,
-}
-
-
-def _status_rank(event: Any) -> int | None:
-    data = event.data
-    status = data.get("status") if data else None
-    return _LIFECYCLE_RANK.get(status) if isinstance(status, str) else None
-
-
-def _oldest_first(events: list[Any]) -> list[Any]:
-    """Events in the order they happened: lists stamped newest first are reversed.
-
-    The direction is read from the first and last timestamps; where they are equal (every
-    event in one second), from the first and last statuses' places in a job's life.
-    """
-    if len(events) > 1:
-        first, last = events[0].created_at, events[-1].created_at
-        if first > last:
-            return events[::-1]
-        if first == last:
-            first_rank, last_rank = _status_rank(events[0]), _status_rank(events[-1])
-            if first_rank is not None and last_rank is not None and first_rank > last_rank:
-                return events[::-1]
-    return events
-
-
-def _event_status(data: dict[str, Any] | None) -> str | None:
-    status = data.get("status") if data else None
-    return status if isinstance(status, str) else None
-
-
-def _event_rest(data: dict[str, Any] | None) -> str | None:
-    """``data`` without its (string) status, as JSON text; null when nothing is left."""
-    if not data:
-        return None
-    if isinstance(data.get("status"), str):
-        data = {key: value for key, value in data.items() if key != "status"}
-    return _json_encode(data).decode() if data else None
 
 
 def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
@@ -488,51 +434,24 @@ def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     return _events(_as_list(jobs), keep_position=False)
 
 
-def _events(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
-    positions: list[int] = []
-    events: list[Any] = []
+def _events(jobs: list[Any], *, keep_position: bool, ids: pl.Series | None = None) -> pl.DataFrame:
+    columns, openai_at = mistral_event_columns(jobs)
+    schema = {"_position": pl.Int64(), **_raw_schema(_without_id(EVENTS_SCHEMA))}
+    df = _frame_of(columns, schema, provider=pl.lit("mistral"))
     openai_positions: list[int] = []
     openai_events: list[Any] = []
-    for position, job in enumerate(jobs):
-        if job.events:
-            ordered = _oldest_first(job.events)
-            if type(job) is OpenAIJob:
-                openai_positions += repeat(position, len(ordered))
-                openai_events += ordered
-                continue
-            positions += repeat(position, len(ordered))
-            events += ordered
-    statuses: list[str | None] = []
-    rests: list[str | None] = []
-    for event in events:
-        data = event.data
-        status = data.get("status") if data else None
-        if type(status) is str and len(data) == 1:  # the usual {"status": ...}
-            statuses.append(status)
-            rests.append(None)
-        else:
-            statuses.append(_event_status(data))
-            rests.append(_event_rest(data))
-    schema = {"_position": pl.Int64(), **_raw_schema(_without_id(EVENTS_SCHEMA))}
-    nulls = [None] * len(events)
-    df = pl.DataFrame(
-        {
-            "_position": positions,
-            "created_at": [e.created_at for e in events],
-            "name": [e.name for e in events],
-            "status": statuses,
-            "data": rests,
-            "provider": ["mistral"] * len(events),
-            "level": nulls,
-            "message": nulls,
-        },
-        schema=schema,
-    )
+    for position in openai_at:
+        events = jobs[position].events
+        if events:
+            openai_positions += [position] * len(events)
+            openai_events += oldest_first(events)
     if openai_events:
         rows = {"_position": openai_positions, **openai_event_rows(openai_events)}
         rows["provider"] = ["openai"] * len(openai_events)
         df = pl.concat([df, pl.DataFrame(rows, schema=schema)])
-    df = _insert_job_ids(df.sort("_position", "created_at", maintain_order=True), jobs)
+    if openai_events or not _in_order(df, "_position", "created_at"):
+        df = df.sort("_position", "created_at", maintain_order=True)
+    df = _insert_job_ids(df, jobs, ids)
     return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
 
 
@@ -557,17 +476,9 @@ def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     return _targets(_as_list(jobs), keep_position=False)
 
 
-def _targets(jobs: list[Any], *, keep_position: bool) -> pl.DataFrame:
-    positions, targets = _positions(jobs, "classifier_targets")
-    df = pl.DataFrame(
-        {
-            "_position": positions,
-            "name": [t.name for t in targets],
-            "labels": _string_lists([t.labels for t in targets], "labels"),
-            "weight": [t.weight for t in targets],
-            "loss_function": [t.loss_function for t in targets],
-        },
-        schema={"_position": pl.Int64(), **_without_id(TARGETS_SCHEMA)},
-    )
-    df = _insert_job_ids(df, jobs)
+def _targets(jobs: list[Any], *, keep_position: bool, ids: pl.Series | None = None) -> pl.DataFrame:
+    columns: dict[str, Any] = mistral_target_columns(jobs)
+    columns["labels"] = _string_lists(columns["labels"], "labels")
+    df = _frame_of(columns, {"_position": pl.Int64(), **_without_id(TARGETS_SCHEMA)})
+    df = _insert_job_ids(df, jobs, ids)
     return df if keep_position else df.drop("_position")

@@ -1,0 +1,196 @@
+"""The fast frame builders (ftkit.mistral_frames, assembled by ftkit.frames) against the
+straightforward ones they replaced (tests/reference_frames.py): equal frames, whole, on the
+samples, the real documents, odd shapes and mixes of providers."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+from polars.testing import assert_frame_equal
+
+import ftkit
+from ftkit.frames import frames_with_positions
+from ftkit.schema import WireJob, to_job
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+FUNCTIONS = ("jobs_frame", "checkpoints_frame", "events_frame", "targets_frame")
+
+
+def _reference():
+    """Import tests/reference_frames.py (pytest runs with --import-mode=importlib)."""
+    name = "reference_frames"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def assert_same_frames(jobs: list) -> None:
+    """Every frame function, and frames_with_positions, equal to the reference's on ``jobs``."""
+    reference = _reference()
+    for name in FUNCTIONS:
+        assert_frame_equal(getattr(ftkit, name)(jobs), getattr(reference, name)(jobs), check_exact=True)
+    expected = reference.frames_with_positions(jobs)
+    got = frames_with_positions(jobs)
+    assert list(got) == list(expected)
+    for name, frame in got.items():
+        assert_frame_equal(frame, expected[name], check_exact=True)
+
+
+def _wire(records: list[dict]) -> list[WireJob]:
+    return [msgspec.json.decode(json.dumps(record).encode(), type=WireJob) for record in records]
+
+
+def test_the_sample_dump() -> None:
+    js = ftkit.read_jobs(DATA / "sample-jobs.ndjson.gz")
+    assert_same_frames(list(js))
+
+
+def test_the_sample_dump_as_wire_jobs() -> None:
+    lines = gzip.decompress((DATA / "sample-jobs.ndjson.gz").read_bytes()).splitlines()
+    wire = [msgspec.json.decode(line, type=WireJob) for line in lines if line.strip()]
+    assert len(wire) >= 300
+    assert_same_frames(wire)
+    assert_same_frames([to_job(job) for job in wire])
+
+
+def test_the_openai_sample_and_a_mix_of_providers() -> None:
+    openai = list(ftkit.read_jobs(DATA / "sample-openai-jobs.ndjson.gz"))
+    mistral = list(ftkit.read_jobs(DATA / "sample-jobs.ndjson.gz"))
+    assert_same_frames(openai)
+    mixed = [job for pair in zip(mistral, openai) for job in pair] + mistral[len(openai):]
+    assert_same_frames(mixed)
+
+
+def test_each_real_document(mistral_path: Path) -> None:
+    assert_same_frames(list(ftkit.read_jobs(mistral_path)))
+
+
+def test_all_real_documents_together(real_dir: Path) -> None:
+    assert_same_frames(list(ftkit.read_jobs(sorted(real_dir.glob("*.json")))))
+
+
+def test_empty_inputs() -> None:
+    assert_same_frames([])
+
+
+def test_odd_shapes(job_json) -> None:
+    records = [
+        # events: null data, empty data, non-string status, status beside other keys,
+        # one second for all (oriented by status), newest first, out of order
+        job_json(
+            "e1",
+            events=[
+                {"name": "a", "created_at": 5, "data": None},
+                {"name": "b", "created_at": 5},
+                {"name": "c", "created_at": 5, "data": {}},
+                {"name": "d", "created_at": 5, "data": {"status": 3}},
+                {"name": "e", "created_at": 5, "data": {"status": "RUNNING", "x": [1, {"y": None}]}},
+                {"name": "f", "created_at": 5, "data": {"other": "ü\u2028"}},
+            ],
+        ),
+        job_json(
+            "e2",
+            events=[
+                {"name": "s", "created_at": 7, "data": {"status": "VALIDATED"}},
+                {"name": "s", "created_at": 7, "data": {"status": "QUEUED"}},
+            ],
+        ),
+        job_json(
+            "e3",
+            events=[
+                {"name": "s", "created_at": 9, "data": {"status": "RUNNING"}},
+                {"name": "s", "created_at": 3, "data": {"status": "VALIDATED"}},
+                {"name": "s", "created_at": 4, "data": {"status": "VALIDATING"}},
+                {"name": "s", "created_at": 1, "data": {"status": "QUEUED"}},
+            ],
+        ),
+        job_json("e4", events=[{"name": "s", "created_at": 2, "data": {"status": "QUEUED"}},
+                               {"name": "s", "created_at": 1, "data": {"status": "RUNNING"}},
+                               {"name": "s", "created_at": 3, "data": {"status": "SUCCESS"}}]),
+        # checkpoints: unsorted, repeated steps, placeholder zeros, lone zero, no metrics,
+        # an empty list, no list at all
+        job_json(
+            "c1",
+            checkpoints=[
+                {"step_number": 3, "created_at": 30, "metrics": {"train_loss": 1, "valid_loss": 0.0,
+                                                                 "valid_mean_token_accuracy": 0.0}},
+                {"step_number": 1, "created_at": 10, "metrics": {"valid_loss": 0.0}},
+                {"step_number": 1, "created_at": 11},
+                {"step_number": 2, "created_at": 20, "metrics": {"train_loss": None, "valid_loss": 0.5,
+                                                                 "valid_mean_token_accuracy": 1.9}},
+            ],
+        ),
+        # newest first, with a repeated step whose rows differ: they keep the list's order
+        job_json(
+            "c4",
+            checkpoints=[
+                {"step_number": 3, "created_at": 30, "metrics": {"train_loss": 0.3}},
+                {"step_number": 2, "created_at": 21, "metrics": {"train_loss": 0.21}},
+                {"step_number": 2, "created_at": 20, "metrics": {"train_loss": 0.2}},
+                {"step_number": 1, "created_at": 10, "metrics": {"train_loss": 0.1}},
+            ],
+        ),
+        job_json("c5", checkpoints=[{"step_number": s, "created_at": s} for s in (9, 7, 5, 0)]),
+        job_json("c6", checkpoints=[{"step_number": s, "created_at": s} for s in (0, 4, 4, 8)]),
+        job_json("c7", checkpoints=[{"step_number": 1, "created_at": 1, "metrics": {"train_loss": 1}},
+                                    {"step_number": 1, "created_at": 2, "metrics": {"train_loss": 2}}]),
+        job_json("c2", checkpoints=[], events=[]),
+        job_json("c3", checkpoints=None, events=None),
+        # jobs: metadata null or placeholder cost, integrations of other types, legacy time
+        job_json("j1", metadata=None, integrations=[], estimated_start_time=99),
+        job_json("j2", metadata={"cost": 0.0, "estimated_start_time": 5}, estimated_start_time=6,
+                 integrations=[{"type": "other", "project": "no"}, {"project": "p", "run_name": "r"}]),
+        job_json("j3", metadata={"cost": 0.0, "cost_currency": "EUR"}, validation_files=None,
+                 training_files=["a", "b\"c"], auto_start=False, job_type="FT"),
+        # classifiers: targets without weight, none, without labels; one known by shape
+        job_json("k1", job_type="classifier", classifier_targets=[{"name": "t", "labels": ["x"]},
+                                                                  {"name": "u"}]),
+        job_json("k2", job_type="classifier", classifier_targets=None),
+        job_json("k3", classifier_targets=[{"name": "v", "labels": [], "weight": 2, "loss_function": "f"}]),
+        job_json("k4", job_type="classifier", classifier_targets=[]),
+    ]
+    wire = _wire(records)
+    assert_same_frames(wire)
+    assert_same_frames([to_job(job) for job in wire])
+    assert_same_frames(wire[::-1] + wire)  # one id twice: each record is its own row
+    for job in wire:  # alone: the sorted paths of one job
+        assert_same_frames([job])
+
+
+def test_openai_odd_shapes_mixed_in(real_dir: Path) -> None:
+    openai = list(ftkit.read_jobs(sorted(real_dir.glob("openai-*.json"))))
+    mistral = list(ftkit.read_jobs(sorted(p for p in real_dir.glob("*.json") if not p.name.startswith("openai-"))))
+    assert openai
+    assert_same_frames(openai + mistral)
+    assert_same_frames(mistral[:3] + openai + mistral[3:] + openai)
+
+
+def test_a_larger_synthetic_dump() -> None:
+    data = ftkit.synth.make_jobs_bytes(2_000, seed=7)
+    wire = [msgspec.json.decode(line, type=WireJob) for line in data.splitlines() if line.strip()]
+    assert_same_frames(wire)
+    assert frames_with_positions(wire)["checkpoints"].height > 10_000
+
+
+def test_frames_with_positions_builds_the_frames_named(job_json) -> None:
+    wire = _wire([job_json("a", checkpoints=[{"step_number": 2, "created_at": 2}, {"step_number": 1, "created_at": 1}],
+                           events=[{"name": "s", "created_at": 1}]),
+                  job_json("b", job_type="classifier", classifier_targets=[{"name": "t", "labels": ["x"]}])])
+    every = frames_with_positions(wire)
+    assert list(every) == ["jobs", "checkpoints", "events", "targets"]
+    for names in (["checkpoints"], ["events", "jobs"], ["targets", "checkpoints"], []):
+        some = frames_with_positions(wire, names=names)
+        assert list(some) == [name for name in every if name in names]
+        for name, frame in some.items():
+            assert_frame_equal(frame, every[name])
+    with pytest.raises(ValueError, match="names must be among"):
+        frames_with_positions(wire, names=["jobs", "errors"])
