@@ -29,7 +29,7 @@ from .frames import (
     targets_frame,
 )
 from .openai_reading import UnattachedList
-from .reading import gc_paused
+from .read import gc_paused
 from .schema import Job, WireJob, to_job
 from .snapshots import latest_snapshots
 

@@ -14,9 +14,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import ftkit
-import ftkit.reading
+import ftkit.read.reader
 import ftkit.snapshots
-import ftkit.sources
+import ftkit.read.sources
 from ftkit import JobDecodeError
 
 FRAMES = ("jobs", "checkpoints", "events", "targets")
@@ -658,7 +658,7 @@ def test_iter_jobs_generated_snapshots_in_both_orders(tmp_path: Path) -> None:
 def test_iter_jobs_a_dump_read_twice_holds_nothing_back(tmp_path: Path) -> None:
     dump = tmp_path / "dump.ndjson"
     dump.write_bytes(ftkit.synth.make_jobs_bytes(30, seed=1))
-    keep, merges = ftkit.reading._snapshot_plan(ftkit.reading.expand_sources([dump, dump]), errors="raise", strict=False, extents=[])
+    keep, merges = ftkit.read.reader._snapshot_plan(ftkit.read.reader.expand_sources([dump, dump]), errors="raise", strict=False, extents=[])
     assert (sum(keep), merges) == (30, {})  # identical ties: the later copy, nothing to merge
     assert [j.id for b in ftkit.iter_jobs([dump, dump], batch_size=7) for j in b] == ftkit.read_jobs(dump).ids
 
@@ -674,7 +674,7 @@ def test_iter_jobs_a_growing_dump_is_read_up_to_where_the_first_read_ended(tmp_p
     assert ids == [f"j{i}" for i in range(10)]
     # a file cut short between the two reads is refused, not misread
     dump.write_bytes(ftkit.synth.make_jobs_bytes(1200, seed=2))
-    assert dump.stat().st_size > 2 * ftkit.reading.STREAM_BLOCK  # read in several blocks
+    assert dump.stat().st_size > 2 * ftkit.read.reader.STREAM_BLOCK  # read in several blocks
     batches = ftkit.iter_jobs(dump, batch_size=3)
     next(batches)
     dump.write_bytes(b"".join(job_bytes(f"k{i}") + b"\n" for i in range(3)))
@@ -887,7 +887,7 @@ def test_truncated_gzip_ndjson_keeps_the_records_before_the_damage(big_ndjson, t
     assert "truncated or corrupt gzip data" in whole.errors["message"][-1]
 
 
-@pytest.mark.parametrize("module", [ftkit.reading, ftkit.snapshots, ftkit.sources], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [ftkit.read.reader, ftkit.snapshots, ftkit.read.sources], ids=lambda m: m.__name__)
 def test_doctests(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0
@@ -957,7 +957,7 @@ result["ids"], result["messages"] = js.ids, js.errors["message"].to_list()
     assert out["extra_mb"] < 150, out  # not the 400 MB it inflates to
     # the default is half the memory available: a smaller machine gets a smaller limit
     out = _in_child(f"""
-ftkit.reading.memory_budget = lambda: 32 << 20
+ftkit.read.reader.memory_budget = lambda: 32 << 20
 ftkit.read_jobs({str(bomb)!r})
 """)
     assert "larger than 33,554,432 bytes once decompressed (max_input_bytes" in out["error"]
@@ -1013,7 +1013,7 @@ result["ids"] = [j.id for b in ftkit.iter_jobs({str(blanks)!r}) for j in b]
 def test_ftkit_workers_is_capped_at_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from ftkit.parallel import worker_count
+    from ftkit.read.workers import worker_count
 
     cores = len(os.sched_getaffinity(0))
     for value, expected in (("1000", cores), ("0", 0), ("1", min(1, cores)), ("-3", 0)):
@@ -1049,7 +1049,7 @@ def _reading_child(path: Path):
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     assert proc.stdout.readline() == "reading\n"
-    from ftkit.parallel import SPILL_PREFIX, _spill_root
+    from ftkit.read.workers import SPILL_PREFIX, _spill_root
 
     spills = list(Path(_spill_root() or "/tmp").glob(f"{SPILL_PREFIX}{proc.pid}-*"))
     assert len(spills) == 1
@@ -1058,7 +1058,7 @@ def _reading_child(path: Path):
 
 @pytest.fixture()
 def parallel_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ftkit.parallel import worker_count
+    from ftkit.read.workers import worker_count
 
     monkeypatch.delenv("FTKIT_WORKERS", raising=False)
     if worker_count() < 2:

@@ -1,7 +1,7 @@
 """Decode large NDJSON dumps in worker processes, one per core.
 
 msgspec decodes while holding the GIL, so threads cannot share the work: worker
-*processes* can. Each worker (``python -m ftkit.parallel``, started on the first large
+*processes* can. Each worker (``python -m ftkit.read.workers``, started on the first large
 read, reused by the next ones, and ended after a minute without work)
 receives a run of whole lines over a pipe, decodes and validates every record with the
 same code as :func:`ftkit.read_jobs` uses in-process, builds the four frames, and sends
@@ -35,9 +35,9 @@ from typing import Any
 import msgspec
 import polars as pl
 
-from .errors import JobDecodeError
-from .frames import frames_with_positions
-from .reading import (
+from ..errors import JobDecodeError
+from ..frames import frames_with_positions
+from .reader import (
     _DECODE_ERRORS,
     _Decoding,
     _job_decoder,
@@ -47,8 +47,8 @@ from .reading import (
     decode_bytes,
     worth_decoding,
 )
-from .schema import Job, WireJob, to_job
-from .snapshots import merge_snapshots
+from ..schema import Job, WireJob, to_job
+from ..snapshots import merge_snapshots
 from .sources import BOM, GZIP_MAGIC, Input
 
 __all__ = ["wants_parallel", "read_parallel", "worker_count"]
@@ -227,7 +227,7 @@ class _Worker:
         env["POLARS_MAX_THREADS"] = "1"
         env["FTKIT_WORKERS"] = "0"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ftkit.parallel"],
+            [sys.executable, "-m", "ftkit.read.workers"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -383,7 +383,7 @@ def read_parallel(
     limit: int | None = None,
 ) -> Any:
     """Read inputs with worker processes; see :func:`ftkit.read_jobs`."""
-    from .jobset import JobSet
+    from ..jobset import JobSet
 
     count = worker_count()
     with _POOL_LOCK:

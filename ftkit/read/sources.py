@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import JobDecodeError
+from ..errors import JobDecodeError
 
 __all__ = ["Source", "Input", "expand_sources", "gunzip_blocks", "memory_budget", "strip_bom"]
 

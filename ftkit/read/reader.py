@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from .errors import JobDecodeError
-from .openai_reading import UnattachedList, attach, candidate_owners, decode_openai
-from .openai_schema import openai_shape
-from .schema import Job, WireJob, WireJobList
-from .snapshots import latest_snapshots, merge_snapshots
+from ..errors import JobDecodeError
+from ..openai_reading import UnattachedList, attach, candidate_owners, decode_openai
+from ..openai_schema import openai_shape
+from ..schema import Job, WireJob, WireJobList
+from ..snapshots import latest_snapshots, merge_snapshots
 from .sources import (
     BOM,
     GZIP_MAGIC,
@@ -50,7 +50,7 @@ from .sources import (
 )
 
 if TYPE_CHECKING:
-    from .jobset import JobSet
+    from ..jobset import JobSet
 
 __all__ = ["read_jobs", "iter_jobs", "write_jobs", "memory_budget", "Source"]
 
@@ -510,7 +510,7 @@ def read_jobs(
     >>> len(js), js.errors.row(0)
     (1, ('<bytes>', None, 1, '$.status', 'Expected `str`, got `int`'))
     """
-    from .parallel import OpenAIRecords, read_parallel, wants_parallel
+    from .workers import OpenAIRecords, read_parallel, wants_parallel
 
     if errors not in ("raise", "skip"):
         msg = f"errors must be 'raise' or 'skip', got {errors!r}"
@@ -562,7 +562,7 @@ def _read_here(
     inputs: list[Input], *, errors: Errors, strict: bool, progress: ProgressCallback | None, limit: int | None = None
 ) -> JobSet:
     """:func:`read_jobs` in this process."""
-    from .jobset import JobSet
+    from ..jobset import JobSet
 
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
@@ -802,7 +802,7 @@ def _decoded_stream(inputs: list[Input], *, errors: Errors, strict: bool, bounds
 
 def _batches(decoding: Iterator[Decoded], batch_size: int) -> Iterator[JobSet]:
     """Batches of at most ``batch_size`` jobs, each with the errors found while filling it."""
-    from .jobset import JobSet
+    from ..jobset import JobSet
 
     jobs: list[WireJob] = []
     bad: list[JobDecodeError] = []
@@ -1081,7 +1081,7 @@ def write_ndjson(items: Iterable[Any], path: str | os.PathLike, *, compresslevel
     The gzip header carries no file name or time, so the bytes depend on the items only.
     Used by :func:`write_jobs` and :func:`ftkit.synth.write_dump`.
     """
-    from .atomic import atomic_write
+    from ..atomic import atomic_write
 
     path = Path(path)
     encode_into = msgspec.json.Encoder().encode_into
