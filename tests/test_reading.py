@@ -14,9 +14,16 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import ftkit
+import ftkit.gc_pause
+import ftkit.read.assemble
+import ftkit.read.chunks
+import ftkit.read.decode
+import ftkit.read.layout
 import ftkit.read.reader
-import ftkit.snapshots
 import ftkit.read.sources
+import ftkit.read.stream
+import ftkit.read.write
+import ftkit.snapshots
 from ftkit import JobDecodeError
 
 FRAMES = ("jobs", "checkpoints", "events", "targets")
@@ -658,7 +665,7 @@ def test_iter_jobs_generated_snapshots_in_both_orders(tmp_path: Path) -> None:
 def test_iter_jobs_a_dump_read_twice_holds_nothing_back(tmp_path: Path) -> None:
     dump = tmp_path / "dump.ndjson"
     dump.write_bytes(ftkit.synth.make_jobs_bytes(30, seed=1))
-    keep, merges = ftkit.read.reader._snapshot_plan(ftkit.read.reader.expand_sources([dump, dump]), errors="raise", strict=False, extents=[])
+    keep, merges = ftkit.read.assemble.snapshot_plan(ftkit.read.sources.expand_sources([dump, dump]), errors="raise", strict=False, extents=[])
     assert (sum(keep), merges) == (30, {})  # identical ties: the later copy, nothing to merge
     assert [j.id for b in ftkit.iter_jobs([dump, dump], batch_size=7) for j in b] == ftkit.read_jobs(dump).ids
 
@@ -674,7 +681,7 @@ def test_iter_jobs_a_growing_dump_is_read_up_to_where_the_first_read_ended(tmp_p
     assert ids == [f"j{i}" for i in range(10)]
     # a file cut short between the two reads is refused, not misread
     dump.write_bytes(ftkit.synth.make_jobs_bytes(1200, seed=2))
-    assert dump.stat().st_size > 2 * ftkit.read.reader.STREAM_BLOCK  # read in several blocks
+    assert dump.stat().st_size > 2 * ftkit.read.sources.STREAM_BLOCK  # read in several blocks
     batches = ftkit.iter_jobs(dump, batch_size=3)
     next(batches)
     dump.write_bytes(b"".join(job_bytes(f"k{i}") + b"\n" for i in range(3)))
@@ -887,7 +894,22 @@ def test_truncated_gzip_ndjson_keeps_the_records_before_the_damage(big_ndjson, t
     assert "truncated or corrupt gzip data" in whole.errors["message"][-1]
 
 
-@pytest.mark.parametrize("module", [ftkit.read.reader, ftkit.snapshots, ftkit.read.sources], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [
+        ftkit.gc_pause,
+        ftkit.read.sources,
+        ftkit.read.layout,
+        ftkit.read.chunks,
+        ftkit.read.decode,
+        ftkit.read.stream,
+        ftkit.read.assemble,
+        ftkit.read.reader,
+        ftkit.read.write,
+        ftkit.snapshots,
+    ],
+    ids=lambda m: m.__name__,
+)
 def test_doctests(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0
@@ -1049,9 +1071,9 @@ def _reading_child(path: Path):
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     assert proc.stdout.readline() == "reading\n"
-    from ftkit.read.workers import SPILL_PREFIX, _spill_root
+    from ftkit.read.workers import SPILL_PREFIX, spill_root
 
-    spills = list(Path(_spill_root() or "/tmp").glob(f"{SPILL_PREFIX}{proc.pid}-*"))
+    spills = list(Path(spill_root() or "/tmp").glob(f"{SPILL_PREFIX}{proc.pid}-*"))
     assert len(spills) == 1
     return proc, spills[0]
 
