@@ -1,48 +1,48 @@
-"""Decode large NDJSON dumps in worker processes, one per core.
+"""Decode chunks in worker processes, one per core: the pool, its spill files, the feeding.
 
 msgspec decodes while holding the GIL, so threads cannot share the work: worker
-*processes* can. Each worker (``python -m ftkit.read.workers``, started on the first large
-read, reused by the next ones, and ended after a minute without work)
-receives a run of whole lines over a pipe, decodes and validates every record with the
-same code as :func:`ftkit.read_jobs` uses in-process, builds the four frames, and sends
-them back as Arrow IPC with the byte range of each job. The calling process keeps the
-bytes and decodes a job's Struct only when it is first asked for.
+*processes* can (:mod:`ftkit.read.processes` starts them and speaks to them). A pool of
+them starts on the first large read, serves the next ones, and ends after
+:data:`IDLE_SECONDS` without a read. :func:`run_chunks` feeds each worker a chunk at a
+time from a thread of its own and decodes here the chunks meant to stay here; the
+workers write their frames as Arrow IPC files in a spill directory that is removed after
+the read, on SIGTERM, or (left by a killed process) by the next read. Set the
+environment variable ``FTKIT_WORKERS`` to choose how many workers, at most the usable
+cores (``0`` or ``1`` decodes in this process).
 
-Worker processes are started by ``subprocess`` (not ``multiprocessing``), so scripts
-need no ``if __name__ == "__main__"`` guard and notebooks work as they are. Set the
-environment variable ``FTKIT_WORKERS`` to choose how many, at most the usable cores
-(``0`` or ``1`` decodes in this process).
+Examples
+--------
+>>> import os
+>>> 0 <= worker_count() <= len(os.sched_getaffinity(0))
+True
 """
 
 from __future__ import annotations
 
 import atexit
-import gc
 import os
 import queue
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import msgspec
 import polars as pl
 
 from ..errors import JobDecodeError
 from .chunks import Chunk
-from .decode import FRAME_NAMES, ChunkReply, DecodedChunk, OpenAIRecords, decode_chunk, decode_input
+from .decode import FRAME_NAMES, DecodedChunk, OpenAIRecords, decode_chunk, decode_input
+from .processes import WorkerProcess, WorkerRequest, close_fork_server
 from .sources import Input, bytes_of
 
 __all__ = [
     "IDLE_SECONDS",
     "SPILL_PREFIX",
     "make_spill",
+    "pool_start_methods",
     "removed_on_sigterm",
     "run_chunks",
     "shutdown",
@@ -73,122 +73,7 @@ def worker_count() -> int:
     return cores
 
 
-# --- the worker side -----------------------------------------------------------------
-
-
-class _Request(msgspec.Struct, array_like=True):
-    source: str
-    errors: str
-    size: int
-    #: Read ``size`` bytes from this file at ``start``; without it they follow on the pipe.
-    path: str | None = None
-    start: int = 0
-    #: Write the frames as Arrow IPC files here, named ``<prefix>-<frame>.arrow``.
-    spill: str = ""
-
-
-def _serve() -> None:
-    """The worker's loop: read requests on stdin, answer on stdout, until stdin closes."""
-    gc.disable()  # nothing here makes reference cycles; see ftkit.gc_pause
-    stdin = sys.stdin.buffer
-    stdout = sys.stdout.buffer
-    encode = msgspec.msgpack.Encoder().encode
-    decode_request = msgspec.msgpack.Decoder(_Request).decode
-    while True:
-        head = stdin.read(4)
-        if len(head) < 4:
-            return
-        request = decode_request(stdin.read(int.from_bytes(head, "little")))
-        if request.path is None:
-            data = stdin.read(request.size)
-        else:
-            with open(request.path, "rb") as file:
-                file.seek(request.start)
-                data = file.read(request.size)
-        jobs, reply, frames = decode_chunk(data, source=request.source, errors=request.errors)
-        del data
-        for name, frame in frames.items():
-            path = f"{request.spill}-{name}.arrow"
-            frame.write_ipc(path, compression="uncompressed")
-            reply.files.append(path)
-        del frames
-        out = encode(reply)
-        stdout.write(len(out).to_bytes(8, "little"))
-        stdout.write(out)
-        stdout.flush()
-        del jobs  # freed while the caller reads the frames
-
-
-# --- the calling side ------------------------------------------------------------------
-
-
-class _WorkerFailed(RuntimeError):
-    pass
-
-
-class _Worker:
-    """One worker process and the pipe protocol to it."""
-
-    _encode = msgspec.msgpack.Encoder().encode
-    _decode_reply = msgspec.msgpack.Decoder(ChunkReply).decode
-
-    def __init__(self) -> None:
-        env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        env["POLARS_MAX_THREADS"] = "1"
-        env["FTKIT_WORKERS"] = "0"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ftkit.read.workers"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            bufsize=0,
-        )
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def run(self, request: _Request, data: memoryview | None) -> ChunkReply:
-        try:
-            header = self._encode(request)
-            stdin = self.process.stdin
-            stdin.write(len(header).to_bytes(4, "little"))
-            stdin.write(header)
-            if data is not None:
-                stdin.write(data)
-            stdin.flush()
-            head = _read_exactly(self.process.stdout, 8)
-            return self._decode_reply(_read_exactly(self.process.stdout, int.from_bytes(head, "little")))
-        except (OSError, ValueError, EOFError, msgspec.MsgspecError) as exc:
-            self.close()
-            raise _WorkerFailed(str(exc)) from None
-
-    def close(self) -> None:
-        try:
-            if self.process.stdin:
-                self.process.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def _read_exactly(stream: Any, size: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = stream.read(min(size, 1 << 24))
-        if not chunk:
-            raise EOFError("worker process ended unexpectedly")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-_POOL: list[_Worker] = []
+_POOL: list[WorkerProcess] = []
 _POOL_LOCK = threading.Lock()
 #: Seconds a pool may stay idle before its workers exit (they keep the memory of their
 #: last chunk): reads close together reuse the pool, a notebook left alone gets it back.
@@ -197,7 +82,7 @@ _idle_timer: threading.Timer | None = None
 
 
 @contextmanager
-def worker_pool(count: int) -> Iterator[list[_Worker]]:
+def worker_pool(count: int) -> Iterator[list[WorkerProcess]]:
     """``count`` workers for one read, started (or restarted) as needed, the pool held meanwhile.
 
     After the read the pool waits :data:`IDLE_SECONDS` for the next read; a read
@@ -228,7 +113,7 @@ def spill_directory() -> Iterator[str]:
         shutil.rmtree(spill, ignore_errors=True)
 
 
-def _workers(count: int) -> list[_Worker]:
+def _workers(count: int) -> list[WorkerProcess]:
     """The worker pool, started (or restarted) as needed. Call with _POOL_LOCK held."""
     global _idle_timer
     if _idle_timer is not None:
@@ -236,7 +121,7 @@ def _workers(count: int) -> list[_Worker]:
         _idle_timer = None
     _POOL[:] = [worker for worker in _POOL if worker.alive]
     while len(_POOL) < count:
-        _POOL.append(_Worker())
+        _POOL.append(WorkerProcess())
     return _POOL[:count]
 
 
@@ -256,12 +141,26 @@ def _close_idle() -> None:
             _POOL_LOCK.release()
 
 
+def pool_start_methods() -> list[str]:
+    """How the live workers of the pool were started (see :func:`~ftkit.read.processes.start_method`).
+
+    Examples
+    --------
+    >>> shutdown()
+    >>> pool_start_methods()
+    []
+    """
+    return [worker.method for worker in _POOL if worker.alive]
+
+
 @atexit.register
 def shutdown() -> None:
-    """End every worker of the pool (at exit, on SIGTERM, after an interrupted read)."""
+    """End every worker of the pool, and the fork server (at exit, on SIGTERM, after an
+    interrupted read, after :data:`IDLE_SECONDS` without a read)."""
     for worker in _POOL:
         worker.close()
     _POOL.clear()
+    close_fork_server()
 
 
 #: Spill directories are named ``ftkit-spill-<pid>-<random>``: the pid tells the next
@@ -336,7 +235,7 @@ def removed_on_sigterm(path: str) -> Iterator[None]:
 
 def run_chunks(
     chunks: list[Chunk],
-    workers: list[_Worker],
+    workers: list[WorkerProcess],
     datas: list[Any],
     inputs: list[Input],
     errors: str,
@@ -364,7 +263,7 @@ def run_chunks(
     if progress is not None:
         progress(0, total)
 
-    def feed(worker: _Worker) -> None:
+    def feed(worker: WorkerProcess) -> None:
         while True:
             try:
                 at = pending.get_nowait()
@@ -372,7 +271,7 @@ def run_chunks(
                 return
             chunk = chunks[at]
             name = inputs[chunk.input_index].name
-            request = _Request(name, errors, chunk.end - chunk.start, chunk.path, chunk.start, f"{spill}/{at}")
+            request = WorkerRequest(name, errors, chunk.end - chunk.start, chunk.path, chunk.start, f"{spill}/{at}")
             view = None
             if chunk.path is None:
                 view = memoryview(datas[chunk.input_index])[chunk.start : chunk.end]
@@ -411,13 +310,3 @@ def _run_here(chunk: Chunk, datas: list[Any], inputs: list[Input], errors: str) 
     # the jobs are decoded again on demand, like the workers' jobs
     _, reply, frames = decode_chunk(memoryview(data)[chunk.start : chunk.end], source=name, errors=errors)
     return DecodedChunk(chunk, reply, frames)
-
-
-if __name__ == "__main__":
-    # Ctrl-C reaches every process of the terminal's group: the calling process handles
-    # it (and ends its workers); a worker says nothing.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        _serve()
-    except (OSError, EOFError, ValueError):  # the caller went away mid-request
-        pass
