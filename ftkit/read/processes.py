@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -218,21 +219,39 @@ class _ForkServer:
                 pass_fds=(theirs.fileno(),),
             )
         self.socket = ours
+        #: Requests sent, and the pids answered so far (in the order of the requests).
+        self.lock = threading.Lock()
+        self.sent = 0
+        self.pids: list[int] = []
 
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def fork(self, read_fd: int, write_fd: int) -> int:
-        """A new worker serving on these pipe ends (they stay open here: close them); its pid."""
-        socket.send_fds(self.socket, [b"F"], [read_fd, write_fd])
-        answer = b""
-        while len(answer) < 8:
-            part = self.socket.recv(8 - len(answer))
-            if not part:
-                raise EOFError("the fork server ended unexpectedly")
-            answer += part
-        return int.from_bytes(answer, "little")
+    def fork(self, read_fd: int, write_fd: int) -> Callable[[], int]:
+        """Ask for a new worker serving on these pipe ends (close them here after the call).
+
+        Returns at once (the request waits in the socket while the server starts);
+        the function returned gives the worker's pid, waiting for it if need be.
+        """
+        with self.lock:
+            socket.send_fds(self.socket, [b"F"], [read_fd, write_fd])
+            ticket = self.sent
+            self.sent += 1
+
+        def pid() -> int:
+            with self.lock:
+                while len(self.pids) <= ticket:
+                    answer = b""
+                    while len(answer) < 8:
+                        part = self.socket.recv(8 - len(answer))
+                        if not part:
+                            raise EOFError("the fork server ended unexpectedly")
+                        answer += part
+                    self.pids.append(int.from_bytes(answer, "little"))
+                return self.pids[ticket]
+
+        return pid
 
     def close(self) -> None:
         self.socket.close()
@@ -290,7 +309,9 @@ class WorkerProcess:
     def __init__(self) -> None:
         self.method = start_method()
         self.process: subprocess.Popen | None = None
-        self.pid = 0
+        self._pid = 0
+        #: For a worker asked of the fork server: gives its pid once the server answered.
+        self._pid_of: Callable[[], int] | None = None
         if self.method == "subprocess":
             self.process = subprocess.Popen(
                 _ENTRY,
@@ -299,20 +320,21 @@ class WorkerProcess:
                 env=_child_env(),
                 bufsize=0,
             )
-            self.pid = self.process.pid
+            self._pid = self.process.pid
             self.stdin, self.stdout = self.process.stdin, self.process.stdout
             return
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         try:
             if self.method == "fork":
-                self.pid = os.fork()
-                if self.pid == 0:
+                self._pid = os.fork()
+                if self._pid == 0:
                     os.close(request_write)
                     os.close(reply_read)
                     _worker_child(request_read, reply_write)
             else:
-                self.pid = _fork_server().fork(request_read, reply_write)
+                # the server may still be starting: the chunks go down the pipe meanwhile
+                self._pid_of = _fork_server().fork(request_read, reply_write)
         except BaseException:
             for descriptor in (request_write, reply_read):
                 os.close(descriptor)
@@ -324,10 +346,22 @@ class WorkerProcess:
         self.stdout = os.fdopen(reply_read, "rb", buffering=0)
 
     @property
+    def pid(self) -> int:
+        """The worker's process id (0 once it is closed, or if the fork server failed)."""
+        if self._pid_of is not None:
+            pid_of, self._pid_of = self._pid_of, None
+            try:
+                self._pid = pid_of()
+            except (OSError, EOFError):
+                self._pid = 0
+        return self._pid
+
+    @property
     def alive(self) -> bool:
         if self.process is not None:
             return self.process.poll() is None
-        return self.pid != 0 and _running(self.pid, child=self.method == "fork")
+        pid = self.pid
+        return pid != 0 and _running(pid, child=self.method == "fork")
 
     def run(self, request: WorkerRequest, data: memoryview | None) -> ChunkReply:
         try:
@@ -357,8 +391,9 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
             return
-        if self.pid:
-            pid, self.pid = self.pid, 0
+        pid = self.pid
+        if pid:
+            self._pid = 0
             _end(pid, child=self.method == "fork")
 
 
