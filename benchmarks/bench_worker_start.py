@@ -6,8 +6,9 @@ Made to tune how workers start and when they are used (``MIN_PARALLEL_BYTES``,
     python benchmarks/bench_worker_start.py DUMP --repeat 3 \\
         --variant old=/work/main --variant new=. --variant new-4mb=.:4:2 --variant polars=polars
 
-A variant is ``NAME=CHECKOUT[:MIN_PARALLEL_MB[:MIN_CHUNK_MB[:WORKERS]]]`` (``WORKERS``
-sets ``FTKIT_WORKERS``), or ``NAME=polars`` for ``pl.read_ndjson`` with an explicit
+A variant is ``NAME=CHECKOUT[:MIN_PARALLEL_MB[:MIN_CHUNK_MB[:WORKERS[:START]]]]``
+(``WORKERS`` sets ``FTKIT_WORKERS``, ``START`` sets ``ftkit.read.processes.START``: fork,
+forkserver or subprocess; empty fields keep the defaults), or ``NAME=polars`` for ``pl.read_ndjson`` with an explicit
 schema into the same two frames (``benchmarks/bench_read.py``). Each run of a variant
 is a fresh Python process; imports are excluded from the time. A run reads the dump
 and builds the ``jobs`` and ``checkpoints`` frames (cold: workers started by this read),
@@ -27,7 +28,7 @@ from pathlib import Path
 
 _CHILD = """
 import json, os, sys, time
-checkout, min_parallel, min_chunk, path = sys.argv[1:5]
+checkout, min_parallel, min_chunk, start, path = sys.argv[1:6]
 if checkout == "polars":
     sys.path.insert(0, os.path.join(os.getcwd(), "benchmarks"))
     import bench_read, polars
@@ -46,6 +47,9 @@ try:
 except ImportError:  # a checkout from before the read package
     import ftkit.parallel as parallel
     settings = (parallel, parallel)
+if start != "-":
+    from ftkit.read import processes
+    processes.START = start
 if min_parallel != "-":
     settings[0].MIN_PARALLEL_BYTES = int(float(min_parallel) * (1 << 20))
 if min_chunk != "-":
@@ -61,11 +65,11 @@ print(json.dumps(times))
 """
 
 
-def _parse(variant: str) -> tuple[str, str, str, str, str | None]:
+def _parse(variant: str) -> tuple[str, str, str, str, str | None, str]:
     name, _, spec = variant.partition("=")
-    parts = spec.split(":") + ["", "", ""]
-    checkout, min_parallel, min_chunk, workers = parts[0], parts[1] or "-", parts[2] or "-", parts[3] or None
-    return name, checkout, min_parallel, min_chunk, workers
+    parts = spec.split(":") + ["", "", "", ""]
+    checkout, min_parallel, min_chunk, workers, start = parts[0], parts[1] or "-", parts[2] or "-", parts[3] or None, parts[4] or "-"
+    return name, checkout, min_parallel, min_chunk, workers, start
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,14 +81,14 @@ def main(argv: list[str] | None = None) -> None:
     variants = [_parse(v) for v in args.variant]
     results: dict[str, list[list[float]]] = {v[0]: [] for v in variants}
     for _ in range(args.repeat):
-        for name, checkout, min_parallel, min_chunk, workers in variants:
+        for name, checkout, min_parallel, min_chunk, workers, start in variants:
             env = {k: v for k, v in os.environ.items() if k != "FTKIT_WORKERS"}
             if checkout != "polars":
                 env["PYTHONPATH"] = str(Path(checkout).resolve())
             if workers is not None:
                 env["FTKIT_WORKERS"] = workers
             proc = subprocess.run(
-                [sys.executable, "-c", _CHILD, checkout, min_parallel, min_chunk, str(args.dump)],
+                [sys.executable, "-c", _CHILD, checkout, min_parallel, min_chunk, start, str(args.dump)],
                 capture_output=True, text=True, env=env,
             )
             if proc.returncode != 0:

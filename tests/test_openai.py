@@ -284,6 +284,7 @@ def test_large_dumps_with_openai_records_read_the_same_with_workers(monkeypatch,
     path = tmp_path / "mixed.ndjson"
     path.write_bytes(mistral[:half] + openai + mistral[half:])
     monkeypatch.setattr(ftkit.read.reader, "MIN_PARALLEL_BYTES", 1 << 16)
+    monkeypatch.setattr(ftkit.read.reader, "MIN_COLD_PARALLEL_BYTES", 1 << 16)
     monkeypatch.setattr(ftkit.read.chunks, "MIN_CHUNK_BYTES", 1 << 16)
     outcomes = []
     real = ftkit.read.reader.read_parallel

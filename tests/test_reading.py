@@ -32,6 +32,14 @@ from ftkit import JobDecodeError
 FRAMES = ("jobs", "checkpoints", "events", "targets")
 
 
+@pytest.fixture(autouse=True)
+def workers_whatever_their_start_costs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large reads here go to the workers even where they would start as new interpreters
+    (this process runs polars' thread pool, so its workers come from a fork server, whose
+    first start counts as cold): the tests of the worker path mean it."""
+    monkeypatch.setattr(ftkit.read.reader, "MIN_COLD_PARALLEL_BYTES", ftkit.read.reader.MIN_PARALLEL_BYTES)
+
+
 def assert_same_jobsets(a: ftkit.JobSet, b: ftkit.JobSet) -> None:
     assert a.ids == b.ids
     assert list(a) == list(b)
@@ -857,8 +865,9 @@ _READ_EACH_WAY = """
 import os, sys
 from polars.testing import assert_frame_equal
 import ftkit
-from ftkit.read import processes, workers
+from ftkit.read import processes, reader, workers
 processes.START = sys.argv[2]
+reader.MIN_COLD_PARALLEL_BYTES = reader.MIN_PARALLEL_BYTES  # a new interpreter too: the path is tested
 os.environ.pop("FTKIT_WORKERS", None)
 parallel = ftkit.read_jobs(sys.argv[1], errors="skip")
 frames = [getattr(parallel, name) for name in ("jobs", "checkpoints", "events", "targets", "errors")]
@@ -890,6 +899,32 @@ def test_large_ndjson_each_worker_start_reads_as_in_process(big_ndjson, method: 
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [str(bad[0]), "$.status", "equal"]
+
+
+def test_workers_that_start_as_new_interpreters_wait_for_larger_inputs(
+    big_ndjson, monkeypatch: pytest.MonkeyPatch, parallel_reads
+) -> None:
+    from ftkit.read import processes, reader, workers
+
+    path, _, _ = big_ndjson
+    inputs = ftkit.read.sources.expand_sources(path)
+    monkeypatch.setattr(reader, "MIN_COLD_PARALLEL_BYTES", 64 << 20)
+    assert reader.MIN_PARALLEL_BYTES < path.stat().st_size < reader.MIN_COLD_PARALLEL_BYTES
+    workers.shutdown()
+    decided = {}
+    for method in ("fork", "forkserver", "subprocess"):
+        monkeypatch.setattr(processes, "START", method)
+        decided[method] = reader.wants_parallel(inputs, strict=False)
+    # a fork costs little; a new interpreter (the fork server's first start) is worth it only for more
+    assert decided == {"fork": True, "forkserver": False, "subprocess": False}
+    monkeypatch.setattr(reader, "MIN_COLD_PARALLEL_BYTES", 1 << 20)
+    ftkit.read_jobs(path, errors="skip")  # starts its workers as new interpreters
+    assert workers.pool_start_methods() == ["subprocess"] * workers.worker_count()
+    monkeypatch.setattr(reader, "MIN_COLD_PARALLEL_BYTES", 64 << 20)
+    assert reader.wants_parallel(inputs, strict=False)  # running workers cost nothing to start
+    workers.shutdown()
+    monkeypatch.setattr(processes, "START", "forkserver")
+    assert not reader.wants_parallel(inputs, strict=False)
 
 
 def test_large_ndjson_raise_reports_the_first_bad_record_of_all_inputs(

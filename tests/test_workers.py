@@ -39,7 +39,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 import ftkit
 from ftkit.read import chunks, processes, reader, workers
-reader.MIN_PARALLEL_BYTES = 1
+reader.MIN_PARALLEL_BYTES = reader.MIN_COLD_PARALLEL_BYTES = 1
 chunks.MIN_CHUNK_BYTES = 1 << 20
 result = {"before": processes.start_method()}
 BEFORE
@@ -144,7 +144,7 @@ def test_the_pool_and_fork_server_end_with_the_process(dump: Path, two_cores) ->
     import polars as pl
     import ftkit
     from ftkit.read import chunks, processes, reader
-    reader.MIN_PARALLEL_BYTES = 1
+    reader.MIN_PARALLEL_BYTES = reader.MIN_COLD_PARALLEL_BYTES = 1
     chunks.MIN_CHUNK_BYTES = 1 << 20
     pl.DataFrame({"a": [1, 2]}).sum()
     ftkit.read_jobs(sys.argv[1])

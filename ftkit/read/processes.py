@@ -40,6 +40,7 @@ __all__ = [
     "WorkerProcess",
     "WorkerRequest",
     "close_fork_server",
+    "fork_server_running",
     "main",
     "serve",
     "start_method",
@@ -436,6 +437,11 @@ def _read_exactly(stream: Any, size: int) -> bytes:
         chunks.append(chunk)
         size -= len(chunk)
     return b"".join(chunks)
+
+
+def fork_server_running() -> bool:
+    """Whether a fork server is running (workers then start from it at little cost)."""
+    return _FORK_SERVER is not None and _FORK_SERVER.alive
 
 
 def close_fork_server() -> None:

@@ -34,7 +34,7 @@ from .decode import Decoded, Errors, OpenAIRecords, decode_bytes
 from .layout import layout, plain_ndjson, worth_decoding
 from .sources import Input, LazyFile, Source, expand_sources, memory_budget
 from .stream import iter_input, paused
-from .workers import run_chunks, spill_directory, worker_count, worker_pool
+from .workers import run_chunks, spill_directory, start_is_cheap, worker_count, worker_pool
 from .write import write_jobs
 
 __all__ = ["read_jobs", "iter_jobs", "write_jobs", "memory_budget", "Source"]
@@ -273,18 +273,28 @@ def _decoded_stream(inputs: list[Input], *, errors: Errors, strict: bool, bounds
 # --- with worker processes ----------------------------------------------------------
 
 
-#: Inputs smaller than this in total are decoded in this process.
+#: Inputs smaller than this in total are decoded in this process, where the workers are
+#: running or start by a fork (about 0.05 s of CPU each). Measured (2 cores, CPU times,
+#: 2 workers): this process decodes and builds frames at 12-16 ms per MB; with workers it
+#: spends 2-3 ms per MB and the workers 13-15 ms per MB plus 0.07 s for their fork, so
+#: workers win from about 10 MB on cores that are free (see benchmarks/bench_worker_start.py).
 MIN_PARALLEL_BYTES = 16 << 20
+#: The same where the workers would start as new interpreters (a new fork server, or
+#: where fork is not available): about 0.4 s of CPU each for Python and the imports, so
+#: that workers only win from about 60-90 MB on.
+MIN_COLD_PARALLEL_BYTES = 64 << 20
 
 
 def wants_parallel(inputs: list[Input], *, strict: bool) -> bool:
     """Whether these inputs are worth decoding in worker processes."""
-    if strict or worker_count() < 2:
+    count = worker_count()
+    if strict or count < 2:
         return False
     sizes = [item.size() for item in inputs]
+    least = MIN_PARALLEL_BYTES if start_is_cheap(count) else max(MIN_PARALLEL_BYTES, MIN_COLD_PARALLEL_BYTES)
     # Inputs too small to be split are decoded here anyway, each on its own: many small
     # files are faster read in one go by the in-process path.
-    return sum(sizes) >= MIN_PARALLEL_BYTES and max(sizes, default=0) >= chunking.MIN_CHUNK_BYTES
+    return sum(sizes) >= least and max(sizes, default=0) >= chunking.MIN_CHUNK_BYTES
 
 
 def read_parallel(

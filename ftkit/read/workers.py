@@ -35,7 +35,7 @@ import polars as pl
 from ..errors import JobDecodeError
 from .chunks import Chunk
 from .decode import FRAME_NAMES, DecodedChunk, OpenAIRecords, decode_chunk, decode_input
-from .processes import WorkerProcess, WorkerRequest, close_fork_server
+from .processes import WorkerProcess, WorkerRequest, close_fork_server, fork_server_running, start_method
 from .sources import Input, bytes_of
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "shutdown",
     "spill_directory",
     "spill_root",
+    "start_is_cheap",
     "worker_count",
     "worker_pool",
 ]
@@ -139,6 +140,15 @@ def _close_idle() -> None:
             shutdown()
         finally:
             _POOL_LOCK.release()
+
+
+def start_is_cheap(count: int) -> bool:
+    """Whether ``count`` workers are running, or those missing start without a new
+    interpreter (by fork, or from a fork server already running)."""
+    if sum(worker.alive for worker in list(_POOL)) >= count:
+        return True
+    method = start_method()
+    return method == "fork" or (method == "forkserver" and fork_server_running())
 
 
 def pool_start_methods() -> list[str]:
