@@ -8,6 +8,12 @@ be gzip-compressed (recognised by content, not by name). OpenAI fine-tuning jobs
 events and checkpoints lists may stand among the Mistral jobs: they are recognised by shape
 and read by :mod:`ftkit.openai_reading`.
 
+This module holds the public functions, the last stage of the :mod:`ftkit.read` pipeline:
+:func:`read_jobs` reads in this process (:func:`~ftkit.read.decode.decode_bytes` per input)
+or, for large NDJSON, cuts chunks (:mod:`~ftkit.read.chunks`), has the workers decode them
+(:mod:`~ftkit.read.workers`) and assembles the JobSet (:mod:`~ftkit.read.assemble`);
+:func:`iter_jobs` streams each input (:mod:`~ftkit.read.stream`) into batches.
+
 Examples
 --------
 >>> import ftkit
@@ -97,7 +103,9 @@ def read_jobs(
     Large NDJSON inputs are decoded in parallel by worker processes (one per core), which
     validate every record and build the frames; the job Structs themselves are then
     decoded on first access and cached. Small inputs, and inputs holding OpenAI records,
-    are decoded in this process.
+    are decoded in this process. Workers are forked where that is safe, else come from a
+    fork server (see :func:`ftkit.read.processes.start_method`); where they would start
+    as new interpreters, inputs under :data:`MIN_COLD_PARALLEL_BYTES` are read here.
 
     Examples
     --------
