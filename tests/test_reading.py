@@ -927,6 +927,22 @@ def test_workers_that_start_as_new_interpreters_wait_for_larger_inputs(
     assert not reader.wants_parallel(inputs, strict=False)
 
 
+def test_a_read_goes_on_when_workers_cannot_start(big_ndjson, monkeypatch: pytest.MonkeyPatch, parallel_reads) -> None:
+    from ftkit.read import processes, workers
+
+    def no_fork() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    path, _, _ = big_ndjson
+    workers.shutdown()
+    monkeypatch.setattr(processes, "START", "fork")
+    monkeypatch.setattr(processes.os, "fork", no_fork)
+    parallel, serial = _read_both_ways(path, monkeypatch, errors="skip")
+    assert workers.pool_start_methods() == []  # every chunk was decoded here
+    for name in (*FRAMES, "errors"):
+        assert_frame_equal(getattr(parallel, name), getattr(serial, name))
+
+
 def test_large_ndjson_raise_reports_the_first_bad_record_of_all_inputs(
     big_ndjson, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

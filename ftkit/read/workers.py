@@ -122,7 +122,10 @@ def _workers(count: int) -> list[WorkerProcess]:
         _idle_timer = None
     _POOL[:] = [worker for worker in _POOL if worker.alive]
     while len(_POOL) < count:
-        _POOL.append(WorkerProcess())
+        try:
+            _POOL.append(WorkerProcess())
+        except OSError:  # no more processes (memory, limits): fewer workers, or the chunks are decoded here
+            break
     return _POOL[:count]
 
 
