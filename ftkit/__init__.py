@@ -23,7 +23,7 @@ from .errors import JobDecodeError
 from .frames import checkpoints_frame, events_frame, jobs_frame, targets_frame
 from .jobset import JobSet
 from .openai_schema import OpenAICheckpoint, OpenAIEvent, OpenAIJob
-from .reading import iter_jobs, read_jobs, write_jobs
+from .read import iter_jobs, read_jobs, write_jobs
 from .tables import Tables, convert_jobs, scan_tables
 from .schema import (
     Checkpoint,

@@ -53,7 +53,7 @@ class CommandError(Exception):
 
 def _describe_inputs(sources: Sequence[str]) -> str:
     """``"2 dumps (35.2 MB)"``; raises FileNotFoundError for a missing source."""
-    from .reading import expand_sources
+    from .read import expand_sources
 
     inputs = expand_sources(list(sources))
     size = 0
@@ -79,7 +79,7 @@ def refuse_inputs_as_outputs(sources: Sequence[str], outputs: Sequence[Path]) ->
     ...
     ftkit.cli.CommandError: .../same.ndjson: is one of the inputs (.../jobs.ndjson); give another output path, the input would be overwritten
     """
-    from .reading import expand_sources
+    from .read import expand_sources
 
     targets = []
     for output in outputs:
@@ -104,7 +104,7 @@ def refuse_inputs_as_outputs(sources: Sequence[str], outputs: Sequence[Path]) ->
 
 def read_dumps(sources: Sequence[str], *, skip_bad: bool = False, strict: bool = False, quiet: bool = False):
     """Read ``sources`` into a JobSet, with a progress line; bad records raise unless ``skip_bad``."""
-    from .reading import read_jobs
+    from .read import read_jobs
 
     label = "reading " + _describe_inputs(sources)
     with Progress(label, enabled=False if quiet else None) as bar:
@@ -252,7 +252,7 @@ def run_sanitize_rules(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """``ftkit validate``: every bad record on stdout; exit 1 if any."""
-    from .reading import read_jobs
+    from .read import read_jobs
 
     label = "validating " + _describe_inputs(args.dumps)
     with Progress(label, enabled=False if args.quiet else None):

@@ -28,8 +28,8 @@ from .frames import (
     jobs_frame,
     targets_frame,
 )
+from .gc_pause import gc_paused
 from .openai_reading import UnattachedList
-from .reading import gc_paused
 from .schema import Job, WireJob, to_job
 from .snapshots import latest_snapshots
 

@@ -716,7 +716,7 @@ def write_dump(
     ...     ftkit.read_jobs(out).jobs.height, gzip.decompress(out.read_bytes()) == make_jobs_bytes(20, seed=0)
     (20, True)
     """
-    from .reading import write_ndjson
+    from .read.write import write_ndjson
 
     jobs = make_job_dicts(
         n, seed=seed, checkpoints_per_job=checkpoints_per_job, sdk_readable=sdk_readable, events_per_job=events_per_job

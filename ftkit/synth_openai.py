@@ -254,6 +254,6 @@ def make_openai_jobs_bytes(n: int, *, seed: int = 0) -> bytes:
 def write_openai_dump(path: str | os.PathLike, n: int, *, seed: int, compresslevel: int = 9) -> Path:
     """Write :func:`make_openai_documents` as NDJSON, gzip if ``path`` ends in ``.gz``; the
     bytes depend only on the arguments."""
-    from .reading import write_ndjson
+    from .read.write import write_ndjson
 
     return write_ndjson(make_openai_documents(n, seed=seed), path, compresslevel=compresslevel)

@@ -264,7 +264,7 @@ def _month(column: str) -> pl.Expr:
 
 def _batches(source: Any, *, batch_size: int, errors: str, strict: bool) -> Iterator[Any]:
     from .jobset import JobSet
-    from .reading import iter_jobs
+    from .read import iter_jobs
 
     if isinstance(source, JobSet):
         yield source
@@ -460,7 +460,7 @@ def _check_output(directory: Path, inputs: list[Path], *, append: bool) -> dict[
 def _source_names(source: Any) -> tuple[list[str], list[Path]]:
     """Display names of the inputs, and the paths among them."""
     from .jobset import JobSet
-    from .reading import expand_sources
+    from .read import expand_sources
 
     if isinstance(source, JobSet):
         return ["<JobSet>"], []

@@ -274,28 +274,31 @@ def test_snapshots_of_one_openai_job_keep_the_latest(real_dir: Path) -> None:
 
 
 def test_large_dumps_with_openai_records_read_the_same_with_workers(monkeypatch, tmp_path: Path) -> None:
-    import ftkit.parallel
+    import ftkit.read.chunks
+    import ftkit.read.decode
+    import ftkit.read.reader
 
     mistral = ftkit.synth.make_jobs_bytes(400, seed=4)
     openai = ftkit.synth.make_openai_jobs_bytes(30, seed=4)
     half = mistral.index(b"\n", len(mistral) // 2) + 1
     path = tmp_path / "mixed.ndjson"
     path.write_bytes(mistral[:half] + openai + mistral[half:])
-    monkeypatch.setattr(ftkit.parallel, "MIN_PARALLEL_BYTES", 1 << 16)
-    monkeypatch.setattr(ftkit.parallel, "MIN_CHUNK_BYTES", 1 << 16)
+    monkeypatch.setattr(ftkit.read.reader, "MIN_PARALLEL_BYTES", 1 << 16)
+    monkeypatch.setattr(ftkit.read.reader, "MIN_COLD_PARALLEL_BYTES", 1 << 16)
+    monkeypatch.setattr(ftkit.read.chunks, "MIN_CHUNK_BYTES", 1 << 16)
     outcomes = []
-    real = ftkit.parallel.read_parallel
+    real = ftkit.read.reader.read_parallel
 
     def spy(*args, **kwargs):
         try:
             out = real(*args, **kwargs)
-        except ftkit.parallel.OpenAIRecords:
+        except ftkit.read.decode.OpenAIRecords:
             outcomes.append("read in-process instead")
             raise
         outcomes.append("read by workers")
         return out
 
-    monkeypatch.setattr(ftkit.parallel, "read_parallel", spy)
+    monkeypatch.setattr(ftkit.read.reader, "read_parallel", spy)
     results = {}
     for workers in ("2", "0"):
         monkeypatch.setenv("FTKIT_WORKERS", workers)

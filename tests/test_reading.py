@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import gzip
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -14,12 +15,29 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import ftkit
-import ftkit.reading
+import ftkit.gc_pause
+import ftkit.read.assemble
+import ftkit.read.chunks
+import ftkit.read.decode
+import ftkit.read.layout
+import ftkit.read.processes
+import ftkit.read.reader
+import ftkit.read.sources
+import ftkit.read.stream
+import ftkit.read.workers
+import ftkit.read.write
 import ftkit.snapshots
-import ftkit.sources
 from ftkit import JobDecodeError
 
 FRAMES = ("jobs", "checkpoints", "events", "targets")
+
+
+@pytest.fixture(autouse=True)
+def workers_whatever_their_start_costs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large reads here go to the workers even where they would start as new interpreters
+    (this process runs polars' thread pool, so its workers come from a fork server, whose
+    first start counts as cold): the tests of the worker path mean it."""
+    monkeypatch.setattr(ftkit.read.reader, "MIN_COLD_PARALLEL_BYTES", ftkit.read.reader.MIN_PARALLEL_BYTES)
 
 
 def assert_same_jobsets(a: ftkit.JobSet, b: ftkit.JobSet) -> None:
@@ -658,7 +676,7 @@ def test_iter_jobs_generated_snapshots_in_both_orders(tmp_path: Path) -> None:
 def test_iter_jobs_a_dump_read_twice_holds_nothing_back(tmp_path: Path) -> None:
     dump = tmp_path / "dump.ndjson"
     dump.write_bytes(ftkit.synth.make_jobs_bytes(30, seed=1))
-    keep, merges = ftkit.reading._snapshot_plan(ftkit.reading.expand_sources([dump, dump]), errors="raise", strict=False, extents=[])
+    keep, merges = ftkit.read.assemble.snapshot_plan(ftkit.read.sources.expand_sources([dump, dump]), errors="raise", strict=False, extents=[])
     assert (sum(keep), merges) == (30, {})  # identical ties: the later copy, nothing to merge
     assert [j.id for b in ftkit.iter_jobs([dump, dump], batch_size=7) for j in b] == ftkit.read_jobs(dump).ids
 
@@ -674,7 +692,7 @@ def test_iter_jobs_a_growing_dump_is_read_up_to_where_the_first_read_ended(tmp_p
     assert ids == [f"j{i}" for i in range(10)]
     # a file cut short between the two reads is refused, not misread
     dump.write_bytes(ftkit.synth.make_jobs_bytes(1200, seed=2))
-    assert dump.stat().st_size > 2 * ftkit.reading.STREAM_BLOCK  # read in several blocks
+    assert dump.stat().st_size > 2 * ftkit.read.sources.STREAM_BLOCK  # read in several blocks
     batches = ftkit.iter_jobs(dump, batch_size=3)
     next(batches)
     dump.write_bytes(b"".join(job_bytes(f"k{i}") + b"\n" for i in range(3)))
@@ -843,6 +861,88 @@ def test_large_ndjson_variants_parallel_and_serial_agree(
         assert_frame_equal(kept.checkpoints, ftkit.checkpoints_frame(list(kept)))
 
 
+_READ_EACH_WAY = """
+import os, sys
+from polars.testing import assert_frame_equal
+import ftkit
+from ftkit.read import processes, reader, workers
+processes.START = sys.argv[2]
+reader.MIN_COLD_PARALLEL_BYTES = reader.MIN_PARALLEL_BYTES  # a new interpreter too: the path is tested
+os.environ.pop("FTKIT_WORKERS", None)
+parallel = ftkit.read_jobs(sys.argv[1], errors="skip")
+frames = [getattr(parallel, name) for name in ("jobs", "checkpoints", "events", "targets", "errors")]
+assert workers.pool_start_methods() == [sys.argv[2]] * workers.worker_count(), workers.pool_start_methods()
+try:  # a second read reuses the workers (warm); errors="raise" stops at the first bad line
+    ftkit.read_jobs(sys.argv[1])
+except ftkit.JobDecodeError as exc:
+    print(exc.line, exc.path)
+assert workers.pool_start_methods() == [sys.argv[2]] * workers.worker_count(), workers.pool_start_methods()
+os.environ["FTKIT_WORKERS"] = "0"
+serial = ftkit.read_jobs(sys.argv[1], errors="skip")
+for got, name in zip(frames, ("jobs", "checkpoints", "events", "targets", "errors")):
+    assert_frame_equal(got, getattr(serial, name))
+assert parallel.ids == serial.ids and list(parallel) == list(serial)
+print("equal")
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "subprocess"])
+def test_large_ndjson_each_worker_start_reads_as_in_process(big_ndjson, method: str, parallel_reads) -> None:
+    # in a fresh process: forking this one (whose polars thread pool runs) is never done
+    import subprocess
+    import sys
+
+    path, _, bad = big_ndjson
+    env = {k: v for k, v in os.environ.items() if k != "FTKIT_WORKERS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _READ_EACH_WAY, str(path), method], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(bad[0]), "$.status", "equal"]
+
+
+def test_workers_that_start_as_new_interpreters_wait_for_larger_inputs(
+    big_ndjson, monkeypatch: pytest.MonkeyPatch, parallel_reads
+) -> None:
+    from ftkit.read import processes, reader, workers
+
+    path, _, _ = big_ndjson
+    inputs = ftkit.read.sources.expand_sources(path)
+    monkeypatch.setattr(reader, "MIN_COLD_PARALLEL_BYTES", 64 << 20)
+    assert reader.MIN_PARALLEL_BYTES < path.stat().st_size < reader.MIN_COLD_PARALLEL_BYTES
+    workers.shutdown()
+    decided = {}
+    for method in ("fork", "forkserver", "subprocess"):
+        monkeypatch.setattr(processes, "START", method)
+        decided[method] = reader.wants_parallel(inputs, strict=False)
+    # a fork costs little; a new interpreter (the fork server's first start) is worth it only for more
+    assert decided == {"fork": True, "forkserver": False, "subprocess": False}
+    monkeypatch.setattr(reader, "MIN_COLD_PARALLEL_BYTES", 1 << 20)
+    ftkit.read_jobs(path, errors="skip")  # starts its workers as new interpreters
+    assert workers.pool_start_methods() == ["subprocess"] * workers.worker_count()
+    monkeypatch.setattr(reader, "MIN_COLD_PARALLEL_BYTES", 64 << 20)
+    assert reader.wants_parallel(inputs, strict=False)  # running workers cost nothing to start
+    workers.shutdown()
+    monkeypatch.setattr(processes, "START", "forkserver")
+    assert not reader.wants_parallel(inputs, strict=False)
+
+
+def test_a_read_goes_on_when_workers_cannot_start(big_ndjson, monkeypatch: pytest.MonkeyPatch, parallel_reads) -> None:
+    from ftkit.read import processes, workers
+
+    def no_fork() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    path, _, _ = big_ndjson
+    workers.shutdown()
+    monkeypatch.setattr(processes, "START", "fork")
+    monkeypatch.setattr(processes.os, "fork", no_fork)
+    parallel, serial = _read_both_ways(path, monkeypatch, errors="skip")
+    assert workers.pool_start_methods() == []  # every chunk was decoded here
+    for name in (*FRAMES, "errors"):
+        assert_frame_equal(getattr(parallel, name), getattr(serial, name))
+
+
 def test_large_ndjson_raise_reports_the_first_bad_record_of_all_inputs(
     big_ndjson, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -887,7 +987,24 @@ def test_truncated_gzip_ndjson_keeps_the_records_before_the_damage(big_ndjson, t
     assert "truncated or corrupt gzip data" in whole.errors["message"][-1]
 
 
-@pytest.mark.parametrize("module", [ftkit.reading, ftkit.snapshots, ftkit.sources], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [
+        ftkit.gc_pause,
+        ftkit.read.sources,
+        ftkit.read.layout,
+        ftkit.read.chunks,
+        ftkit.read.decode,
+        ftkit.read.stream,
+        ftkit.read.processes,
+        ftkit.read.workers,
+        ftkit.read.assemble,
+        ftkit.read.reader,
+        ftkit.read.write,
+        ftkit.snapshots,
+    ],
+    ids=lambda m: m.__name__,
+)
 def test_doctests(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0
@@ -957,7 +1074,7 @@ result["ids"], result["messages"] = js.ids, js.errors["message"].to_list()
     assert out["extra_mb"] < 150, out  # not the 400 MB it inflates to
     # the default is half the memory available: a smaller machine gets a smaller limit
     out = _in_child(f"""
-ftkit.reading.memory_budget = lambda: 32 << 20
+ftkit.read.reader.memory_budget = lambda: 32 << 20
 ftkit.read_jobs({str(bomb)!r})
 """)
     assert "larger than 33,554,432 bytes once decompressed (max_input_bytes" in out["error"]
@@ -1013,7 +1130,7 @@ result["ids"] = [j.id for b in ftkit.iter_jobs({str(blanks)!r}) for j in b]
 def test_ftkit_workers_is_capped_at_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from ftkit.parallel import worker_count
+    from ftkit.read.workers import worker_count
 
     cores = len(os.sched_getaffinity(0))
     for value, expected in (("1000", cores), ("0", 0), ("1", min(1, cores)), ("-3", 0)):
@@ -1049,16 +1166,16 @@ def _reading_child(path: Path):
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     assert proc.stdout.readline() == "reading\n"
-    from ftkit.parallel import SPILL_PREFIX, _spill_root
+    from ftkit.read.workers import SPILL_PREFIX, spill_root
 
-    spills = list(Path(_spill_root() or "/tmp").glob(f"{SPILL_PREFIX}{proc.pid}-*"))
+    spills = list(Path(spill_root() or "/tmp").glob(f"{SPILL_PREFIX}{proc.pid}-*"))
     assert len(spills) == 1
     return proc, spills[0]
 
 
 @pytest.fixture()
 def parallel_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ftkit.parallel import worker_count
+    from ftkit.read.workers import worker_count
 
     monkeypatch.delenv("FTKIT_WORKERS", raising=False)
     if worker_count() < 2:
@@ -1123,7 +1240,7 @@ def test_ctrl_c_during_a_parallel_read_is_quiet(big_ndjson, parallel_reads) -> N
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGINT  # Python ends as the signal would, after its traceback
     assert stderr.count("Traceback") == 1 and stderr.rstrip().endswith("KeyboardInterrupt"), stderr
-    assert "_serve" not in stderr  # no worker said anything
+    assert ", in serve" not in stderr  # no worker said anything
     assert not spill.exists()
     proc.stdout.close()
 

@@ -52,13 +52,13 @@ def as_jobset(jobs: Any) -> JobSet:
     if isinstance(jobs, JobSet):
         return jobs
     if isinstance(jobs, (str, bytes, bytearray, memoryview)) or not isinstance(jobs, Iterable):
-        from ..reading import read_jobs
+        from ..read import read_jobs
 
         return read_jobs(jobs)
     items = list(jobs)
     if all(isinstance(item, msgspec.Struct) for item in items):
         return JobSet(items)
-    from ..reading import read_jobs
+    from ..read import read_jobs
 
     return read_jobs(items)
 

@@ -108,7 +108,7 @@ class JobBrowser:
         import ipywidgets as widgets
 
         if not isinstance(jobs, JobSet):
-            from ..reading import read_jobs
+            from ..read import read_jobs
 
             jobs = read_jobs(jobs)
         if page_size < 1:

@@ -4,7 +4,7 @@ A *source* is a path (``str`` or ``pathlib.Path``: a file, a directory read recu
 for ``*.json``, ``*.ndjson``, ``*.jsonl`` and their ``.gz`` forms, or a glob), bytes
 already in memory, a binary file object (``open(p, "rb")``, ``io.BytesIO``,
 ``gzip.open(p)``), or an iterable of these. :func:`expand_sources` turns one into the
-ordered :class:`Input` list that :mod:`ftkit.reading` decodes; what cannot be a source is
+ordered :class:`Input` list that :mod:`ftkit.read` decodes; what cannot be a source is
 refused here, naming the argument and what to pass instead.
 
 Examples
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import glob as globlib
 import gzip
+import itertools
 import io
 import os
 import re
@@ -26,9 +27,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import JobDecodeError
+from ..errors import JobDecodeError
 
-__all__ = ["Source", "Input", "expand_sources", "gunzip_blocks", "memory_budget", "strip_bom"]
+__all__ = [
+    "Source",
+    "Input",
+    "LazyFile",
+    "bytes_of",
+    "changed_error",
+    "expand_sources",
+    "gunzip_blocks",
+    "input_blocks",
+    "memory_budget",
+    "read_blocks",
+    "strip_bom",
+]
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | io.IOBase | Iterable[Any]
 
@@ -382,3 +395,94 @@ def _file_object_input(source: Any, inputs: list[Input], *, top: bool, where: st
     except (OSError, AttributeError, ValueError):
         start = 0
     return Input(name, stream=source, start=start)
+
+
+# --- the bytes of an input, in blocks or whole ---------------------------------------
+
+
+def changed_error(item: Input) -> JobDecodeError:
+    """The error for a file that changed between two reads of it (see :func:`ftkit.iter_jobs`)."""
+    msg = "the file changed between the two reads of iter_jobs; read it again, or pass dedupe=False"
+    return JobDecodeError(msg, source=item.name)
+
+
+def input_blocks(
+    item: Input, damage: list[JobDecodeError], *, seen: list[int] | None = None, limit: int | None = None
+) -> Iterator[bytes]:
+    """The input's decompressed bytes in blocks of about ``STREAM_BLOCK``.
+
+    For a file: at most ``limit`` bytes of it are read, and their number is put in ``seen``.
+    """
+    stream = item.rewind() if item.stream is not None else None
+    if stream is not None:
+        raw_blocks = read_blocks(stream, STREAM_BLOCK // 4, limit, seen, item)
+        first = next(raw_blocks, b"")
+        blocks = itertools.chain([first], raw_blocks)
+        gzipped = first[:2] == GZIP_MAGIC
+        yield from (gunzip_blocks(blocks, source=item.name, damage=damage) if gzipped else blocks)
+        return
+    if item.data is not None:
+        raw_blocks: Iterable[bytes] = (item.data[i : i + STREAM_BLOCK] for i in range(0, len(item.data), STREAM_BLOCK))
+        gzipped = item.data[:2] == GZIP_MAGIC
+        yield from (gunzip_blocks(raw_blocks, source=item.name, damage=damage) if gzipped else raw_blocks)
+        return
+    try:
+        file = open(item.path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise item.unreadable(exc) from None
+    with file:
+        gzipped = file.peek(2)[:2] == GZIP_MAGIC
+        size = STREAM_BLOCK if not gzipped else STREAM_BLOCK // 4
+        raw_blocks = read_blocks(file, size, limit, seen, item)
+        yield from (gunzip_blocks(raw_blocks, source=item.name, damage=damage) if gzipped else raw_blocks)
+
+
+def read_blocks(file: Any, size: int, limit: int | None, seen: list[int] | None, item: Input) -> Iterator[bytes]:
+    """Blocks of ``size`` bytes of a file, up to ``limit`` bytes; the count read goes in ``seen``."""
+    done = 0
+    while limit is None or done < limit:
+        try:
+            block = file.read(size if limit is None else min(size, limit - done))
+        except OSError as exc:
+            raise item.unreadable(exc) from None
+        if not isinstance(block, bytes):
+            if not isinstance(block, (bytearray, memoryview)):
+                msg = f"{item.name}: a file object gave {type(block).__name__}, not bytes; open the file in binary mode ('rb')"
+                raise TypeError(msg)
+            block = bytes(block)
+        if not block:
+            if limit is not None:  # shorter than at the first read
+                raise changed_error(item)
+            break
+        done += len(block)
+        yield block
+    if seen is not None:
+        seen.append(done)
+
+
+class LazyFile:
+    """A file's bytes, read on first use, refused if the file changed since it was decoded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        stat = path.stat()
+        self.stamp = (stat.st_size, stat.st_mtime_ns)
+        self.data: bytes | None = None
+
+    def get(self) -> bytes:
+        if self.data is None:
+            stat = self.path.stat()
+            if (stat.st_size, stat.st_mtime_ns) != self.stamp:
+                msg = (
+                    f"{self.path}: the file changed after it was read; read it again "
+                    "with ftkit.read_jobs to get its jobs"
+                )
+                raise RuntimeError(msg)
+            self.data = self.path.read_bytes()
+        return self.data
+
+
+def bytes_of(datas: list[Any], index: int) -> bytes:
+    """The bytes of input ``index``: kept in ``datas``, or read now from its :class:`LazyFile`."""
+    data = datas[index]
+    return data.get() if isinstance(data, LazyFile) else data
