@@ -24,12 +24,12 @@ from typing import Any
 import polars as pl
 
 from ..errors import JobDecodeError
-from ..frames import frames_with_positions
+from ..frames import FRAME_NAMES, frames_with_positions
 from ..jobset import JobSet
 from ..openai_reading import UnattachedList, attach, candidate_owners
 from ..schema import Job, WireJob, to_job
 from ..snapshots import merge_snapshots
-from .decode import FRAME_NAMES, Decoded, DecodedChunk, Errors, OpenAIRecords, decode_listing, decode_wire_job
+from .decode import Decoded, DecodedChunk, Errors, OpenAIRecords, decode_listing, decode_wire_job
 from .sources import Input, bytes_of, changed_error
 from .stream import iter_input, paused
 

@@ -24,7 +24,7 @@ import msgspec
 import polars as pl
 
 from ..errors import JobDecodeError
-from ..frames import frames_with_positions
+from ..frames import FRAME_NAMES, frames_with_positions
 from ..openai_reading import UnattachedList, decode_openai
 from ..openai_schema import openai_shape
 from ..schema import WireJob, WireJobList
@@ -32,7 +32,6 @@ from .chunks import Chunk
 from .layout import DECODE_ERRORS, describe_scalar, layout
 
 __all__ = [
-    "FRAME_NAMES",
     "INCOMPLETE_LINE",
     "ChunkReply",
     "Decoded",
@@ -360,10 +359,6 @@ def _walk_unknown(value: Any, struct: type, path: str, found: list[str]) -> None
 
 
 # --- chunks: the same in this process and in a worker ---------------------------------
-
-#: The frames a chunk is decoded into, in the order of ``ChunkReply.files``.
-FRAME_NAMES = ("jobs", "checkpoints", "events", "targets")
-
 
 class ChunkReply(msgspec.Struct, array_like=True):
     """What decoding a chunk gives besides its jobs and frames; a worker sends it back as msgpack.

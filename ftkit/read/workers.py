@@ -33,8 +33,9 @@ from typing import Any
 import polars as pl
 
 from ..errors import JobDecodeError
+from ..frames import FRAME_NAMES
 from .chunks import Chunk
-from .decode import FRAME_NAMES, DecodedChunk, OpenAIRecords, decode_chunk, decode_input
+from .decode import DecodedChunk, OpenAIRecords, decode_chunk, decode_input
 from .processes import WorkerProcess, WorkerRequest, close_fork_server, fork_server_running, start_method
 from .sources import Input, bytes_of
 
