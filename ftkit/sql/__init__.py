@@ -13,7 +13,8 @@ statements that name them in each engine, and :func:`script` both together, as
 - ``token_usage``, ``token_usage_totals``: :func:`ftkit.token_usage` and
   :func:`ftkit.token_usage_totals`;
 - ``compare_hyperparameters``: :func:`ftkit.compare_hyperparameters` with
-  ``varying_only=False``;
+  ``varying_only=False``, but with both providers' columns (ftkit drops those of a
+  provider absent from the jobs: all null here);
 - ``lifecycle``: :func:`ftkit.lifecycle`, but for the order of same-second status events
   of the same rank (by status name here, by the job's list in ftkit);
 - ``pareto``: :func:`ftkit.pareto` with its default axes (``cost``, ``best_valid_loss``,
