@@ -24,7 +24,8 @@ from .frames import checkpoints_frame, events_frame, jobs_frame, targets_frame
 from .jobset import JobSet
 from .openai_schema import OpenAICheckpoint, OpenAIEvent, OpenAIJob
 from .read import iter_jobs, read_jobs, write_jobs
-from .tables import Tables, convert_jobs, scan_tables
+from .convert import convert_jobs
+from .tables import Tables, scan_tables
 from .schema import (
     Checkpoint,
     ClassifierJob,

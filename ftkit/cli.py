@@ -196,7 +196,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     """``ftkit convert``: a Parquet dataset (jobs, checkpoints, events, targets), streaming."""
-    from .tables import DatasetError, convert_jobs
+    from .convert import convert_jobs
+    from .tables import DatasetError
 
     output = _output_path(args.output, what="a directory for the Parquet files")
     label = ("appending " if args.append else "converting ") + _describe_inputs(args.dumps)

@@ -174,7 +174,7 @@ def _command(kind: str, tmp_path: Path, api) -> tuple[str, str, list[str], Path,
         out = tmp_path / "report.html"
         return "ftkit.report", "atomic_write", ["report", "-q", str(dump), "-o", str(out)], out, env
     out = tmp_path / "tables"
-    return "ftkit.tables", "staging_directory", ["convert", "-q", str(dump), "-o", str(out)], out, env
+    return "ftkit.convert", "staging_directory", ["convert", "-q", str(dump), "-o", str(out)], out, env
 
 
 def _start_paused(module: str, writer: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:

@@ -342,19 +342,19 @@ def test_a_convert_holding_the_lock_makes_another_fail_at_once(tmp_path):
 def test_the_lock_is_held_across_the_swap_and_a_new_directory_is_locked_too(tmp_path, monkeypatch):
     """While a convert moves its staging directory into place, the lock file at the dataset's
     path is locked all along; a failed convert into a new directory leaves nothing."""
-    from ftkit import tables
+    from ftkit import convert, tables
     from ftkit.atomic import lock_in
 
     old, new = snapshots(tmp_path)
     out = tmp_path / "tables"
     seen = []
-    move = tables._move_into_place
+    move = convert._move_into_place
 
     def spying(tmp, directory):
         move(tmp, directory)
         seen.append(lock_in(directory, tables.LOCK))  # another convert, just after the swap
 
-    monkeypatch.setattr(tables, "_move_into_place", spying)
+    monkeypatch.setattr(convert, "_move_into_place", spying)
     convert_jobs(old, out)  # a new directory
     convert_jobs(new, out, append=True)
     assert seen == [None, None]
@@ -363,8 +363,42 @@ def test_the_lock_is_held_across_the_swap_and_a_new_directory_is_locked_too(tmp_
     def failing(tmp, directory):
         raise OSError("disk went away")
 
-    monkeypatch.setattr(tables, "_move_into_place", failing)
+    monkeypatch.setattr(convert, "_move_into_place", failing)
     with pytest.raises(OSError, match="disk went away"):
         convert_jobs(old, tmp_path / "fresh")
     assert not (tmp_path / "fresh").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.ndjson", "old.ndjson", "tables"]
+
+
+# --- the split: ftkit.tables reads, ftkit.convert writes -----------------------------------
+
+
+def test_names_that_moved_to_convert_are_still_importable_from_tables():
+    import ftkit.convert
+    import ftkit.tables
+
+    moved = ["ConvertResult", "ConvertProgress", "PartitionBy", "convert_jobs", "staging_directory"]
+    assert [getattr(ftkit.tables, name) for name in moved] == [getattr(ftkit.convert, name) for name in moved]
+    assert set(moved) <= set(dir(ftkit.tables))
+    assert ftkit.convert_jobs is ftkit.convert.convert_jobs is convert_jobs  # the import at the top
+    assert ftkit.scan_tables is ftkit.tables.scan_tables
+    namespace: dict = {}
+    exec("from ftkit.tables import *", namespace)
+    assert {"ConvertResult", "convert_jobs", "scan_tables", "Tables", "DatasetError", "LOCK"} <= set(namespace)
+    with pytest.raises(AttributeError, match="module 'ftkit.tables' has no attribute 'nothing'"):
+        ftkit.tables.nothing  # noqa: B018
+
+
+def test_reading_imports_nothing_of_writing_and_writing_no_private_names():
+    """ftkit.tables (low) never imports ftkit.convert when loaded; ftkit.convert imports only
+    public names of ftkit.tables."""
+    import ast
+
+    def imports(module: str) -> list[tuple[str, str]]:
+        tree = ast.parse((ROOT / "ftkit" / f"{module}.py").read_text(encoding="utf-8"))
+        return [(node.module or "", alias.name) for node in tree.body if isinstance(node, ast.ImportFrom)
+                for alias in node.names]
+
+    assert not [pair for pair in imports("tables") if pair[0] == "convert" or pair[1] == "convert"]
+    from_tables = [name for module, name in imports("convert") if module == "tables"]
+    assert from_tables and not [name for name in from_tables if name.startswith("_")]
