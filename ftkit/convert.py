@@ -90,8 +90,6 @@ class ConvertResult:
     skipped: int
 
 
-
-
 def _month(column: str) -> pl.Expr:
     return pl.col(column).dt.strftime("%Y-%m")
 
