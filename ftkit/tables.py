@@ -61,9 +61,6 @@ __all__ = [
     "table_files",
     "part_key",
     "read_manifest",
-    # moved to ftkit.convert, still importable from here (see __getattr__)
-    "ConvertResult",
-    "convert_jobs",
 ]
 
 #: The tables of a dataset, in the order they are written.
@@ -89,25 +86,6 @@ FORMAT = "ftkit-tables"
 LOCK = ".ftkit-convert.lock"
 
 _PART = re.compile(r"^part-(\d{5,})-(\d{6,})\.parquet$")
-
-# Names that moved to ftkit.convert with the writing side. They stay importable from
-# here for code written before the split, looked up on first use: this module never
-# imports ftkit.convert when it is loaded (writing builds on reading, not the reverse).
-_MOVED = frozenset({"ConvertResult", "ConvertProgress", "PartitionBy", "convert_jobs", "staging_directory"})
-
-
-def __getattr__(name: str) -> Any:
-    """Names that moved to :mod:`ftkit.convert`, imported from there on first use."""
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(".convert", __package__), name)
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MOVED})
 
 
 def part_key(name: str) -> tuple[int, int] | None:

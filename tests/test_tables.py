@@ -10,7 +10,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import ftkit
-from ftkit.tables import MANIFEST, SCHEMA_VERSION, TABLES, DatasetError, convert_jobs, scan_tables, table_files
+from ftkit.convert import convert_jobs
+from ftkit.tables import MANIFEST, SCHEMA_VERSION, TABLES, DatasetError, scan_tables, table_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample-jobs.ndjson.gz"
@@ -373,25 +374,9 @@ def test_the_lock_is_held_across_the_swap_and_a_new_directory_is_locked_too(tmp_
 # --- the split: ftkit.tables reads, ftkit.convert writes -----------------------------------
 
 
-def test_names_that_moved_to_convert_are_still_importable_from_tables():
-    import ftkit.convert
-    import ftkit.tables
-
-    moved = ["ConvertResult", "ConvertProgress", "PartitionBy", "convert_jobs", "staging_directory"]
-    assert [getattr(ftkit.tables, name) for name in moved] == [getattr(ftkit.convert, name) for name in moved]
-    assert set(moved) <= set(dir(ftkit.tables))
-    assert ftkit.convert_jobs is ftkit.convert.convert_jobs is convert_jobs  # the import at the top
-    assert ftkit.scan_tables is ftkit.tables.scan_tables
-    namespace: dict = {}
-    exec("from ftkit.tables import *", namespace)
-    assert {"ConvertResult", "convert_jobs", "scan_tables", "Tables", "DatasetError", "LOCK"} <= set(namespace)
-    with pytest.raises(AttributeError, match="module 'ftkit.tables' has no attribute 'nothing'"):
-        ftkit.tables.nothing  # noqa: B018
-
-
 def test_reading_imports_nothing_of_writing_and_writing_no_private_names():
-    """ftkit.tables (low) never imports ftkit.convert when loaded; ftkit.convert imports only
-    public names of ftkit.tables."""
+    """ftkit.tables (low) never imports ftkit.convert; ftkit.convert imports only public
+    names of ftkit.tables."""
     import ast
 
     def imports(module: str) -> list[tuple[str, str]]:
