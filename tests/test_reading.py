@@ -829,6 +829,35 @@ def test_large_ndjson_parallel_and_serial_agree(big_ndjson, monkeypatch: pytest.
         assert (info.value.line, info.value.path) == (bad[0], "$.status")
 
 
+def test_large_inputs_go_to_the_workers_in_chunks_of_about_min_chunk_bytes(
+    big_ndjson, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However large the input, a worker holds one chunk of about MIN_CHUNK_BYTES at a
+    time (not a share of the input per worker), and the result is the same."""
+    path, _, _ = big_ndjson
+    monkeypatch.setattr(ftkit.read.chunks, "MIN_CHUNK_BYTES", 1 << 20)
+    seen: list[ftkit.read.chunks.Chunk] = []
+    real = ftkit.read.reader.run_chunks
+
+    def recording(chunks, *args, **kwargs):
+        seen.extend(chunks)
+        return real(chunks, *args, **kwargs)
+
+    monkeypatch.setattr(ftkit.read.reader, "run_chunks", recording)
+    monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+    monkeypatch.setattr(ftkit.read.workers, "worker_count", lambda: 2)
+    monkeypatch.setattr(ftkit.read.reader, "worker_count", lambda: 2)
+    parallel = ftkit.read_jobs(path, errors="skip")
+    size = path.stat().st_size
+    longest = max(len(line) for line in path.read_bytes().splitlines())
+    assert [c.start for c in seen[1:]] == [c.end for c in seen[:-1]] and seen[-1].end == size
+    assert len(seen) >= size >> 20
+    assert max(c.end - c.start for c in seen) <= (1 << 20) + longest + 1
+    monkeypatch.setenv("FTKIT_WORKERS", "0")
+    serial = ftkit.read_jobs(path, errors="skip")
+    assert_same_jobsets(parallel, serial)
+
+
 def _read_both_ways(source, monkeypatch: pytest.MonkeyPatch, **options) -> tuple[ftkit.JobSet, ftkit.JobSet]:
     monkeypatch.delenv("FTKIT_WORKERS", raising=False)
     parallel = ftkit.read_jobs(source, **options)

@@ -329,7 +329,9 @@ def read_parallel(
         smallest = chunking.MIN_CHUNK_BYTES
         for index, item in enumerate(inputs):
             size = item.size()
-            share = max(1, round(4 * count * size / max(total, 1)))
+            # chunks of about MIN_CHUNK_BYTES (fewer page faults, less memory per worker), at
+            # least 4 per worker across the inputs where there is enough
+            share = max(1, round(4 * count * size / max(total, 1)), size // smallest)
             if item.path is not None and smallest <= size <= (limit or size) and plain_ndjson(item.path):
                 # Workers read their share of the file themselves; this process reads it
                 # only when a job's Struct is first asked for.
