@@ -188,6 +188,15 @@ def test_the_readme_runs_a_query_in_duckdb_as_it_says(datasets, tmp_path, monkey
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert_frame_equal(namespace["lifecycle"], ftkit.lifecycle(js).sort("job_id"))
+    # the lazy block: its last line (an expression) gives the 10 jobs of lowest best_valid_loss
+    (lazy,) = [b for b in blocks if "scan_tables" in b]
+    *statements, last = lazy.strip().splitlines()
+    exec(compile("\n".join(statements), "README.md", "exec"), namespace)
+    best = eval(compile(last.split("  #")[0], "README.md", "eval"), namespace)
+    want = ftkit.checkpoint_summary(js).filter(pl.col("best_valid_loss").is_not_null())
+    assert best["best_valid_loss"].to_list() == sorted(want["best_valid_loss"].to_list())[:10]
+    assert_frame_equal(best, want.join(best.select("job_id"), on="job_id", how="semi").sort("best_valid_loss"),
+                       check_row_order=False)
     commands = [line.split("#")[0].split("|")[0].split() for line in section.splitlines() if line.startswith("ftkit sql ")]
     assert {c[2] for c in commands} == set(sql.names()) - {"compare_hyperparameters", "token_usage", "token_usage_totals"}
     for command in commands:  # each prints the script the DuckDB and Spark tests run
