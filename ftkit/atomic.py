@@ -43,6 +43,7 @@ __all__ = [
     "atomic_write",
     "atomic_directory",
     "make_temp_dir",
+    "unwritable_parent",
     "remove_stale_temps",
     "temp_prefix",
     "fsync_dir",
@@ -197,6 +198,23 @@ def atomic_write(target: str | os.PathLike[str], *, fsync: bool = False) -> Iter
         raise
     if fsync:
         fsync_dir(target.parent)
+
+
+def unwritable_parent(target: Path) -> str | None:
+    """Why nothing can be written beside ``target`` (where its temporary file or directory
+    goes), or None: its directory is missing, or this process may not create files in it.
+
+    Examples
+    --------
+    >>> unwritable_parent(Path("/no/such/dir/out.html"))
+    'cannot write here: the directory /no/such/dir does not exist'
+    """
+    parent = target.parent
+    if not parent.is_dir():
+        return f"cannot write here: the directory {parent} does not exist"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot write here: no permission to create files in {parent}"
+    return None
 
 
 def make_temp_dir(target: Path) -> Path:

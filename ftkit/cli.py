@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
-from .atomic import is_no_space
+from .atomic import is_no_space, unwritable_parent
 from .errors import JobDecodeError
 from .escape import printable
 from .progress import Progress
@@ -279,13 +279,9 @@ def _output_path(text: str, *, what: str) -> Path:
 
 def _check_output_parent(path: Path) -> None:
     """Refuse, before any work, an output that cannot or should not be replaced."""
-    parent = path.parent
-    if not parent.is_dir():
-        msg = f"{path}: cannot write here: the directory {parent} does not exist"
-        raise CommandError(msg)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        msg = f"{path}: cannot write here: no permission to create files in {parent}"
-        raise CommandError(msg)
+    problem = unwritable_parent(path)
+    if problem is not None:
+        raise CommandError(f"{path}: {problem}")
     if path.is_symlink() or (path.exists() and not path.is_file()):
         # The output is written beside and moved into place: that would replace a link,
         # a device (/dev/stdout) or a pipe by a plain file instead of writing through it.

@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from .atomic import directory_lock, make_temp_dir
+from .atomic import directory_lock, make_temp_dir, unwritable_parent
 from .tables import (
     FORMAT,
     LOCK,
@@ -252,13 +252,9 @@ def _check_output(directory: Path, inputs: list[Path], *, append: bool) -> dict[
     if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
         msg = f"{directory}: exists and is not a directory; give a directory for the Parquet dataset"
         raise DatasetError(msg)
-    parent = directory.parent
-    if not parent.is_dir():
-        msg = f"{directory}: cannot write here: the directory {parent} does not exist"
-        raise DatasetError(msg)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        msg = f"{directory}: cannot write here: no permission to create files in {parent}"
-        raise DatasetError(msg)
+    problem = unwritable_parent(directory)
+    if problem is not None:
+        raise DatasetError(f"{directory}: {problem}")
     resolved = directory.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
