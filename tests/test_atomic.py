@@ -6,7 +6,6 @@ Signals are sent to a child process that runs a command paused inside its atomic
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -22,6 +21,8 @@ import pytest
 import ftkit
 import ftkit.cli
 from ftkit.atomic import atomic_write, remove_stale_temps, temp_prefix
+
+import fake_mistral_api  # tests/fake_mistral_api.py: tests/ is on sys.path (pyproject's pythonpath)
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-atomic-0123456789abcdef"
@@ -138,19 +139,9 @@ _PAUSING_CHILD = textwrap.dedent(
 )
 
 
-def _load_fake_api():
-    name = "fake_mistral_api"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name].FakeMistralAPI
-
-
 @pytest.fixture
 def api():
-    server = _load_fake_api()(key=KEY)
+    server = fake_mistral_api.FakeMistralAPI(key=KEY)
     for i in range(3):
         job = {"id": f"job-{i}", "status": "SUCCESS", "created_at": i, "modified_at": 10 + i,
                "model": "open-mistral-7b", "hyperparameters": {}, "events": [], "checkpoints": []}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 import os
@@ -19,19 +18,9 @@ import pytest
 from ftkit.export import ExportError, ExportResult, ExportUsageError, compact_dump, export_jobs
 from ftkit.export_cli import add_export_command
 
+import fake_mistral_api  # tests/fake_mistral_api.py: tests/ is on sys.path (pyproject's pythonpath)
 
-def _load_fake_api():
-    """Import tests/fake_mistral_api.py (pytest runs with --import-mode=importlib)."""
-    name = "fake_mistral_api"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-FakeMistralAPI = _load_fake_api().FakeMistralAPI
+FakeMistralAPI = fake_mistral_api.FakeMistralAPI
 
 KEY = "sk-test-5f0c1e9a7b3d4c2e8f6a1b0c9d8e7f6a"
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,18 +12,9 @@ from ftkit.cli import main
 from ftkit.export import ExportError
 from ftkit.export_openai import export_openai_jobs
 
+import fake_openai_api  # tests/fake_openai_api.py: tests/ is on sys.path (pyproject's pythonpath)
 
-def _load_fake_api():
-    name = "fake_openai_api"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-FakeOpenAIAPI = _load_fake_api().FakeOpenAIAPI
+FakeOpenAIAPI = fake_openai_api.FakeOpenAIAPI
 KEY = "sk-proj-test-0123456789abcdef"
 N_JOBS = 5
 

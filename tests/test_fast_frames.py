@@ -5,9 +5,7 @@ samples, the real documents, odd shapes and mixes of providers."""
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import msgspec
@@ -18,27 +16,17 @@ import ftkit
 from ftkit.frames import frames_with_positions
 from ftkit.schema import WireJob, to_job
 
+import reference_frames  # tests/reference_frames.py: tests/ is on sys.path (pyproject's pythonpath)
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 FUNCTIONS = ("jobs_frame", "checkpoints_frame", "events_frame", "targets_frame")
 
 
-def _reference():
-    """Import tests/reference_frames.py (pytest runs with --import-mode=importlib)."""
-    name = "reference_frames"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def assert_same_frames(jobs: list) -> None:
     """Every frame function, and frames_with_positions, equal to the reference's on ``jobs``."""
-    reference = _reference()
     for name in FUNCTIONS:
-        assert_frame_equal(getattr(ftkit, name)(jobs), getattr(reference, name)(jobs), check_exact=True)
-    expected = reference.frames_with_positions(jobs)
+        assert_frame_equal(getattr(ftkit, name)(jobs), getattr(reference_frames, name)(jobs), check_exact=True)
+    expected = reference_frames.frames_with_positions(jobs)
     got = frames_with_positions(jobs)
     assert list(got) == list(expected)
     for name, frame in got.items():

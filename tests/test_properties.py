@@ -6,8 +6,6 @@ Deterministic for CI: every test runs under ``derandomize=True`` with a fixed bu
 from __future__ import annotations
 
 import gzip
-import importlib.util
-import sys
 import tempfile
 from pathlib import Path
 
@@ -33,6 +31,8 @@ from ftkit.schema import (
     WandbIntegration,
     WireJob,
 )
+
+import reference_frames  # tests/reference_frames.py: tests/ is on sys.path (pyproject's pythonpath)
 
 REAL_DIR = Path(__file__).resolve().parent / "data" / "real"
 SEEDS = [
@@ -182,26 +182,14 @@ def test_random_valid_jobs_survive_write_jobs_and_build_frames(jobs) -> None:
     ]
 
 
-def _reference_frames():
-    """tests/reference_frames.py, the straightforward frame builders (--import-mode=importlib)."""
-    name = "reference_frames"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @settings(DETERMINISTIC, max_examples=100)
 @given(jobs=job_lists())
 def test_random_valid_jobs_give_the_frames_of_the_straightforward_builders(jobs) -> None:
-    reference = _reference_frames()
     wire = [msgspec.json.decode(msgspec.json.encode(job), type=WireJob) for job in jobs]
     for given_jobs in (jobs, wire, wire + jobs):
         for name in ("jobs_frame", "checkpoints_frame", "events_frame", "targets_frame"):
-            assert_frame_equal(getattr(ftkit, name)(given_jobs), getattr(reference, name)(given_jobs))
-        expected = reference.frames_with_positions(given_jobs)
+            assert_frame_equal(getattr(ftkit, name)(given_jobs), getattr(reference_frames, name)(given_jobs))
+        expected = reference_frames.frames_with_positions(given_jobs)
         for name, frame in frames_with_positions(given_jobs).items():
             assert_frame_equal(frame, expected[name])
 
