@@ -46,7 +46,7 @@ from typing import Any
 
 import polars as pl
 
-from .frames import CHECKPOINTS_SCHEMA, EVENTS_SCHEMA, JOBS_SCHEMA, TARGETS_SCHEMA
+from .frames import CHECKPOINTS_SCHEMA, EVENTS_SCHEMA, FRAME_NAMES, JOBS_SCHEMA, TARGETS_SCHEMA
 
 __all__ = [
     "TABLES",
@@ -63,8 +63,8 @@ __all__ = [
     "read_manifest",
 ]
 
-#: The tables of a dataset, in the order they are written.
-TABLES = ("jobs", "checkpoints", "events", "targets")
+#: The tables of a dataset, in the order they are written: one per frame of a JobSet.
+TABLES = FRAME_NAMES
 
 #: Columns and dtypes of each table: those of the in-memory frames.
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {

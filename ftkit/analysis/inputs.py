@@ -8,6 +8,7 @@ from typing import Any, Literal
 import msgspec
 import polars as pl
 
+from ..frames import FRAME_NAMES
 from ..jobset import JobSet
 
 __all__ = ["By", "DEFAULT_BY", "Mode", "resolve_by", "METRICS", "Tables", "lazy_tables", "TablesView", "tables_of", "result", "as_jobset", "group_columns", "infer_mode", "measured", "job_keys", "left_join"]
@@ -127,10 +128,10 @@ class TablesView(Mapping[str, pl.LazyFrame]):
         return self._tables(name)
 
     def __iter__(self) -> Any:
-        return iter(("jobs", "checkpoints", "events", "targets"))
+        return iter(FRAME_NAMES)
 
     def __len__(self) -> int:
-        return 4
+        return len(FRAME_NAMES)
 
 
 def tables_of(jobs: Any) -> tuple[Tables, bool]:

@@ -24,7 +24,7 @@ import msgspec
 import polars as pl
 
 from ..errors import JobDecodeError
-from ..frames import FRAME_NAMES, frames_with_positions
+from ..frames import frames_with_positions
 from ..openai_reading import UnattachedList, decode_openai
 from ..openai_schema import openai_shape
 from ..schema import WireJob, WireJobList

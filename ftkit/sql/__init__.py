@@ -50,12 +50,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from ..tables import TABLES
+
 __all__ = ["ENGINES", "names", "query", "views", "script", "statements"]
 
 Engine = Literal["duckdb", "spark"]
 #: The engines :func:`views` writes statements for.
 ENGINES = ("duckdb", "spark")
-_TABLES = ("jobs", "checkpoints", "events", "targets")
 # What the two engines spell differently: placeholder -> each engine's form.
 _SPELLINGS = {
     "EPOCH_SECONDS": {"duckdb": "CAST(FLOOR(epoch({})) AS BIGINT)", "spark": "unix_seconds({})"},
@@ -111,7 +112,7 @@ def views(directory: str | os.PathLike, *, engine: Engine = "duckdb") -> str:
     _check_engine(engine)
     root = Path(directory).as_posix()
     lines = []
-    for table in _TABLES:
+    for table in TABLES:
         if engine == "duckdb":
             path = _literal(f"{root}/{table}/**/*.parquet")
             lines.append(
