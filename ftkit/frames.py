@@ -48,6 +48,8 @@ __all__ = [
     "targets_frame",
     "FRAME_NAMES",
     "frames_with_positions",
+    "mistral_frame_parts",
+    "complete_frame_parts",
 ]
 
 _UTC = pl.Datetime("us", "UTC")
@@ -313,6 +315,88 @@ def frames_with_positions(jobs: list[Any], *, names: Iterable[str] = FRAME_NAMES
     for name in FRAME_NAMES[1:]:
         if name in wanted:
             out[name] = builders[name](jobs, keep_position=True, ids=ids)
+    return out
+
+
+#: Per frame, the columns that every row of a Mistral job fills alike: with one value, or
+#: with another column's (``status_raw`` repeats ``status``). The columns of OpenAI jobs,
+#: null for Mistral jobs, and ``job_id`` (the jobs frame has it) are not listed.
+_MISTRAL_ALIKE: dict[str, dict[str, pl.Expr]] = {
+    "jobs": {"provider": pl.lit("mistral"), "status_raw": pl.col("status")},
+    "checkpoints": {"provider": pl.lit("mistral"), "origin": pl.lit("checkpoint")},
+    "events": {"provider": pl.lit("mistral")},
+    "targets": {},
+}
+#: Per frame, the columns of OpenAI jobs: null in every row of a Mistral job.
+_OPENAI_ONLY: dict[str, tuple[str, ...]] = {
+    "jobs": tuple(list(JOBS_SCHEMA)[list(JOBS_SCHEMA).index("method") :]),
+    "checkpoints": (
+        "train_mean_token_accuracy", "full_valid_loss", "full_valid_mean_token_accuracy",
+        "checkpoint_id", "fine_tuned_model_checkpoint",
+    ),
+    "events": ("level", "message"),
+    "targets": (),
+}
+_SCHEMAS = {
+    "jobs": JOBS_SCHEMA, "checkpoints": CHECKPOINTS_SCHEMA, "events": EVENTS_SCHEMA, "targets": TARGETS_SCHEMA
+}
+
+
+def mistral_frame_parts(jobs: list[Any]) -> dict[str, pl.DataFrame]:
+    """:func:`frames_with_positions` of Mistral jobs, only with the columns that vary.
+
+    What a worker sends back for a chunk: every row of a Mistral job holds the same
+    ``provider`` (and ``origin``, ``status_raw`` as ``status``), null in the columns of
+    OpenAI jobs, and the ``job_id`` the jobs frame gives by ``_position``. Leaving them
+    out makes the parts less than half the bytes to write and read again (the events and
+    checkpoints frames); :func:`complete_frame_parts` puts them back.
+
+    Examples
+    --------
+    >>> import ftkit
+    >>> jobs = list(ftkit.read_jobs(ftkit.synth.make_jobs_bytes(2, seed=1)))
+    >>> parts = mistral_frame_parts(jobs)
+    >>> parts["events"].columns
+    ['_position', 'created_at', 'name', 'status', 'data']
+    >>> whole = complete_frame_parts(parts, parts["jobs"]["job_id"])
+    >>> all(whole[name].equals(frame.drop("_position")) for name, frame in frames_with_positions(jobs).items())
+    True
+    """
+    if any(type(job) is OpenAIJob for job in jobs):
+        msg = "mistral_frame_parts takes Mistral jobs only"
+        raise ValueError(msg)
+    return {
+        name: frame.drop(
+            *(() if name == "jobs" else ("job_id",)), *_MISTRAL_ALIKE[name], *_OPENAI_ONLY[name]
+        )
+        for name, frame in frames_with_positions(jobs).items()
+    }
+
+
+def complete_frame_parts(parts: dict[str, pl.DataFrame], ids: pl.Series) -> dict[str, pl.DataFrame]:
+    """The frames of :func:`mistral_frame_parts`' parts (of one chunk, or joined): the
+    columns left out put back, ``_position`` dropped.
+
+    ``ids`` holds the job id at each position (the ``job_id`` of the jobs parts before any
+    row was dropped); the columns alike in every row are polars literals, which take no
+    memory until an operation needs them whole.
+    """
+    # gathered from one chunk, the ids are views of its strings; from many, copies of them
+    ids = ids.rechunk()
+    out = {}
+    for name, frame in parts.items():
+        present = set(frame.columns)
+        alike = _MISTRAL_ALIKE[name]
+        columns = []
+        for column, dtype in _SCHEMAS[name].items():
+            if column in present:
+                columns.append(pl.col(column))
+            elif column == "job_id":
+                columns.append(pl.lit(ids.gather(frame["_position"])).alias("job_id"))
+            else:
+                columns.append(alike.get(column, pl.lit(None, dtype=dtype)).cast(dtype).alias(column))
+        # one select: dropping _position afterwards would build the literal columns whole
+        out[name] = frame.select(columns)
     return out
 
 

@@ -9,11 +9,13 @@ import json
 from pathlib import Path
 
 import msgspec
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 import ftkit
-from ftkit.frames import frames_with_positions
+from ftkit.frames import complete_frame_parts, frames_with_positions, mistral_frame_parts
+from ftkit.openai_schema import OpenAIJob
 from ftkit.schema import WireJob, to_job
 
 import reference_frames  # tests/reference_frames.py: tests/ is on sys.path (pyproject's pythonpath)
@@ -31,6 +33,23 @@ def assert_same_frames(jobs: list) -> None:
     assert list(got) == list(expected)
     for name, frame in got.items():
         assert_frame_equal(frame, expected[name], check_exact=True)
+    if not any(isinstance(job, OpenAIJob) for job in jobs):
+        assert_parts_complete(jobs, expected)
+
+
+def assert_parts_complete(jobs: list, expected: dict) -> None:
+    """The parts a worker sends, of the jobs in two chunks joined as ftkit.read.assemble
+    joins them, completed: the frames, ``_position`` dropped."""
+    half = len(jobs) // 2
+    chunks = [mistral_frame_parts(jobs[:half]), mistral_frame_parts(jobs[half:])]
+    joined = {
+        name: pl.concat([chunks[0][name], chunks[1][name].with_columns(pl.col("_position") + half)])
+        for name in chunks[0]
+    }
+    got = complete_frame_parts(joined, joined["jobs"]["job_id"])
+    assert list(got) == list(expected)
+    for name, frame in got.items():
+        assert_frame_equal(frame, expected[name].drop("_position"), check_exact=True)
 
 
 def _wire(records: list[dict]) -> list[WireJob]:
@@ -182,3 +201,33 @@ def test_frames_with_positions_builds_the_frames_named(job_json) -> None:
             assert_frame_equal(frame, every[name])
     with pytest.raises(ValueError, match="names must be among"):
         frames_with_positions(wire, names=["jobs", "errors"])
+
+
+def test_frame_parts_leave_out_what_every_mistral_row_holds_alike(job_json) -> None:
+    wire = _wire([job_json("a", checkpoints=[{"step_number": 1, "created_at": 1, "metrics": {"valid_loss": 0.0,
+                                              "valid_mean_token_accuracy": 0.0}}],
+                           events=[{"name": "s", "created_at": 1, "data": {"status": "QUEUED", "x": 1}}])])
+    parts = mistral_frame_parts(wire)
+    assert parts["checkpoints"].columns == [
+        "_position", "step_number", "created_at", "train_loss", "valid_loss", "valid_mean_token_accuracy",
+    ]
+    assert parts["events"].columns == ["_position", "created_at", "name", "status", "data"]
+    assert parts["targets"].columns == ["_position", "name", "labels", "weight", "loss_function"]
+    assert "provider" not in parts["jobs"].columns and "method" not in parts["jobs"].columns
+    whole = complete_frame_parts(parts, parts["jobs"]["job_id"])
+    assert whole["checkpoints"].row(0, named=True) | {"created_at": None} == {
+        "job_id": "a", "step_number": 1, "created_at": None, "train_loss": None, "valid_loss": None,
+        "valid_mean_token_accuracy": None, "provider": "mistral", "train_mean_token_accuracy": None,
+        "full_valid_loss": None, "full_valid_mean_token_accuracy": None, "checkpoint_id": None,
+        "fine_tuned_model_checkpoint": None, "origin": "checkpoint",
+    }
+    assert whole["events"].select("job_id", "status", "data", "provider", "level").row(0) == (
+        "a", "QUEUED", '{"x":1}', "mistral", None
+    )
+    assert whole["jobs"].select("provider", "status", "status_raw").row(0) == ("mistral", "SUCCESS", "SUCCESS")
+
+
+def test_frame_parts_are_for_mistral_jobs_only() -> None:
+    openai = list(ftkit.read_jobs(DATA / "sample-openai-jobs.ndjson.gz"))
+    with pytest.raises(ValueError, match="Mistral jobs only"):
+        mistral_frame_parts(openai[:1])

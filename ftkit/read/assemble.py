@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import JobDecodeError
-from ..frames import FRAME_NAMES, frames_with_positions
+from ..frames import FRAME_NAMES, complete_frame_parts, mistral_frame_parts
 from ..jobset import JobSet
 from ..openai_reading import UnattachedList, attach, candidate_owners
 from ..schema import Job, WireJob, to_job
@@ -46,7 +46,9 @@ def assemble(
     read_errors: dict[int, list[JobDecodeError]],
     errors: str,
 ) -> JobSet:
-    """Join the chunks' frames in input order, resolve snapshots of one job, build the JobSet.
+    """Join the chunks' frame parts in input order, resolve snapshots of one job, build the JobSet.
+
+    Each chunk holds :func:`~ftkit.frames.mistral_frame_parts`, which are completed once joined.
 
     ``datas``: per input, its bytes (or a :class:`~ftkit.read.sources.LazyFile`), from which
     the Structs are decoded on first access; ``read_errors``: per input, the errors found
@@ -87,12 +89,13 @@ def assemble(
     if frames["jobs"] is None:
         return JobSet(errors=all_errors)
     jobs = frames["jobs"]
+    ids_by_position = jobs["job_id"]
     loader = Loader(origin, datas)
-    if jobs["job_id"].n_unique() < jobs.height:
+    if ids_by_position.n_unique() < jobs.height:
         frames, kept, merged = resolve_snapshots(frames, loader)
         loader.origin = [origin[i] for i in kept]
         loader.overrides = merged
-    frames = {name: frame.drop("_position") for name, frame in frames.items()}
+    frames = complete_frame_parts(frames, ids_by_position)
     ids = frames["jobs"]["job_id"].to_list()
     return JobSet.from_parts(ids=ids, loader=loader, frames=frames, errors=all_errors)
 
@@ -100,7 +103,7 @@ def assemble(
 def resolve_snapshots(
     frames: dict[str, pl.DataFrame], loader: Loader
 ) -> tuple[dict[str, pl.DataFrame], list[int], dict[int, Job]]:
-    """Keep one job per id by the rule of :mod:`ftkit.snapshots`, on the assembled frames.
+    """Keep one job per id by the rule of :mod:`ftkit.snapshots`, on the assembled frame parts.
 
     Returns the frames of the kept jobs, the positions kept (in order) and, by index
     among the kept, the jobs merged from tied records (their rows rebuilt).
@@ -124,7 +127,7 @@ def resolve_snapshots(
     keep = kept.implode()
     frames = {name: frame.filter(pl.col("_position").is_in(keep)) for name, frame in frames.items()}
     if merged:
-        rebuilt = frames_with_positions(list(merged.values()))
+        rebuilt = mistral_frame_parts(list(merged.values()))
         at = pl.Series(list(merged), dtype=pl.Int64())
         replaced = at.implode()
         frames = {

@@ -24,7 +24,7 @@ import msgspec
 import polars as pl
 
 from ..errors import JobDecodeError
-from ..frames import frames_with_positions
+from ..frames import mistral_frame_parts
 from ..openai_reading import UnattachedList, decode_openai
 from ..openai_schema import openai_shape
 from ..schema import WireJob, WireJobList
@@ -425,8 +425,8 @@ def decode_chunk(
         openai=openai_records(jobs, state.lists),
     )
     if reply.openai:
-        return [], reply, frames_with_positions([])
-    return jobs, reply, frames_with_positions(jobs)
+        return [], reply, mistral_frame_parts([])
+    return jobs, reply, mistral_frame_parts(jobs)
 
 
 class DecodedChunk:
@@ -475,4 +475,4 @@ def decode_input(data: bytes, *, source: str, errors: str) -> tuple[list[Any], C
         subs=[],
         openai=openai,
     )
-    return jobs, reply, frames_with_positions(jobs)
+    return jobs, reply, mistral_frame_parts([] if openai else jobs)
