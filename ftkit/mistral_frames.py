@@ -37,7 +37,7 @@ import msgspec
 import polars as pl
 
 from .openai_schema import OpenAIJob
-from .schema import JobMetadata, WireJob
+from .schema import FrameJob, JobMetadata, StatusData, WireJob
 
 __all__ = [
     "mistral_job_columns",
@@ -108,7 +108,7 @@ def mistral_job_columns(jobs: list[Any]) -> dict[str, list[Any]]:
     no_metadata = _NO_METADATA
     for job in jobs:
         job_id(job.id)
-        if type(job) is WireJob:  # job.kind, without a property call per job
+        if type(job) is WireJob or type(job) is FrameJob:  # job.kind, without a property call per job
             kind = job.job_type
             if kind != "classifier" and kind != "completion":
                 kind = "completion" if job.classifier_targets is None else "classifier"
@@ -228,6 +228,8 @@ _LIFECYCLE_RANK = {
 
 def _status_rank(event: Any) -> int | None:
     data = event.data
+    if type(data) is StatusData:
+        return _LIFECYCLE_RANK.get(data.status)
     status = data.get("status") if data else None
     return _LIFECYCLE_RANK.get(status) if isinstance(status, str) else None
 
@@ -291,6 +293,13 @@ def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, Any], list[int]]:
             continue
         positions.append(position)
         counts.append(len(events))
+        if type(job) is FrameJob:  # every data None or a StatusData
+            for event in oldest_first(events):
+                time(event.created_at)
+                name(event.name)
+                data = event.data
+                status_of(None if data is None else data.status)
+            continue
         for event in oldest_first(events):
             time(event.created_at)
             name(event.name)

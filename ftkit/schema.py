@@ -43,6 +43,9 @@ __all__ = [
     "Job",
     "JobList",
     "FINAL_STATUSES",
+    "StatusData",
+    "StatusEvent",
+    "FrameJob",
 ]
 
 _INT64_MAX = 2**63 - 1
@@ -268,6 +271,29 @@ class WireJob(CompletionJob, kw_only=True):
         if job_type == "completion":
             return False
         return self.classifier_targets is not None
+
+
+class StatusData(_Wire, kw_only=True, forbid_unknown_fields=True):
+    """An event's ``data`` that holds its status and nothing else (most do)."""
+
+    status: str
+
+
+class StatusEvent(_Wire, kw_only=True):
+    """An :class:`Event` whose ``data``, if any, holds its status and nothing else."""
+
+    name: str
+    created_at: UnixTime
+    data: StatusData | None = None
+
+
+class FrameJob(WireJob, kw_only=True):
+    """A :class:`WireJob` whose events are all :class:`StatusEvent`: the shape a chunk's
+    frames are built from in :func:`ftkit.read.decode.decode_chunk`, where a job whose
+    events do not fit is decoded as a :class:`WireJob` instead. Decoding a status into a
+    Struct field costs less than a dict per event."""
+
+    events: list[StatusEvent] | None = None
 
 
 class JobList(_Wire, kw_only=True):

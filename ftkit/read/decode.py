@@ -27,7 +27,7 @@ from ..errors import JobDecodeError
 from ..frames import mistral_frame_parts
 from ..openai_reading import UnattachedList, decode_openai
 from ..openai_schema import openai_shape
-from ..schema import WireJob, WireJobList
+from ..schema import FrameJob, WireJob, WireJobList
 from .chunks import Chunk
 from .layout import DECODE_ERRORS, describe_scalar, layout
 
@@ -59,6 +59,10 @@ INCOMPLETE_LINE = "the file ends in an incomplete line: still being written?"
 
 
 _job_decoder = msgspec.json.Decoder(WireJob)
+
+
+#: Jobs whose events hold nothing but a status, in the Structs frames are built from fastest.
+_frame_job_decoder = msgspec.json.Decoder(FrameJob)
 
 
 _any_decoder = msgspec.json.Decoder()
@@ -383,13 +387,18 @@ class ChunkReply(msgspec.Struct, array_like=True):
 def decode_chunk(
     data: bytes | memoryview, *, source: str, errors: str, first_line: int = 1
 ) -> tuple[list[Any], ChunkReply, dict[str, pl.DataFrame]]:
-    """Decode a run of NDJSON lines: the wire jobs, the reply for the caller, the frames.
+    """Decode a run of NDJSON lines: the jobs, the reply for the caller, the frame parts.
 
-    Each kept job gets the byte range of its line in ``data`` and, for a line holding a
-    list response, its index in ``data``.
+    The jobs are :class:`~ftkit.schema.FrameJob` Structs where their events allow, else
+    :class:`~ftkit.schema.WireJob`: made for building the frame parts
+    (:func:`~ftkit.frames.mistral_frame_parts`), not for keeping. Each kept job gets the
+    byte range of its line in ``data`` and, for a line holding a list response, its index
+    in ``data``, from which the caller decodes a job when it is asked for.
     """
     state = Decoding(source, errors, False)  # type: ignore[arg-type]
-    decode = _job_decoder.decode
+    # a line that does not decode as a FrameJob takes the way of any other record: a
+    # WireJob (events with more in data), a list response, an OpenAI record or an error
+    decode = _frame_job_decoder.decode
     jobs = state.jobs
     subs = state.subs
     starts: list[int] = []
@@ -450,7 +459,7 @@ class OpenAIRecords(Exception):
 
 def openai_records(jobs: list[Any], lists: list[Any]) -> int:
     """How many OpenAI records (jobs, events and checkpoints lists) are among those decoded."""
-    return len(lists) + sum(type(job) is not WireJob for job in jobs)
+    return len(lists) + sum(not isinstance(job, WireJob) for job in jobs)
 
 
 def decode_input(data: bytes, *, source: str, errors: str) -> tuple[list[Any], ChunkReply, dict[str, pl.DataFrame]]:
