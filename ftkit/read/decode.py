@@ -378,7 +378,7 @@ class ChunkReply(msgspec.Struct, array_like=True):
     starts: list[int]
     ends: list[int]
     subs: list[int]
-    #: Arrow IPC files of the frames, in ``FRAME_NAMES`` order (from worker processes).
+    #: Arrow IPC files of the frame parts, in ``FRAME_NAMES`` order (from worker processes).
     files: list[str] = []
     #: OpenAI records met (jobs, events and checkpoints lists): read in-process instead.
     openai: int = 0
@@ -439,7 +439,7 @@ def decode_chunk(
 
 
 class DecodedChunk:
-    """What one chunk decoded to: its reply, its frames and, where decoded here and kept, its jobs."""
+    """What one chunk decoded to: its reply, its frame parts and, where decoded here and kept, its jobs."""
 
     __slots__ = ("chunk", "reply", "frames", "jobs")
 

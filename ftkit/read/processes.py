@@ -2,7 +2,8 @@
 
 A worker reads a request (a chunk of NDJSON lines, sent over the pipe or read from a
 file), decodes it with :func:`~ftkit.read.decode.decode_chunk` (the function this process
-uses for chunks it decodes itself), writes the frames as Arrow IPC files and answers with
+uses for chunks it decodes itself), writes the frame parts (only the columns that vary,
+:func:`~ftkit.frames.mistral_frame_parts`) as Arrow IPC files and answers with
 a :class:`~ftkit.read.decode.ChunkReply`. How it starts is chosen per worker by
 :func:`start_method`: forked from this process where that is safe, else forked by a fork
 server that has the imports loaded, else a new interpreter. None of them needs an
@@ -59,7 +60,7 @@ class WorkerRequest(msgspec.Struct, array_like=True):
     #: Read ``size`` bytes from this file at ``start``; without it they follow on the pipe.
     path: str | None = None
     start: int = 0
-    #: Write the frames as Arrow IPC files here, named ``<prefix>-<frame>.arrow``.
+    #: Write the frame parts as Arrow IPC files here, named ``<prefix>-<frame>.arrow``.
     spill: str = ""
 
 
@@ -93,7 +94,7 @@ def serve(stdin: Any, stdout: Any) -> None:
         stdout.write(len(out).to_bytes(8, "little"))
         stdout.write(out)
         stdout.flush()
-        del jobs  # freed while the caller reads the frames
+        del jobs  # freed while the caller reads the frame parts
 
 
 # --- starting workers ----------------------------------------------------------------
