@@ -972,6 +972,38 @@ def test_a_read_goes_on_when_workers_cannot_start(big_ndjson, monkeypatch: pytes
         assert_frame_equal(getattr(parallel, name), getattr(serial, name))
 
 
+def test_a_chunk_whose_feeding_thread_fails_is_decoded_here(
+    big_ndjson, monkeypatch: pytest.MonkeyPatch, parallel_reads
+) -> None:
+    """A chunk a worker decoded but whose thread failed to hand it over (an error of the
+    thread's own, not the worker's) is decoded again in this process."""
+    import threading
+
+    from ftkit.read import workers
+
+    handed_over = []
+
+    def failing_in_threads(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            handed_over.append(args[0])
+            raise RuntimeError("a bug in the feeding thread")
+        return workers.DecodedChunk.__wrapped__(*args, **kwargs)
+
+    failing_in_threads.__wrapped__ = workers.DecodedChunk  # type: ignore[attr-defined]
+    path, _, _ = big_ndjson
+    monkeypatch.setattr(workers, "DecodedChunk", failing_in_threads)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # the threads' errors are expected
+    monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+    parallel = ftkit.read_jobs(path, errors="skip")
+    monkeypatch.undo()
+    assert handed_over  # the workers answered, and each thread ended on its first chunk
+    monkeypatch.setenv("FTKIT_WORKERS", "0")
+    serial = ftkit.read_jobs(path, errors="skip")
+    for name in (*FRAMES, "errors"):
+        assert_frame_equal(getattr(parallel, name), getattr(serial, name))
+    assert parallel.ids == serial.ids
+
+
 def test_large_ndjson_raise_reports_the_first_bad_record_of_all_inputs(
     big_ndjson, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -5,14 +5,15 @@ msgspec decodes while holding the GIL, so threads cannot share the work: worker
 them starts on the first large read, serves the next ones, and ends after
 :data:`IDLE_SECONDS` without a read. :func:`run_chunks` feeds each worker a chunk at a
 time from a thread of its own and decodes here the chunks meant to stay here; the
-workers write their frames as Arrow IPC files in a spill directory that is removed after
+workers write their frame parts as Arrow IPC files in a spill directory that is removed after
 the read, on SIGTERM, or (left by a killed process) by the next read. Set the
 environment variable ``FTKIT_WORKERS`` to choose how many workers, at most the usable
 cores (``0`` or ``1`` decodes in this process).
 
 Examples
 --------
->>> import os
+>>> import contextlib
+import os
 >>> 0 <= worker_count() <= len(os.sched_getaffinity(0))
 True
 """
@@ -27,7 +28,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import polars as pl
@@ -296,6 +297,9 @@ def run_chunks(
             except Exception:  # noqa: BLE001 - the worker failed, or the read was interrupted
                 pending.put(at)  # another worker, or this process, takes it
                 return
+            for path in reply.files:  # freed now rather than all at the end of the read
+                with suppress(OSError):
+                    os.unlink(path)
             results[at] = DecodedChunk(chunk, reply, frames)
             report(chunk)
 
@@ -308,10 +312,11 @@ def run_chunks(
             report(chunk)
     for thread in threads:
         thread.join()
-    while not pending.empty():  # every worker failed: finish here
-        at = pending.get_nowait()
-        results[at] = _run_here(chunks[at], datas, inputs, errors)
-        report(chunks[at])
+    # every worker failed (or a feeding thread ended on an error of its own): finish here
+    for at, result in enumerate(results):
+        if result is None:
+            results[at] = _run_here(chunks[at], datas, inputs, errors)
+            report(chunks[at])
     return results  # type: ignore[return-value]
 
 
