@@ -12,8 +12,7 @@ cores (``0`` or ``1`` decodes in this process).
 
 Examples
 --------
->>> import contextlib
-import os
+>>> import os
 >>> 0 <= worker_count() <= len(os.sched_getaffinity(0))
 True
 """
