@@ -194,6 +194,24 @@ def test_random_valid_jobs_give_the_frames_of_the_straightforward_builders(jobs)
             assert_frame_equal(frame, expected[name])
 
 
+@settings(DETERMINISTIC, max_examples=100)
+@given(jobs=job_lists())
+def test_random_valid_jobs_decode_in_a_chunk_to_the_parts_of_their_frames(jobs) -> None:
+    """decode_chunk (FrameJob where the events allow, else WireJob) gives the parts of the
+    frames of the jobs, and completed, the frames."""
+    from ftkit.frames import complete_frame_parts, mistral_frame_parts
+    from ftkit.read.decode import decode_chunk
+
+    lines = [msgspec.json.encode(job) for job in jobs]
+    _, reply, parts = decode_chunk(b"\n".join(lines) + b"\n", source="<chunk>", errors="raise")
+    assert reply.errors == []
+    expected = reference_frames.frames_with_positions(jobs)
+    for name, frame in mistral_frame_parts(jobs).items():
+        assert_frame_equal(parts[name], frame)
+    for name, frame in complete_frame_parts(parts, parts["jobs"]["job_id"]).items():
+        assert_frame_equal(frame, expected[name].drop("_position"))
+
+
 # --- properties: mutated bytes --------------------------------------------------
 
 
