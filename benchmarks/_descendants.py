@@ -1,4 +1,4 @@
-"""Peak memory of a process's descendants (workers, a fork server and its children), from /proc.
+"""Peak memory and CPU time of a process's descendants (workers, a fork server and its children), from /proc.
 
 A reader's worker processes may be forked, started as subprocesses, or forked by a fork
 server that is itself a child: all are descendants of the reading process. Their peak
@@ -104,6 +104,29 @@ def descendant_peaks(pid: int) -> dict[str, dict]:
         if stat is not None and peak is not None:
             peaks[f"{kid}:{stat[1]}"] = {"pid": kid, "command": _command(kid), "peak_mb": peak}
     return peaks
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def descendant_cpu(pid: int) -> dict[str, float]:
+    """``{"<pid>:<start>": seconds}``: the CPU time (user + system) each live descendant of
+    ``pid`` has used so far. The difference of two readings is what they used between.
+
+    Examples
+    --------
+    >>> import os
+    >>> descendant_cpu(os.getpid()) == {} or all(s >= 0 for s in descendant_cpu(os.getpid()).values())
+    True
+    """
+    used: dict[str, float] = {}
+    for kid in descendants(pid):
+        try:
+            fields = Path(f"/proc/{kid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        used[f"{kid}:{int(fields[19])}"] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return used
 
 
 def merge_peaks(*samples: dict[str, dict]) -> dict[str, dict]:

@@ -36,7 +36,7 @@ SAMPLE = REPO / "data" / "sample-jobs.ndjson.gz"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from _descendants import PeakSampler, descendant_peaks, merge_peaks  # noqa: E402
+from _descendants import PeakSampler, descendant_cpu, descendant_peaks, merge_peaks  # noqa: E402
 from _read_contenders import DESCRIPTIONS, ENV, RUNNERS  # noqa: E402
 
 # The contenders lived here before: scripts that call bench_read.run_polars etc. still can.
@@ -100,12 +100,16 @@ def run_one(name: str, path: Path) -> None:
         start = time.perf_counter()
         runner(path)
         first = time.perf_counter() - start
+    own_cpu, kids_cpu = time.process_time(), descendant_cpu(os.getpid())
     start = time.perf_counter()
     n_jobs, n_checkpoints, extra = runner(path)
     seconds = time.perf_counter() - start
-    # Read the descendants' peaks now: idle workers end a while after a read, or at exit.
+    own_cpu = time.process_time() - own_cpu
+    # Read the descendants now: idle workers end a while after a read, or at exit.
+    kids_cpu = sum(used - kids_cpu.get(key, 0.0) for key, used in descendant_cpu(os.getpid()).items())
     descendants = descendant_peaks(os.getpid())
     record = {"name": name, "seconds": seconds, "jobs": n_jobs, "checkpoints": n_checkpoints}
+    record["cpu_seconds"] = own_cpu + kids_cpu
     record |= {"peak_rss_mb": _vm_hwm_mb(), "descendants": descendants, **extra}
     if first is not None:
         record["first_read_seconds"] = first
@@ -139,6 +143,7 @@ def measure(name: str, path: Path, repeat: int) -> dict[str, Any]:
     return {
         **best,
         "runs_seconds": [r["seconds"] for r in runs],
+        "cpu_seconds": min(r["cpu_seconds"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
         "workers_peak_mb_sum": max(r["workers_peak_mb_sum"] for r in runs),
     }
@@ -218,13 +223,13 @@ def bench_one_dump(path: Path, jobs: int, names: list[str], repeat: int | None) 
 def print_run(run: dict[str, Any]) -> None:
     dump = run["dump"]
     print(f"\n{run['shape']}, {run['jobs']:,} jobs: {dump['mb']:,.0f} MB, {dump['checkpoints']:,} checkpoints")
-    header = f"{'contender':<16}{'best of':>8}{'seconds':>9}{'MB/s':>8}{'parent MB':>11}{'workers MB (n)':>16}{'x polars':>10}{'x sdk':>8}"
+    header = f"{'contender':<16}{'best of':>8}{'seconds':>9}{'CPU s':>8}{'MB/s':>8}{'parent MB':>11}{'workers MB (n)':>16}{'x polars':>10}{'x sdk':>8}"
     print(header)
     for name, r in run["results"].items():
         workers = f"{r['workers_peak_mb_sum']:.0f} ({len(r['workers'])})"
         xp = f"{r['x_polars-schema']:.2f}" if "x_polars-schema" in r else "-"
         xs = f"{r['x_sdk']:.1f}" if "x_sdk" in r else "-"
-        print(f"{name:<16}{r['repeat']:>8}{r['seconds']:>9.3f}{r['mb_per_s']:>8.0f}{r['peak_rss_mb']:>11.0f}{workers:>16}{xp:>10}{xs:>8}")
+        print(f"{name:<16}{r['repeat']:>8}{r['seconds']:>9.3f}{r['cpu_seconds']:>8.2f}{r['mb_per_s']:>8.0f}{r['peak_rss_mb']:>11.0f}{workers:>16}{xp:>10}{xs:>8}")
 
 
 def print_goals(runs: list[dict[str, Any]]) -> None:
@@ -291,7 +296,9 @@ def main(argv: list[str] | None = None) -> None:
     print("\nx polars = polars-schema's seconds / the contender's (above 1: faster than polars); x sdk the same for the SDK.")
     print("parent MB = the contender's process's peak RSS (VmHWM); workers MB = the sum of the peaks of its descendant")
     print("processes (n of them: workers, a fork server...), forked ones counting pages shared with the parent again.")
-    print("ftkit-warm: the second read in one process, the first untimed. Timings on a shared machine are noisy.")
+    print("CPU s = CPU seconds (user + system) of the timed read: the contender's threads and its descendants' (the")
+    print("least of the runs); less disturbed than seconds by other work on a shared machine, and what a read costs")
+    print("whatever the cores. ftkit-warm: the second read in one process, the first untimed. Timings are noisy.")
     used = {name for run in runs for name in run["results"]}
     for name in CONTENDERS:
         if name in used:

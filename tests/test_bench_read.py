@@ -72,3 +72,25 @@ def test_descendant_peaks_include_grandchildren():
             os.kill(pid, 9)
         child.kill()
         child.wait()
+
+
+def test_descendant_cpu_counts_what_children_and_grandchildren_used():
+    burn = "import time; end = time.process_time() + 0.3\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    code = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}])"
+    before = _descendants.descendant_cpu(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            used = _descendants.descendant_cpu(os.getpid())
+            grandchildren = [key for key in used if not key.startswith(f"{child.pid}:")]
+            if grandchildren and used[grandchildren[0]] >= 0.3:
+                break
+            time.sleep(0.05)
+        assert len(used) == 2 and f"{child.pid}:" in " ".join(used)
+        assert sum(used.values()) - sum(before.values()) >= 0.3
+    finally:
+        for pid in _descendants.descendants(child.pid):
+            os.kill(pid, 9)
+        child.kill()
+        child.wait()
