@@ -403,22 +403,29 @@ def decode_chunk(
     subs = state.subs
     starts: list[int] = []
     ends: list[int] = []
+    raw = data if isinstance(data, bytes) else bytes(data)
+    # each line decoded from a view of it: no copy of the chunk line by line
+    view = memoryview(raw)
+    find = raw.find
+    size = len(raw)
     position = 0
     line_number = first_line
-    lines = bytes(data).split(b"\n")
-    final = first_line + len(lines) - 1  # not blank only if no newline ends the data
     try:
-        for line in lines:
-            end = position + len(line)
+        while position <= size:  # every line, and what follows the last newline
+            end = find(b"\n", position)
+            last = end < 0  # not blank only if no newline ends the data
+            if last:
+                end = size
             try:
-                jobs.append(decode(line))
+                jobs.append(decode(view[position:end]))
                 subs.append(-1)
                 starts.append(position)
                 ends.append(end)
             except DECODE_ERRORS:
+                line = raw[position:end]
                 if line.strip():
                     before = len(jobs)
-                    state.record(line, line=line_number, index=None, unterminated=line_number == final)
+                    state.record(line, line=line_number, index=None, unterminated=last)
                     starts += [position] * (len(jobs) - before)
                     ends += [end] * (len(jobs) - before)
             position = end + 1
