@@ -263,16 +263,27 @@ def _decode_piece(data: bytes, state: Decoding, *, first_line: int) -> None:
     decode = _job_decoder.decode
     keep = state.jobs.append
     strict = state.strict
-    lines = data.split(b"\n")
-    final = len(lines) - 1  # not blank only if no newline ends the data
-    for offset, line in enumerate(lines):
+    # each line decoded from a view of it: no copy of the data line by line
+    view = memoryview(data)
+    find = data.find
+    size = len(data)
+    position = 0
+    line_number = first_line
+    while position <= size:  # every line, and what follows the last newline
+        end = find(b"\n", position)
+        last = end < 0  # not blank only if no newline ends the data
+        if last:
+            end = size
         try:
             if strict:
                 raise msgspec.ValidationError  # take the slow path, which checks keys
-            keep(decode(line))
+            keep(decode(view[position:end]))
         except DECODE_ERRORS:
+            line = data[position:end]
             if line.strip():
-                state.record(line, line=first_line + offset, index=None, unterminated=offset == final)
+                state.record(line, line=line_number, index=None, unterminated=last)
+        position = end + 1
+        line_number += 1
 
 
 def decode_lines_fingerprinted(data: bytes, state: Decoding, fingerprints: list[int], *, first_line: int = 1) -> None:
