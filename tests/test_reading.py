@@ -997,11 +997,47 @@ def test_a_chunk_whose_feeding_thread_fails_is_decoded_here(
     parallel = ftkit.read_jobs(path, errors="skip")
     monkeypatch.undo()
     assert handed_over  # the workers answered, and each thread ended on its first chunk
+    monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+    again = ftkit.read_jobs(path, errors="skip")  # the workers left with a chunk sent were closed
     monkeypatch.setenv("FTKIT_WORKERS", "0")
     serial = ftkit.read_jobs(path, errors="skip")
-    for name in (*FRAMES, "errors"):
-        assert_frame_equal(getattr(parallel, name), getattr(serial, name))
-    assert parallel.ids == serial.ids
+    for js in (parallel, again):
+        for name in (*FRAMES, "errors"):
+            assert_frame_equal(getattr(js, name), getattr(serial, name))
+        assert js.ids == serial.ids
+
+
+def test_a_worker_killed_during_a_read_leaves_its_chunks_to_the_others(
+    big_ndjson, monkeypatch: pytest.MonkeyPatch, parallel_reads
+) -> None:
+    """A worker dies with a chunk sent to it (each is sent its next chunk before its last
+    is read back): that chunk is decoded elsewhere, and the next read starts a new worker."""
+    import signal
+
+    from ftkit.read import chunks, workers
+
+    path, _, _ = big_ndjson
+    monkeypatch.setattr(chunks, "MIN_CHUNK_BYTES", 1 << 20)  # many chunks: the kill comes mid-read
+    workers.shutdown()
+    killed: list[int] = []
+
+    def kill_one_worker(done: int, total: int) -> None:
+        if done and not killed:
+            victim = workers.pool_pids()[0]
+            killed.append(victim)
+            os.kill(victim, signal.SIGKILL)
+
+    monkeypatch.delenv("FTKIT_WORKERS", raising=False)
+    parallel = ftkit.read_jobs(path, errors="skip", progress=kill_one_worker)
+    again = ftkit.read_jobs(path, errors="skip")
+    monkeypatch.setenv("FTKIT_WORKERS", "0")
+    serial = ftkit.read_jobs(path, errors="skip")
+    assert killed
+    for js in (parallel, again):
+        assert js.ids == serial.ids
+        for name in (*FRAMES, "errors"):
+            assert_frame_equal(getattr(js, name), getattr(serial, name))
+    assert killed[0] not in workers.pool_pids()
 
 
 def test_large_ndjson_raise_reports_the_first_bad_record_of_all_inputs(

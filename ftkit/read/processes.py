@@ -366,6 +366,13 @@ class WorkerProcess:
         return pid != 0 and _running(pid, child=self.method == "fork")
 
     def run(self, request: WorkerRequest, data: memoryview | None) -> ChunkReply:
+        """Send a chunk and wait for the reply."""
+        self.send(request, data)
+        return self.receive()
+
+    def send(self, request: WorkerRequest, data: memoryview | None) -> None:
+        """Send a chunk (its bytes follow the request unless the worker reads them from a
+        file); the worker answers the requests in order (:meth:`receive`)."""
         try:
             header = self._encode(request)
             stdin = self.stdin
@@ -374,6 +381,13 @@ class WorkerProcess:
             if data is not None:
                 stdin.write(data)
             stdin.flush()
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise WorkerFailed(str(exc)) from None
+
+    def receive(self) -> ChunkReply:
+        """The reply to the oldest request not answered yet."""
+        try:
             head = _read_exactly(self.stdout, 8)
             return self._decode_reply(_read_exactly(self.stdout, int.from_bytes(head, "little")))
         except (OSError, ValueError, EOFError, msgspec.MsgspecError) as exc:

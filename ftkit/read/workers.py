@@ -43,6 +43,7 @@ __all__ = [
     "IDLE_SECONDS",
     "SPILL_PREFIX",
     "make_spill",
+    "pool_pids",
     "pool_start_methods",
     "removed_on_sigterm",
     "run_chunks",
@@ -167,6 +168,18 @@ def pool_start_methods() -> list[str]:
     return [worker.method for worker in _POOL if worker.alive]
 
 
+def pool_pids() -> list[int]:
+    """The process ids of the live workers of the pool.
+
+    Examples
+    --------
+    >>> shutdown()
+    >>> pool_pids()
+    []
+    """
+    return [worker.pid for worker in list(_POOL) if worker.alive]
+
+
 @atexit.register
 def shutdown() -> None:
     """End every worker of the pool, and the fork server (at exit, on SIGTERM, after an
@@ -277,30 +290,58 @@ def run_chunks(
     if progress is not None:
         progress(0, total)
 
+    def send_next(worker: WorkerProcess) -> int | None:
+        """Send the worker the next chunk waiting, if any: its index (None: none left)."""
+        try:
+            at = pending.get_nowait()
+        except queue.Empty:
+            return None
+        chunk = chunks[at]
+        name = inputs[chunk.input_index].name
+        request = WorkerRequest(name, errors, chunk.end - chunk.start, chunk.path, chunk.start, f"{spill}/{at}")
+        view = None
+        if chunk.path is None:
+            view = memoryview(datas[chunk.input_index])[chunk.start : chunk.end]
+        try:
+            worker.send(request, view)
+        except Exception:
+            pending.put(at)  # another worker, or this process, takes it
+            raise
+        return at
+
     def feed(worker: WorkerProcess) -> None:
-        while True:
-            try:
-                at = pending.get_nowait()
-            except queue.Empty:
-                return
-            chunk = chunks[at]
-            name = inputs[chunk.input_index].name
-            request = WorkerRequest(name, errors, chunk.end - chunk.start, chunk.path, chunk.start, f"{spill}/{at}")
-            view = None
-            if chunk.path is None:
-                view = memoryview(datas[chunk.input_index])[chunk.start : chunk.end]
-            try:
-                reply = worker.run(request, view)
-                # polars reads without the GIL: this overlaps with the workers' next chunks
-                frames = {name: pl.read_ipc(path) for name, path in zip(FRAME_NAMES, reply.files)}
-            except Exception:  # noqa: BLE001 - the worker failed, or the read was interrupted
-                pending.put(at)  # another worker, or this process, takes it
-                return
-            for path in reply.files:  # freed now rather than all at the end of the read
-                with suppress(OSError):
-                    os.unlink(path)
-            results[at] = DecodedChunk(chunk, reply, frames)
-            report(chunk)
+        """Keep one worker busy: its next chunk is sent before this thread reads the
+        frame parts of the last one, so that the worker does not wait for this process."""
+        in_flight: int | None = None
+        try:
+            in_flight = send_next(worker)
+            while in_flight is not None:
+                at = in_flight
+                try:
+                    reply = worker.receive()
+                except Exception:  # noqa: BLE001 - the worker failed (and is closed)
+                    in_flight = None
+                    pending.put(at)
+                    return
+                try:
+                    in_flight = send_next(worker)
+                except Exception:  # noqa: BLE001 - the worker failed: this chunk is read, then the thread ends
+                    in_flight = None
+                try:
+                    # polars reads without the GIL: this overlaps with the workers' chunks
+                    frames = {name: pl.read_ipc(path) for name, path in zip(FRAME_NAMES, reply.files)}
+                except Exception:  # noqa: BLE001 - the read was interrupted
+                    pending.put(at)
+                    return
+                for path in reply.files:  # freed now rather than all at the end of the read
+                    with suppress(OSError):
+                        os.unlink(path)
+                results[at] = DecodedChunk(chunks[at], reply, frames)
+                report(chunks[at])
+        finally:
+            if in_flight is not None:  # left unanswered: the worker cannot serve another read
+                pending.put(in_flight)
+                worker.close()
 
     threads = [threading.Thread(target=feed, args=(worker,), daemon=True) for worker in workers]
     for thread in threads:
