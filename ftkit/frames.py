@@ -347,9 +347,12 @@ def mistral_frame_parts(jobs: list[Any]) -> dict[str, pl.DataFrame]:
 
     What a worker sends back for a chunk: every row of a Mistral job holds the same
     ``provider`` (and ``origin``, ``status_raw`` as ``status``), null in the columns of
-    OpenAI jobs, and the ``job_id`` the jobs frame gives by ``_position``. Leaving them
-    out makes the parts less than half the bytes to write and read again (the events and
-    checkpoints frames); :func:`complete_frame_parts` puts them back.
+    OpenAI jobs, and the ``job_id`` the jobs frame gives by ``_position``; and a column
+    null in every row of these jobs (an event's ``data`` besides its status, mostly) need
+    not travel either. Leaving them out makes the parts less than half the bytes to write
+    and read again (the events and checkpoints frames); :func:`complete_frame_parts` puts
+    them back. Parts of several chunks may then hold different columns: join them with
+    ``pl.concat(..., how="diagonal")``.
 
     Examples
     --------
@@ -357,7 +360,7 @@ def mistral_frame_parts(jobs: list[Any]) -> dict[str, pl.DataFrame]:
     >>> jobs = list(ftkit.read_jobs(ftkit.synth.make_jobs_bytes(2, seed=1)))
     >>> parts = mistral_frame_parts(jobs)
     >>> parts["events"].columns
-    ['_position', 'created_at', 'name', 'status', 'data']
+    ['_position', 'created_at', 'name', 'status']
     >>> whole = complete_frame_parts(parts, parts["jobs"]["job_id"])
     >>> all(whole[name].equals(frame.drop("_position")) for name, frame in frames_with_positions(jobs).items())
     True
@@ -365,12 +368,15 @@ def mistral_frame_parts(jobs: list[Any]) -> dict[str, pl.DataFrame]:
     if any(type(job) is OpenAIJob for job in jobs):
         msg = "mistral_frame_parts takes Mistral jobs only"
         raise ValueError(msg)
-    return {
-        name: frame.drop(
-            *(() if name == "jobs" else ("job_id",)), *_MISTRAL_ALIKE[name], *_OPENAI_ONLY[name]
+    parts = {}
+    for name, frame in frames_with_positions(jobs).items():
+        frame = frame.drop(*(() if name == "jobs" else ("job_id",)), *_MISTRAL_ALIKE[name], *_OPENAI_ONLY[name])
+        nulls = frame.null_count().row(0)
+        parts[name] = frame.select(
+            column for column, count in zip(frame.columns, nulls)
+            if column in ("_position", "job_id") or count < frame.height
         )
-        for name, frame in frames_with_positions(jobs).items()
-    }
+    return parts
 
 
 def complete_frame_parts(parts: dict[str, pl.DataFrame], ids: pl.Series) -> dict[str, pl.DataFrame]:
@@ -394,7 +400,10 @@ def complete_frame_parts(parts: dict[str, pl.DataFrame], ids: pl.Series) -> dict
             elif column == "job_id":
                 columns.append(pl.lit(ids.gather(frame["_position"])).alias("job_id"))
             else:
-                columns.append(alike.get(column, pl.lit(None, dtype=dtype)).cast(dtype).alias(column))
+                value = alike.get(column)
+                if value is None or not present.issuperset(value.meta.root_names()):
+                    value = pl.lit(None, dtype=dtype)  # null, or made of a column null throughout
+                columns.append(value.cast(dtype).alias(column))
         # one select: dropping _position afterwards would build the literal columns whole
         out[name] = frame.select(columns)
     return out

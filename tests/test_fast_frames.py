@@ -43,7 +43,7 @@ def assert_parts_complete(jobs: list, expected: dict) -> None:
     half = len(jobs) // 2
     chunks = [mistral_frame_parts(jobs[:half]), mistral_frame_parts(jobs[half:])]
     joined = {
-        name: pl.concat([chunks[0][name], chunks[1][name].with_columns(pl.col("_position") + half)])
+        name: pl.concat([chunks[0][name], chunks[1][name].with_columns(pl.col("_position") + half)], how="diagonal")
         for name in chunks[0]
     }
     got = complete_frame_parts(joined, joined["jobs"]["job_id"])
@@ -208,12 +208,14 @@ def test_frame_parts_leave_out_what_every_mistral_row_holds_alike(job_json) -> N
                                               "valid_mean_token_accuracy": 0.0}}],
                            events=[{"name": "s", "created_at": 1, "data": {"status": "QUEUED", "x": 1}}])])
     parts = mistral_frame_parts(wire)
-    assert parts["checkpoints"].columns == [
-        "_position", "step_number", "created_at", "train_loss", "valid_loss", "valid_mean_token_accuracy",
-    ]
+    # train_loss is null, and the placeholder zeros of valid_loss and its accuracy too
+    assert parts["checkpoints"].columns == ["_position", "step_number", "created_at"]
     assert parts["events"].columns == ["_position", "created_at", "name", "status", "data"]
-    assert parts["targets"].columns == ["_position", "name", "labels", "weight", "loss_function"]
-    assert "provider" not in parts["jobs"].columns and "method" not in parts["jobs"].columns
+    assert parts["targets"].columns == ["_position"]
+    assert parts["jobs"].columns == [  # what the job has (no auto_start, validation_files, suffix...)
+        "_position", "job_id", "job_type", "model", "status", "created_at", "modified_at", "training_files",
+        "learning_rate", "training_steps", "n_checkpoints", "n_events",
+    ]
     whole = complete_frame_parts(parts, parts["jobs"]["job_id"])
     assert whole["checkpoints"].row(0, named=True) | {"created_at": None} == {
         "job_id": "a", "step_number": 1, "created_at": None, "train_loss": None, "valid_loss": None,

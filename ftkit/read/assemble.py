@@ -84,7 +84,8 @@ def assemble(
     if errors == "raise" and all_errors:
         raise all_errors[0]
     frames = {
-        name: pl.concat(chunks, how="vertical") if chunks else None for name, chunks in parts.items()
+        # a chunk's parts leave out the columns null in all its rows (see mistral_frame_parts)
+        name: pl.concat(chunks, how="diagonal") if chunks else None for name, chunks in parts.items()
     }
     if frames["jobs"] is None:
         return JobSet(errors=all_errors)
@@ -136,7 +137,7 @@ def resolve_snapshots(
                     frame.filter(~pl.col("_position").is_in(replaced)),
                     rebuilt[name].with_columns(at.gather(rebuilt[name]["_position"]).alias("_position")),
                 ],
-                how="vertical",
+                how="diagonal",
             ).sort("_position", maintain_order=True)
             for name, frame in frames.items()
         }
