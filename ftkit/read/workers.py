@@ -4,9 +4,10 @@ msgspec decodes while holding the GIL, so threads cannot share the work: worker
 *processes* can (:mod:`ftkit.read.processes` starts them and speaks to them). A pool of
 them starts on the first large read, serves the next ones, and ends after
 :data:`IDLE_SECONDS` without a read. :func:`run_chunks` feeds each worker a chunk at a
-time from a thread of its own and decodes here the chunks meant to stay here; the
-workers write their frame parts as Arrow IPC files in a spill directory that is removed after
-the read, on SIGTERM, or (left by a killed process) by the next read. Set the
+time from a thread of its own (the next chunk sent before the last one's result is read
+back) and decodes here the chunks meant to stay here; the workers write their frame
+parts as Arrow IPC files in a spill directory, each file removed once read, the
+directory after the read, on SIGTERM, or (left by a killed process) by the next read. Set the
 environment variable ``FTKIT_WORKERS`` to choose how many workers, at most the usable
 cores (``0`` or ``1`` decodes in this process).
 
