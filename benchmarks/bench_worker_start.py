@@ -40,7 +40,11 @@ if checkout == "polars":
         times.append(time.perf_counter() - start)
     print(json.dumps(times))
     raise SystemExit
+# this checkout's ftkit, not the one of the current directory ("-c" puts it first on the path)
+sys.path.insert(0, os.path.abspath(checkout))
 import ftkit
+if not os.path.abspath(ftkit.__file__).startswith(os.path.join(os.path.abspath(checkout), "")):
+    sys.exit(f"imported {ftkit.__file__}, not the checkout {checkout}")
 try:
     from ftkit.read import chunks, reader
     settings = (reader, chunks)
