@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -259,31 +259,36 @@ def decode_lines(data: bytes, state: Decoding, *, first_line: int = 1) -> None:
         start = end
 
 
+def _line_spans(data: bytes) -> Iterator[tuple[int, int, bool]]:
+    """``(start, end, last)`` of every line of ``data`` and of what follows its last
+    newline (``last``: no newline ends it; blank if one ended the data), without copying
+    a line: the callers decode each from a memoryview slice."""
+    find = data.find
+    size = len(data)
+    start = 0
+    while True:
+        end = find(b"\n", start)
+        if end < 0:
+            yield start, size, True
+            return
+        yield start, end, False
+        start = end + 1
+
+
 def _decode_piece(data: bytes, state: Decoding, *, first_line: int) -> None:
     decode = _job_decoder.decode
     keep = state.jobs.append
     strict = state.strict
-    # each line decoded from a view of it: no copy of the data line by line
     view = memoryview(data)
-    find = data.find
-    size = len(data)
-    position = 0
-    line_number = first_line
-    while position <= size:  # every line, and what follows the last newline
-        end = find(b"\n", position)
-        last = end < 0  # not blank only if no newline ends the data
-        if last:
-            end = size
+    for line_number, (start, end, last) in enumerate(_line_spans(data), first_line):
         try:
             if strict:
                 raise msgspec.ValidationError  # take the slow path, which checks keys
-            keep(decode(view[position:end]))
+            keep(decode(view[start:end]))
         except DECODE_ERRORS:
-            line = data[position:end]
+            line = data[start:end]
             if line.strip():
                 state.record(line, line=line_number, index=None, unterminated=last)
-        position = end + 1
-        line_number += 1
 
 
 def decode_lines_fingerprinted(data: bytes, state: Decoding, fingerprints: list[int], *, first_line: int = 1) -> None:
@@ -415,31 +420,22 @@ def decode_chunk(
     starts: list[int] = []
     ends: list[int] = []
     raw = data if isinstance(data, bytes) else bytes(data)
-    # each line decoded from a view of it: no copy of the chunk line by line
     view = memoryview(raw)
-    find = raw.find
-    size = len(raw)
-    position = 0
     line_number = first_line
     try:
-        while position <= size:  # every line, and what follows the last newline
-            end = find(b"\n", position)
-            last = end < 0  # not blank only if no newline ends the data
-            if last:
-                end = size
+        for start, end, last in _line_spans(raw):
             try:
-                jobs.append(decode(view[position:end]))
+                jobs.append(decode(view[start:end]))
                 subs.append(-1)
-                starts.append(position)
+                starts.append(start)
                 ends.append(end)
             except DECODE_ERRORS:
-                line = raw[position:end]
+                line = raw[start:end]
                 if line.strip():
                     before = len(jobs)
                     state.record(line, line=line_number, index=None, unterminated=last)
-                    starts += [position] * (len(jobs) - before)
+                    starts += [start] * (len(jobs) - before)
                     ends += [end] * (len(jobs) - before)
-            position = end + 1
             line_number += 1
     except JobDecodeError as exc:  # errors="raise": the first bad record ends the chunk
         state.errors.append(exc)
