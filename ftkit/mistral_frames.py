@@ -269,10 +269,11 @@ def _event_rest(data: dict[str, Any]) -> str | None:
 def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, Any], list[int]]:
     """The events of the Mistral jobs among ``jobs`` as columns, and where the OpenAI jobs are.
 
-    Columns ``_position`` (an Int64 Series), ``created_at``, ``name``, ``status`` (``data.status`` where it is
-    a string) and ``data`` (the rest of ``data`` as JSON text, None when nothing is left);
-    each job's events in the order they happened (:func:`oldest_first`), not yet sorted by
-    time.
+    Columns ``_position`` (an Int64 Series), ``created_at``, ``name`` (a list, or a String
+    Series where every event has the same name), ``status`` (``data.status`` where it is a
+    string) and ``data`` (the rest of ``data`` as JSON text, None when nothing is left; no
+    ``data`` column at all when no event holds more than a status); each job's events in
+    the order they happened (:func:`oldest_first`), not yet sorted by time.
     """
     positions: list[int] = []
     counts: list[int] = []
@@ -311,22 +312,22 @@ def mistral_event_columns(jobs: list[Any]) -> tuple[dict[str, Any], list[int]]:
                     continue
             odd.append(len(statuses))
             status_of(data)
-    rests: list[str | None] = [None] * len(statuses)
-    for row in odd:
-        data = statuses[row]
-        if data:
-            status = data.get("status")
-            statuses[row] = status if isinstance(status, str) else None
-            rests[row] = _event_rest(data)
-        else:
-            statuses[row] = None
-    columns = {
-        "_position": _repeated(positions, counts),
-        "created_at": times,
-        "name": names,
-        "status": statuses,
-        "data": rests,
-    }
+    columns: dict[str, Any] = {"_position": _repeated(positions, counts), "created_at": times}
+    # one name in every row (as in every real dump): repeated in polars, not converted per row
+    constant = names and names.count(names[0]) == len(names)
+    columns["name"] = pl.repeat(names[0], len(names), dtype=pl.String(), eager=True) if constant else names
+    columns["status"] = statuses
+    if odd:
+        rests: list[str | None] = [None] * len(statuses)
+        for row in odd:
+            data = statuses[row]
+            if data:
+                status = data.get("status")
+                statuses[row] = status if isinstance(status, str) else None
+                rests[row] = _event_rest(data)
+            else:
+                statuses[row] = None
+        columns["data"] = rests
     return columns, openai_at
 
 

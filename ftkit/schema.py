@@ -46,6 +46,7 @@ __all__ = [
     "StatusData",
     "StatusEvent",
     "FrameJob",
+    "MistralStatus",
 ]
 
 _INT64_MAX = 2**63 - 1
@@ -273,16 +274,25 @@ class WireJob(CompletionJob, kw_only=True):
         return self.classifier_targets is not None
 
 
-class StatusData(_Wire, kw_only=True, forbid_unknown_fields=True):
-    """An event's ``data`` that holds its status and nothing else (most do)."""
+#: The statuses the API documents. Decoded as a ``Literal``, each is the one string object
+#: held here, not a new string per event: a chunk's events cost less to decode and free.
+MistralStatus = Literal[
+    "QUEUED", "STARTED", "VALIDATING", "VALIDATED", "RUNNING", "FAILED_VALIDATION", "FAILED",
+    "SUCCESS", "CANCELLED", "CANCELLATION_REQUESTED",
+]
 
-    status: str
+
+class StatusData(_Wire, kw_only=True, forbid_unknown_fields=True):
+    """An event's ``data`` that holds a documented status and nothing else (most do)."""
+
+    status: MistralStatus
 
 
 class StatusEvent(_Wire, kw_only=True):
-    """An :class:`Event` whose ``data``, if any, holds its status and nothing else."""
+    """An :class:`Event` named ``"status-updated"`` (as all are) whose ``data``, if any,
+    holds a documented status and nothing else."""
 
-    name: str
+    name: Literal["status-updated"]
     created_at: UnixTime
     data: StatusData | None = None
 
@@ -291,7 +301,8 @@ class FrameJob(WireJob, kw_only=True):
     """A :class:`WireJob` whose events are all :class:`StatusEvent`: the shape a chunk's
     frames are built from in :func:`ftkit.read.decode.decode_chunk`, where a job whose
     events do not fit is decoded as a :class:`WireJob` instead. Decoding a status into a
-    Struct field costs less than a dict per event."""
+    Struct field costs less than a dict per event, and a name or status from a ``Literal``
+    allocates no string."""
 
     events: list[StatusEvent] | None = None
 

@@ -245,21 +245,28 @@ def test_a_chunk_decodes_to_the_parts_of_its_wire_jobs_whatever_its_events_hold(
     records = [
         job_json("plain", events=[{"name": "status-updated", "created_at": 2, "data": {"status": "RUNNING"}},
                                   {"name": "status-updated", "created_at": 1, "data": {"status": "QUEUED"}}]),
-        job_json("no-data", events=[{"name": "s", "created_at": 1}, {"name": "s", "created_at": 1, "data": None}]),
-        job_json("same-second", events=[{"name": "s", "created_at": 1, "data": {"status": "VALIDATED"}},
-                                        {"name": "s", "created_at": 1, "data": {"status": "QUEUED"}}]),
-        *(job_json(f"odd-{i}", events=[{"name": "s", "created_at": 1, "data": data}]) for i, data in enumerate(odd_data)
-          if data is not None),
+        job_json("no-data", events=[{"name": "status-updated", "created_at": 1},
+                                    {"name": "status-updated", "created_at": 1, "data": None}]),
+        job_json("same-second", events=[{"name": "status-updated", "created_at": 1, "data": {"status": "VALIDATED"}},
+                                        {"name": "status-updated", "created_at": 1, "data": {"status": "QUEUED"}}]),
+        *(job_json(f"odd-{i}", events=[{"name": "status-updated", "created_at": 1, "data": data}])
+          for i, data in enumerate(odd_data) if data is not None),
+        # a name or a status that the API does not document: decoded as a WireJob too
+        job_json("other-name", events=[{"name": "s", "created_at": 1, "data": {"status": "RUNNING"}}]),
+        job_json("other-status", events=[{"name": "status-updated", "created_at": 1, "data": {"status": "PAUSED"}}]),
         job_json("no-events"),
     ]
     lines = [json.dumps(record).encode() for record in records]
     bad = json.dumps(job_json("bad", events=[{"name": "s", "created_at": "soon"}])).encode()
     jobs, reply, parts = decode_chunk(b"\n".join([*lines, bad]) + b"\n", source="<chunk>", errors="skip")
-    assert [type(job).__name__ for job in jobs] == ["FrameJob"] * 3 + ["WireJob"] * 5 + ["FrameJob"]
+    assert [type(job).__name__ for job in jobs] == ["FrameJob"] * 3 + ["WireJob"] * 7 + ["FrameJob"]
     assert all(isinstance(job, FrameJob) == (job.id in {"plain", "no-data", "same-second", "no-events"}) for job in jobs)
-    assert reply.errors == [("Expected `int`, got `str`", "<chunk>", 10, None, "$.events[0].created_at")]
+    assert reply.errors == [("Expected `int`, got `str`", "<chunk>", 12, None, "$.events[0].created_at")]
     assert reply.openai == 0
     expected = mistral_frame_parts(_wire(records))
     for name, frame in parts.items():
         assert_frame_equal(frame, expected[name], check_exact=True)
-    assert parts["events"]["status"].to_list() == ["QUEUED", "RUNNING", None, None, "QUEUED", "VALIDATED", None, None, "RUNNING", None, None]
+    assert parts["events"]["status"].to_list() == [
+        "QUEUED", "RUNNING", None, None, "QUEUED", "VALIDATED", None, None, "RUNNING", None, None, "RUNNING", "PAUSED"
+    ]
+    assert parts["events"]["name"].to_list()[-2:] == ["s", "status-updated"]
