@@ -26,13 +26,7 @@ from typing import Any
 import msgspec
 import polars as pl
 
-from .mistral_frames import (
-    mistral_checkpoint_columns,
-    mistral_event_columns,
-    mistral_job_columns,
-    mistral_target_columns,
-    oldest_first,
-)
+from .mistral_frames import MistralColumns, mistral_columns, oldest_first
 from .openai_frames import openai_checkpoint_rows, openai_event_rows, openai_job_columns
 from .openai_schema import OpenAIJob
 
@@ -246,13 +240,18 @@ def jobs_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     └────────┴────────────┴─────────────────────────┴────────────────┘
     """
     jobs = _as_list(jobs)
-    openai_at = [i for i, job in enumerate(jobs) if type(job) is OpenAIJob]
+    return _jobs(jobs, mistral_columns(jobs, frames=("jobs",)))
+
+
+def _jobs(jobs: list[Any], columns: MistralColumns) -> pl.DataFrame:
+    df = _mistral_jobs(columns.jobs)  # type: ignore[arg-type]
+    openai_at = columns.openai_at
     if not openai_at:
-        return _mistral_jobs(jobs)
+        return df
     chosen = set(openai_at)
     mistral_at = [i for i in range(len(jobs)) if i not in chosen]
     parts = [
-        _mistral_jobs([jobs[i] for i in mistral_at]).with_columns(_position=pl.Series(mistral_at, dtype=pl.Int64())),
+        df.with_columns(_position=pl.Series(mistral_at, dtype=pl.Int64())),
         _openai_jobs([jobs[i] for i in openai_at]).with_columns(_position=pl.Series(openai_at, dtype=pl.Int64())),
     ]
     return pl.concat(parts).sort("_position").drop("_position")
@@ -267,9 +266,8 @@ def _openai_jobs(jobs: list[OpenAIJob]) -> pl.DataFrame:
     return _with_utc(df, _TIME_COLUMNS)
 
 
-def _mistral_jobs(jobs: list[Any]) -> pl.DataFrame:
-    """:func:`jobs_frame` of Mistral jobs only."""
-    columns: dict[str, Any] = mistral_job_columns(jobs)
+def _mistral_jobs(columns: dict[str, Any]) -> pl.DataFrame:
+    """:func:`jobs_frame` of Mistral jobs only, from their columns."""
     for name in ("training_files", "validation_files"):
         columns[name] = _string_lists(columns[name], name)
     df = _frame_of(
@@ -303,18 +301,28 @@ def frames_with_positions(jobs: list[Any], *, names: Iterable[str] = FRAME_NAMES
     if unknown:
         msg = f"names must be among {FRAME_NAMES}, got {sorted(unknown)!r}"
         raise ValueError(msg)
+    jobs = _as_list(jobs)
+    columns = mistral_columns(jobs, frames=wanted)
+    ids = None if "jobs" in wanted else _ids(jobs)
+    return _positioned(jobs, columns, wanted, ids=ids)
+
+
+def _positioned(
+    jobs: list[Any], columns: MistralColumns, wanted: set[str], *, ids: pl.Series | None, link: bool = True
+) -> dict[str, pl.DataFrame]:
+    """The frames named in ``wanted`` (with ``_position``) from ``columns`` (of ``jobs``,
+    needed only for OpenAI jobs' rows). ``ids`` (or, where built, the jobs frame's ids)
+    become the other frames' ``job_id``; with ``link=False`` they have none."""
     builders = {"checkpoints": _checkpoints, "events": _events, "targets": _targets}
     out: dict[str, pl.DataFrame] = {}
-    ids = None
     if "jobs" in wanted:
-        jobs_df = jobs_frame(jobs)
-        ids = jobs_df["job_id"]
+        jobs_df = _jobs(jobs, columns)
+        if link:
+            ids = jobs_df["job_id"]
         out["jobs"] = jobs_df.with_row_index("_position").with_columns(pl.col("_position").cast(pl.Int64()))
-    elif len(wanted) > 1:
-        ids = pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
     for name in FRAME_NAMES[1:]:
         if name in wanted:
-            out[name] = builders[name](jobs, keep_position=True, ids=ids)
+            out[name] = builders[name](jobs, columns, keep_position=True, ids=ids)
     return out
 
 
@@ -342,7 +350,7 @@ _SCHEMAS = {
 }
 
 
-def mistral_frame_parts(jobs: list[Any]) -> dict[str, pl.DataFrame]:
+def mistral_frame_parts(jobs: Iterable[Any]) -> dict[str, pl.DataFrame]:
     """:func:`frames_with_positions` of Mistral jobs, only with the columns that vary.
 
     What a worker sends back for a chunk: every row of a Mistral job holds the same
@@ -365,12 +373,14 @@ def mistral_frame_parts(jobs: list[Any]) -> dict[str, pl.DataFrame]:
     >>> all(whole[name].equals(frame.drop("_position")) for name, frame in frames_with_positions(jobs).items())
     True
     """
-    if any(type(job) is OpenAIJob for job in jobs):
+    columns = mistral_columns(jobs)
+    if columns.openai_at:
         msg = "mistral_frame_parts takes Mistral jobs only"
         raise ValueError(msg)
     parts = {}
-    for name, frame in frames_with_positions(jobs).items():
-        frame = frame.drop(*(() if name == "jobs" else ("job_id",)), *_MISTRAL_ALIKE[name], *_OPENAI_ONLY[name])
+    # no job_id in the frames but the jobs frame
+    for name, frame in _positioned([], columns, set(FRAME_NAMES), ids=None, link=False).items():
+        frame = frame.drop(*_MISTRAL_ALIKE[name], *_OPENAI_ONLY[name])
         nulls = frame.null_count().row(0)
         parts[name] = frame.select(
             column for column, count in zip(frame.columns, nulls)
@@ -409,13 +419,15 @@ def complete_frame_parts(parts: dict[str, pl.DataFrame], ids: pl.Series) -> dict
     return out
 
 
-def _insert_job_ids(df: pl.DataFrame, jobs: list[Any], ids: pl.Series | None = None) -> pl.DataFrame:
-    """Add ``job_id`` as the second column, looked up from ``_position`` (in Rust, not per row).
+def _ids(jobs: list[Any]) -> pl.Series:
+    return pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
 
-    ``ids``, where given, holds the id of every job in ``jobs`` (the jobs frame's column).
-    """
+
+def _insert_job_ids(df: pl.DataFrame, ids: pl.Series | None) -> pl.DataFrame:
+    """Add ``job_id`` as the second column, looked up from ``_position`` (in Rust, not per
+    row) in ``ids`` (the id of every job); none where ``ids`` is None."""
     if ids is None:
-        ids = pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
+        return df
     return df.insert_column(1, ids.gather(df["_position"]).alias("job_id"))
 
 
@@ -452,34 +464,34 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     │ j1     ┆ 2           ┆ 0.5        ┆ null       ┆ null                      │
     └────────┴─────────────┴────────────┴────────────┴───────────────────────────┘
     """
-    return _checkpoints(_as_list(jobs), keep_position=False)
+    jobs = _as_list(jobs)
+    return _checkpoints(jobs, mistral_columns(jobs, frames=("checkpoints",)), keep_position=False, ids=_ids(jobs))
 
 
-def _checkpoints(jobs: list[Any], *, keep_position: bool, ids: pl.Series | None = None) -> pl.DataFrame:
+def _checkpoints(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series | None) -> pl.DataFrame:
     schema = {"_position": pl.Int64(), **_raw_schema(_without_id(CHECKPOINTS_SCHEMA))}
-    df, openai_at = _mistral_checkpoints(jobs, schema)
+    df = _mistral_checkpoints(columns, schema)
+    openai_at = columns.openai_at
     if openai_at:
         rows = openai_checkpoint_rows([jobs[i] for i in openai_at], openai_at)
         n = len(rows["_position"])
         rows["provider"] = ["openai"] * n
         df = pl.concat([df, pl.DataFrame(rows, schema=schema)]).sort("_position", maintain_order=True)
-    return _finish_checkpoints(_insert_job_ids(df, jobs, ids), keep_position=keep_position)
+    return _finish_checkpoints(_insert_job_ids(df, ids), keep_position=keep_position)
 
 
-def _mistral_checkpoints(jobs: list[Any], schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, list[int]]:
+def _mistral_checkpoints(columns: MistralColumns, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """The Mistral jobs' checkpoint rows, each job's rows in the order a stable sort by step
-    gives (rows tied on a step in the order of the job's list), and where the OpenAI jobs are."""
+    gives (rows tied on a step in the order of the job's list)."""
     constants = {"provider": pl.lit("mistral"), "origin": pl.lit("checkpoint")}
-    columns, openai_at = mistral_checkpoint_columns(jobs)  # newest-first lists reversed
-    df = _frame_of(columns, schema, **constants)
+    df = _frame_of(columns.checkpoints, schema, **constants)  # type: ignore[arg-type]
     if _in_order(df, "_position", "step_number", strictly=True):
-        return df, openai_at  # the one order any sort gives, stable or not
-    df = df.sort("_position", "step_number")
-    if not _in_order(df, "_position", "step_number", strictly=True):
-        # a job repeats a step: those rows keep the order of its list, not reversed
-        columns, _ = mistral_checkpoint_columns(jobs, as_listed=True)
-        df = _frame_of(columns, schema, **constants).sort("_position", "step_number", maintain_order=True)
-    return df, openai_at
+        return df  # the one order any sort gives, stable or not
+    # ties on a step are broken by the place in the job's list: a row's place among the
+    # rows, counted backwards for the lists read in reverse (newest first)
+    row = pl.int_range(pl.len(), dtype=pl.Int64())
+    place = pl.when(pl.col("_position").is_in(columns.reversed_at)).then(-row).otherwise(row)
+    return df.sort(pl.col("_position"), pl.col("step_number"), place)
 
 
 def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFrame:
@@ -524,16 +536,16 @@ def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     >>> ftkit.events_frame(js)["status"].to_list()
     ['QUEUED', 'VALIDATING', 'VALIDATED', 'RUNNING']
     """
-    return _events(_as_list(jobs), keep_position=False)
+    jobs = _as_list(jobs)
+    return _events(jobs, mistral_columns(jobs, frames=("events",)), keep_position=False, ids=_ids(jobs))
 
 
-def _events(jobs: list[Any], *, keep_position: bool, ids: pl.Series | None = None) -> pl.DataFrame:
-    columns, openai_at = mistral_event_columns(jobs)
+def _events(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series | None) -> pl.DataFrame:
     schema = {"_position": pl.Int64(), **_raw_schema(_without_id(EVENTS_SCHEMA))}
-    df = _frame_of(columns, schema, provider=pl.lit("mistral"))
+    df = _frame_of(columns.events, schema, provider=pl.lit("mistral"))  # type: ignore[arg-type]
     openai_positions: list[int] = []
     openai_events: list[Any] = []
-    for position in openai_at:
+    for position in columns.openai_at:
         events = jobs[position].events
         if events:
             openai_positions += [position] * len(events)
@@ -544,7 +556,7 @@ def _events(jobs: list[Any], *, keep_position: bool, ids: pl.Series | None = Non
         df = pl.concat([df, pl.DataFrame(rows, schema=schema)])
     if openai_events or not _in_order(df, "_position", "created_at"):
         df = df.sort("_position", "created_at", maintain_order=True)
-    df = _insert_job_ids(df, jobs, ids)
+    df = _insert_job_ids(df, ids)
     return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
 
 
@@ -566,12 +578,13 @@ def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     >>> ftkit.targets_frame(js).row(0)
     ('c1', 'intent', ['a', 'b'], None, None)
     """
-    return _targets(_as_list(jobs), keep_position=False)
+    jobs = _as_list(jobs)
+    return _targets(jobs, mistral_columns(jobs, frames=("targets",)), keep_position=False, ids=_ids(jobs))
 
 
-def _targets(jobs: list[Any], *, keep_position: bool, ids: pl.Series | None = None) -> pl.DataFrame:
-    columns: dict[str, Any] = mistral_target_columns(jobs)
-    columns["labels"] = _string_lists(columns["labels"], "labels")
-    df = _frame_of(columns, {"_position": pl.Int64(), **_without_id(TARGETS_SCHEMA)})
-    df = _insert_job_ids(df, jobs, ids)
+def _targets(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series | None) -> pl.DataFrame:
+    targets: dict[str, Any] = columns.targets  # type: ignore[assignment]
+    targets["labels"] = _string_lists(targets["labels"], "labels")
+    df = _frame_of(targets, {"_position": pl.Int64(), **_without_id(TARGETS_SCHEMA)})
+    df = _insert_job_ids(df, ids)
     return df if keep_position else df.drop("_position")

@@ -203,7 +203,7 @@ def test_random_valid_jobs_decode_in_a_chunk_to_the_parts_of_their_frames(jobs) 
     from ftkit.read.decode import decode_chunk
 
     lines = [msgspec.json.encode(job) for job in jobs]
-    _, reply, parts = decode_chunk(b"\n".join(lines) + b"\n", source="<chunk>", errors="raise")
+    reply, parts = decode_chunk(b"\n".join(lines) + b"\n", source="<chunk>", errors="raise")
     assert reply.errors == []
     expected = reference_frames.frames_with_positions(jobs)
     for name, frame in mistral_frame_parts(jobs).items():

@@ -402,54 +402,76 @@ class ChunkReply(msgspec.Struct, array_like=True):
 
 def decode_chunk(
     data: bytes | memoryview, *, source: str, errors: str, first_line: int = 1
-) -> tuple[list[Any], ChunkReply, dict[str, pl.DataFrame]]:
-    """Decode a run of NDJSON lines: the jobs, the reply for the caller, the frame parts.
+) -> tuple[ChunkReply, dict[str, pl.DataFrame]]:
+    """Decode a run of NDJSON lines: the reply for the caller and the frame parts.
 
-    The jobs are :class:`~ftkit.schema.FrameJob` Structs where their events allow, else
-    :class:`~ftkit.schema.WireJob`: made for building the frame parts
-    (:func:`~ftkit.frames.mistral_frame_parts`), not for keeping. Each kept job gets the
-    byte range of its line in ``data`` and, for a line holding a list response, its index
-    in ``data``, from which the caller decodes a job when it is asked for.
+    Each job goes straight into the columns of the frame parts
+    (:func:`~ftkit.frames.mistral_frame_parts`) and is freed before the next is decoded:
+    its values are gathered while they are in the CPU's cache, and the chunk's Structs
+    never all live at once. Most jobs decode as :class:`~ftkit.schema.FrameJob` Structs,
+    those whose events do not fit as :class:`~ftkit.schema.WireJob`. Each kept job gets
+    the byte range of its line in ``data`` and, for a line holding a list response, its
+    index in ``data``, from which the caller decodes a job when it is asked for.
+
+    Examples
+    --------
+    >>> from ftkit.synth import make_jobs_bytes
+    >>> reply, parts = decode_chunk(make_jobs_bytes(3, seed=1) + b"{}\\n", source="<chunk>", errors="skip")
+    >>> parts["jobs"].height, len(reply.starts), reply.errors[0][1:4]
+    (3, 3, ('<chunk>', 4, None))
     """
     state = Decoding(source, errors, False)  # type: ignore[arg-type]
-    # a line that does not decode as a FrameJob takes the way of any other record: a
-    # WireJob (events with more in data), a list response, an OpenAI record or an error
-    decode = _frame_job_decoder.decode
-    jobs = state.jobs
-    subs = state.subs
     starts: list[int] = []
     ends: list[int] = []
     raw = data if isinstance(data, bytes) else bytes(data)
-    view = memoryview(raw)
     line_number = first_line
-    try:
-        for start, end, last in _line_spans(raw):
-            try:
-                jobs.append(decode(view[start:end]))
-                subs.append(-1)
-                starts.append(start)
-                ends.append(end)
-            except DECODE_ERRORS:
-                line = raw[start:end]
-                if line.strip():
-                    before = len(jobs)
-                    state.record(line, line=line_number, index=None, unterminated=last)
-                    starts += [start] * (len(jobs) - before)
-                    ends += [end] * (len(jobs) - before)
-            line_number += 1
-    except JobDecodeError as exc:  # errors="raise": the first bad record ends the chunk
-        state.errors.append(exc)
+    openai = 0
+
+    def jobs() -> Iterator[Any]:
+        nonlocal line_number, openai
+        # a line that does not decode as a FrameJob takes the way of any other record: a
+        # WireJob (events with more in data), a list response, an OpenAI record or an error
+        decode = _frame_job_decoder.decode
+        subs = state.subs
+        others = state.jobs  # only until yielded: the jobs are not kept
+        view = memoryview(raw)
+        try:
+            for start, end, last in _line_spans(raw):
+                try:
+                    job = decode(view[start:end])
+                except DECODE_ERRORS:
+                    line = raw[start:end]
+                    if line.strip():
+                        state.record(line, line=line_number, index=None, unterminated=last)
+                        starts.extend([start] * len(others))
+                        ends.extend([end] * len(others))
+                        for job in others:
+                            if isinstance(job, WireJob):
+                                yield job
+                            else:
+                                openai += 1
+                        others.clear()
+                else:
+                    subs.append(-1)
+                    starts.append(start)
+                    ends.append(end)
+                    yield job
+                line_number += 1
+        except JobDecodeError as exc:  # errors="raise": the first bad record ends the chunk
+            state.errors.append(exc)
+
+    parts = mistral_frame_parts(jobs())
     reply = ChunkReply(
         lines=line_number - first_line - 1,
         errors=[(e.reason, e.source, e.line, e.index, e.path) for e in state.errors],
         starts=starts,
         ends=ends,
-        subs=subs,
-        openai=openai_records(jobs, state.lists),
+        subs=state.subs,
+        openai=openai + len(state.lists),
     )
     if reply.openai:
-        return [], reply, mistral_frame_parts([])
-    return jobs, reply, mistral_frame_parts(jobs)
+        return reply, mistral_frame_parts([])
+    return reply, parts
 
 
 class DecodedChunk:

@@ -83,7 +83,7 @@ def serve(stdin: Any, stdout: Any) -> None:
             with open(request.path, "rb") as file:
                 file.seek(request.start)
                 data = file.read(request.size)
-        jobs, reply, frames = decode_chunk(data, source=request.source, errors=request.errors)
+        reply, frames = decode_chunk(data, source=request.source, errors=request.errors)
         del data
         for name, frame in frames.items():
             path = f"{request.spill}-{name}.arrow"
@@ -94,7 +94,6 @@ def serve(stdin: Any, stdout: Any) -> None:
         stdout.write(len(out).to_bytes(8, "little"))
         stdout.write(out)
         stdout.flush()
-        del jobs  # freed while the caller reads the frame parts
 
 
 # --- starting workers ----------------------------------------------------------------

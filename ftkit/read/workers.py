@@ -368,5 +368,5 @@ def _run_here(chunk: Chunk, datas: list[Any], inputs: list[Input], errors: str) 
         jobs, reply, frames = decode_input(data, source=name, errors=errors)
         return DecodedChunk(chunk, reply, frames, jobs)
     # the jobs are decoded again on demand, like the workers' jobs
-    _, reply, frames = decode_chunk(memoryview(data)[chunk.start : chunk.end], source=name, errors=errors)
+    reply, frames = decode_chunk(memoryview(data)[chunk.start : chunk.end], source=name, errors=errors)
     return DecodedChunk(chunk, reply, frames)
