@@ -394,7 +394,7 @@ class ChunkReply(msgspec.Struct, array_like=True):
     starts: list[int]
     ends: list[int]
     subs: list[int]
-    #: Arrow IPC files of the frame parts, in ``FRAME_NAMES`` order (from worker processes).
+    #: Arrow IPC stream files of the frame parts, in ``FRAME_NAMES`` order (from worker processes).
     files: list[str] = []
     #: OpenAI records met (jobs, events and checkpoints lists): read in-process instead.
     openai: int = 0

@@ -3,7 +3,7 @@
 A worker reads a request (a chunk of NDJSON lines, sent over the pipe or read from a
 file), decodes it with :func:`~ftkit.read.decode.decode_chunk` (the function this process
 uses for chunks it decodes itself), writes the frame parts (only the columns that vary,
-:func:`~ftkit.frames.mistral_frame_parts`) as Arrow IPC files and answers with
+:func:`~ftkit.frames.mistral_frame_parts`) as Arrow IPC stream files and answers with
 a :class:`~ftkit.read.decode.ChunkReply`. How it starts is chosen per worker by
 :func:`start_method`: forked from this process where that is safe, else forked by a fork
 server that has the imports loaded, else a new interpreter. None of them needs an
@@ -60,7 +60,8 @@ class WorkerRequest(msgspec.Struct, array_like=True):
     #: Read ``size`` bytes from this file at ``start``; without it they follow on the pipe.
     path: str | None = None
     start: int = 0
-    #: Write the frame parts as Arrow IPC files here, named ``<prefix>-<frame>.arrow``.
+    #: Write the frame parts as Arrow IPC streams here, named ``<prefix>-<frame>.arrows``
+    #: (polars reads and writes the stream format for less CPU than the file format).
     spill: str = ""
 
 
@@ -86,8 +87,8 @@ def serve(stdin: Any, stdout: Any) -> None:
         reply, frames = decode_chunk(data, source=request.source, errors=request.errors)
         del data
         for name, frame in frames.items():
-            path = f"{request.spill}-{name}.arrow"
-            frame.write_ipc(path, compression="uncompressed")
+            path = f"{request.spill}-{name}.arrows"
+            frame.write_ipc_stream(path, compression="uncompressed")
             reply.files.append(path)
         del frames
         out = encode(reply)

@@ -6,7 +6,7 @@ them starts on the first large read, serves the next ones, and ends after
 :data:`IDLE_SECONDS` without a read. :func:`run_chunks` feeds each worker a chunk at a
 time from a thread of its own (the next chunk sent before the last one's result is read
 back) and decodes here the chunks meant to stay here; the workers write their frame
-parts as Arrow IPC files in a spill directory, each file removed once read, the
+parts as Arrow IPC stream files in a spill directory, each file removed once read, the
 directory after the read, on SIGTERM, or (left by a killed process) by the next read. Set the
 environment variable ``FTKIT_WORKERS`` to choose how many workers, at most the usable
 cores (``0`` or ``1`` decodes in this process).
@@ -330,7 +330,7 @@ def run_chunks(
                     in_flight = None
                 try:
                     # polars reads without the GIL: this overlaps with the workers' chunks
-                    frames = {name: pl.read_ipc(path) for name, path in zip(FRAME_NAMES, reply.files)}
+                    frames = {name: pl.read_ipc_stream(path) for name, path in zip(FRAME_NAMES, reply.files)}
                 except Exception:  # noqa: BLE001 - the read was interrupted
                     pending.put(at)
                     return
