@@ -167,10 +167,12 @@ def _as_list(jobs: Iterable[Any]) -> list[Any]:
     return jobs if isinstance(jobs, list) else list(jobs)
 
 
+def _utc(seconds: pl.Expr) -> pl.Expr:
+    return pl.from_epoch(seconds, time_unit="s").dt.replace_time_zone("UTC")
+
+
 def _with_utc(df: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
-    return df.with_columns(
-        pl.from_epoch(pl.col(name), time_unit="s").dt.replace_time_zone("UTC") for name in columns
-    )
+    return df.with_columns(_utc(pl.col(name)) for name in columns)
 
 
 def _raw_schema(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
@@ -303,23 +305,14 @@ def frames_with_positions(jobs: list[Any], *, names: Iterable[str] = FRAME_NAMES
         raise ValueError(msg)
     jobs = _as_list(jobs)
     columns = mistral_columns(jobs, frames=wanted)
-    ids = None if "jobs" in wanted else _ids(jobs)
-    return _positioned(jobs, columns, wanted, ids=ids)
-
-
-def _positioned(
-    jobs: list[Any], columns: MistralColumns, wanted: set[str], *, ids: pl.Series | None, link: bool = True
-) -> dict[str, pl.DataFrame]:
-    """The frames named in ``wanted`` (with ``_position``) from ``columns`` (of ``jobs``,
-    needed only for OpenAI jobs' rows). ``ids`` (or, where built, the jobs frame's ids)
-    become the other frames' ``job_id``; with ``link=False`` they have none."""
     builders = {"checkpoints": _checkpoints, "events": _events, "targets": _targets}
     out: dict[str, pl.DataFrame] = {}
     if "jobs" in wanted:
         jobs_df = _jobs(jobs, columns)
-        if link:
-            ids = jobs_df["job_id"]
+        ids = jobs_df["job_id"]
         out["jobs"] = jobs_df.with_row_index("_position").with_columns(pl.col("_position").cast(pl.Int64()))
+    else:
+        ids = _ids(jobs)
     for name in FRAME_NAMES[1:]:
         if name in wanted:
             out[name] = builders[name](jobs, columns, keep_position=True, ids=ids)
@@ -348,6 +341,20 @@ _OPENAI_ONLY: dict[str, tuple[str, ...]] = {
 _SCHEMAS = {
     "jobs": JOBS_SCHEMA, "checkpoints": CHECKPOINTS_SCHEMA, "events": EVENTS_SCHEMA, "targets": TARGETS_SCHEMA
 }
+#: Per frame, the columns its parts may hold (times as UNIX seconds), ``_position`` first.
+_PART_SCHEMAS = {
+    name: {
+        "_position": pl.Int64(),
+        **{
+            column: dtype for column, dtype in _raw_schema(schema).items()
+            if column not in _MISTRAL_ALIKE[name] and column not in _OPENAI_ONLY[name]
+            and (name == "jobs" or column != "job_id")
+        },
+    }
+    for name, schema in _SCHEMAS.items()
+}
+#: A checkpoint's validation metrics: both 0.0 is the placeholder of one not evaluated.
+_VALIDATION = ("valid_loss", "valid_mean_token_accuracy")
 
 
 def mistral_frame_parts(jobs: Iterable[Any]) -> dict[str, pl.DataFrame]:
@@ -377,21 +384,49 @@ def mistral_frame_parts(jobs: Iterable[Any]) -> dict[str, pl.DataFrame]:
     if columns.openai_at:
         msg = "mistral_frame_parts takes Mistral jobs only"
         raise ValueError(msg)
-    parts = {}
-    # no job_id in the frames but the jobs frame
-    for name, frame in _positioned([], columns, set(FRAME_NAMES), ids=None, link=False).items():
-        frame = frame.drop(*_MISTRAL_ALIKE[name], *_OPENAI_ONLY[name])
-        nulls = frame.null_count().row(0)
-        parts[name] = frame.select(
-            column for column, count in zip(frame.columns, nulls)
-            if column in ("_position", "job_id") or count < frame.height
-        )
-    return parts
+    jobs_columns: dict[str, Any] = columns.jobs  # type: ignore[assignment]
+    jobs_columns["_position"] = range(len(jobs_columns["job_id"]))
+    for name in ("training_files", "validation_files"):
+        jobs_columns[name] = _string_lists(jobs_columns[name], name)
+    targets: dict[str, Any] = columns.targets  # type: ignore[assignment]
+    targets["labels"] = _string_lists(targets["labels"], "labels")
+    checkpoints = _part(columns.checkpoints, "checkpoints")  # type: ignore[arg-type]
+    if checkpoints.height:
+        checkpoints = _by_step(checkpoints, columns.reversed_at)
+    events = _part(columns.events, "events")  # type: ignore[arg-type]
+    if events.height and not _in_order(events, "_position", "created_at"):
+        events = events.sort("_position", "created_at", maintain_order=True)
+    return {
+        "jobs": _part(jobs_columns, "jobs"),
+        "checkpoints": checkpoints,
+        "events": events,
+        "targets": _part(targets, "targets"),
+    }
+
+
+def _part(columns: dict[str, Any], name: str) -> pl.DataFrame:
+    """The frame part of ``columns`` for the frame named: ``_position``, ``job_id`` (of the
+    jobs frame) and the columns that vary, raw (UNIX seconds, placeholder zeros), without
+    those that hold no value in any row."""
+    schema = _PART_SCHEMAS[name]
+    kept = {
+        column: values for column, values in columns.items()
+        if column in schema and (column in ("_position", "job_id") or _holds_values(values))
+    }
+    return pl.DataFrame(kept, schema={column: schema[column] for column in schema if column in kept})
+
+
+def _holds_values(values: Any) -> bool:
+    if isinstance(values, pl.Series):
+        return values.null_count() < len(values)
+    # stops at the first value (mostly the first row): list.count(None) would compare every row
+    return any(value is not None for value in values)
 
 
 def complete_frame_parts(parts: dict[str, pl.DataFrame], ids: pl.Series) -> dict[str, pl.DataFrame]:
     """The frames of :func:`mistral_frame_parts`' parts (of one chunk, or joined): the
-    columns left out put back, ``_position`` dropped.
+    columns left out put back, times as UTC datetimes, placeholder validation zeros
+    null, ``_position`` dropped.
 
     ``ids`` holds the job id at each position (the ``job_id`` of the jobs parts before any
     row was dropped); the columns alike in every row are polars literals, which take no
@@ -403,10 +438,18 @@ def complete_frame_parts(parts: dict[str, pl.DataFrame], ids: pl.Series) -> dict
     for name, frame in parts.items():
         present = set(frame.columns)
         alike = _MISTRAL_ALIKE[name]
+        placeholder = None
+        if name == "checkpoints" and present.issuperset(_VALIDATION):
+            placeholder = pl.all_horizontal(pl.col(column) == 0.0 for column in _VALIDATION).fill_null(False)
         columns = []
         for column, dtype in _SCHEMAS[name].items():
             if column in present:
-                columns.append(pl.col(column))
+                value = pl.col(column)
+                if dtype == _UTC:
+                    value = _utc(value)
+                elif placeholder is not None and column in _VALIDATION:
+                    value = pl.when(placeholder.not_()).then(value)
+                columns.append(value.alias(column))
             elif column == "job_id":
                 columns.append(pl.lit(ids.gather(frame["_position"])).alias("job_id"))
             else:
@@ -485,12 +528,18 @@ def _mistral_checkpoints(columns: MistralColumns, schema: dict[str, pl.DataType]
     gives (rows tied on a step in the order of the job's list)."""
     constants = {"provider": pl.lit("mistral"), "origin": pl.lit("checkpoint")}
     df = _frame_of(columns.checkpoints, schema, **constants)  # type: ignore[arg-type]
+    return _by_step(df, columns.reversed_at)
+
+
+def _by_step(df: pl.DataFrame, reversed_at: list[int]) -> pl.DataFrame:
+    """Checkpoint rows (as :func:`~ftkit.mistral_frames.mistral_columns` gathers them)
+    sorted by job, then step, then place in the job's list."""
     if _in_order(df, "_position", "step_number", strictly=True):
         return df  # the one order any sort gives, stable or not
     # ties on a step are broken by the place in the job's list: a row's place among the
     # rows, counted backwards for the lists read in reverse (newest first)
     row = pl.int_range(pl.len(), dtype=pl.Int64())
-    place = pl.when(pl.col("_position").is_in(columns.reversed_at)).then(-row).otherwise(row)
+    place = pl.when(pl.col("_position").is_in(reversed_at)).then(-row).otherwise(row)
     return df.sort(pl.col("_position"), pl.col("step_number"), place)
 
 

@@ -208,8 +208,12 @@ def test_frame_parts_leave_out_what_every_mistral_row_holds_alike(job_json) -> N
                                               "valid_mean_token_accuracy": 0.0}}],
                            events=[{"name": "s", "created_at": 1, "data": {"status": "QUEUED", "x": 1}}])])
     parts = mistral_frame_parts(wire)
-    # train_loss is null, and the placeholder zeros of valid_loss and its accuracy too
-    assert parts["checkpoints"].columns == ["_position", "step_number", "created_at"]
+    # train_loss is null; the parts hold raw values (UNIX seconds, the placeholder zeros of
+    # valid_loss and its accuracy), which complete_frame_parts converts
+    assert parts["checkpoints"].columns == [
+        "_position", "step_number", "created_at", "valid_loss", "valid_mean_token_accuracy"
+    ]
+    assert parts["checkpoints"].row(0) == (0, 1, 1, 0.0, 0.0)
     assert parts["events"].columns == ["_position", "created_at", "name", "status", "data"]
     assert parts["targets"].columns == ["_position"]
     assert parts["jobs"].columns == [  # what the job has (no auto_start, validation_files, suffix...)
