@@ -8,7 +8,10 @@ empty frames of the same schema. Timestamps become UTC datetimes.
 The columns of Mistral jobs are gathered by :mod:`ftkit.mistral_frames` (one pass over the
 jobs, checkpoints and events), those of OpenAI jobs by :mod:`ftkit.openai_frames`; this
 module turns them into frames: constant and null columns as polars literals, times
-converted in polars, rows sorted only where they are not already in order.
+converted in polars, rows sorted only where they are not already in order. The columns
+and dtypes are those of :mod:`ftkit.frame_schemas` (exported here too). For reads in
+chunks, :func:`mistral_frame_parts` gives a chunk's frames with only the columns that
+vary and :func:`complete_frame_parts` completes them once joined.
 
 Examples
 --------
@@ -26,6 +29,7 @@ from typing import Any
 import msgspec
 import polars as pl
 
+from .frame_schemas import CHECKPOINTS_SCHEMA, ERRORS_SCHEMA, EVENTS_SCHEMA, JOBS_SCHEMA, TARGETS_SCHEMA, UTC
 from .mistral_frames import MistralColumns, mistral_columns, oldest_first
 from .openai_frames import openai_checkpoint_rows, openai_event_rows, openai_job_columns
 from .openai_schema import OpenAIJob
@@ -45,110 +49,6 @@ __all__ = [
     "mistral_frame_parts",
     "complete_frame_parts",
 ]
-
-_UTC = pl.Datetime("us", "UTC")
-
-#: Columns and dtypes of :func:`jobs_frame`.
-JOBS_SCHEMA: dict[str, pl.DataType] = {
-    "job_id": pl.String(),
-    "job_type": pl.String(),
-    "model": pl.String(),
-    "status": pl.String(),
-    "auto_start": pl.Boolean(),
-    "created_at": _UTC,
-    "modified_at": _UTC,
-    "fine_tuned_model": pl.String(),
-    "suffix": pl.String(),
-    "trained_tokens": pl.Int64(),
-    "training_files": pl.List(pl.String()),
-    "validation_files": pl.List(pl.String()),
-    "learning_rate": pl.Float64(),
-    "training_steps": pl.Int64(),
-    "epochs": pl.Float64(),
-    "weight_decay": pl.Float64(),
-    "warmup_fraction": pl.Float64(),
-    "seq_len": pl.Int64(),
-    "fim_ratio": pl.Float64(),
-    "cost": pl.Float64(),
-    "cost_currency": pl.String(),
-    "train_tokens": pl.Int64(),
-    "train_tokens_per_step": pl.Int64(),
-    "data_tokens": pl.Int64(),
-    "expected_duration_seconds": pl.Int64(),
-    "estimated_start_time": _UTC,
-    "wandb_project": pl.String(),
-    "wandb_run_name": pl.String(),
-    "wandb_url": pl.String(),
-    "n_checkpoints": pl.Int64(),
-    "n_events": pl.Int64(),
-    # Columns added with OpenAI jobs (see ftkit.openai_frames); null for Mistral jobs
-    # except provider and status_raw.
-    "provider": pl.String(),
-    "status_raw": pl.String(),
-    "method": pl.String(),
-    "n_epochs": pl.Int64(),
-    "n_epochs_auto": pl.Boolean(),
-    "batch_size": pl.Int64(),
-    "batch_size_auto": pl.Boolean(),
-    "learning_rate_multiplier": pl.Float64(),
-    "learning_rate_multiplier_auto": pl.Boolean(),
-    "seed": pl.Int64(),
-    "organization_id": pl.String(),
-    "finished_at": _UTC,
-    "estimated_finish": _UTC,
-    "error_code": pl.String(),
-    "error_message": pl.String(),
-}
-
-#: Columns and dtypes of :func:`checkpoints_frame`.
-CHECKPOINTS_SCHEMA: dict[str, pl.DataType] = {
-    "job_id": pl.String(),
-    "step_number": pl.Int64(),
-    "created_at": _UTC,
-    "train_loss": pl.Float64(),
-    "valid_loss": pl.Float64(),
-    "valid_mean_token_accuracy": pl.Float64(),
-    "provider": pl.String(),
-    # OpenAI's further metrics and checkpoint identity; null for Mistral checkpoints.
-    "train_mean_token_accuracy": pl.Float64(),
-    "full_valid_loss": pl.Float64(),
-    "full_valid_mean_token_accuracy": pl.Float64(),
-    "checkpoint_id": pl.String(),
-    "fine_tuned_model_checkpoint": pl.String(),
-    #: "checkpoint", or "event" for an OpenAI step known only from a "metrics" event.
-    "origin": pl.String(),
-}
-
-#: Columns and dtypes of :func:`events_frame`.
-EVENTS_SCHEMA: dict[str, pl.DataType] = {
-    "job_id": pl.String(),
-    "created_at": _UTC,
-    "name": pl.String(),
-    "status": pl.String(),
-    "data": pl.String(),
-    "provider": pl.String(),
-    # OpenAI events' level and message; null for Mistral events.
-    "level": pl.String(),
-    "message": pl.String(),
-}
-
-#: Columns and dtypes of :func:`targets_frame`.
-TARGETS_SCHEMA: dict[str, pl.DataType] = {
-    "job_id": pl.String(),
-    "name": pl.String(),
-    "labels": pl.List(pl.String()),
-    "weight": pl.Float64(),
-    "loss_function": pl.String(),
-}
-
-#: Columns and dtypes of ``JobSet.errors``: one row per record that could not be read.
-ERRORS_SCHEMA: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "line": pl.Int64(),
-    "index": pl.Int64(),
-    "path": pl.String(),
-    "message": pl.String(),
-}
 
 _TIME_COLUMNS = ("created_at", "modified_at", "estimated_start_time", "finished_at", "estimated_finish")
 _json_encode = msgspec.json.Encoder().encode
@@ -177,7 +77,7 @@ def _with_utc(df: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
 
 def _raw_schema(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
     """The schema with datetimes as the UNIX seconds they are built from."""
-    return {name: pl.Int64() if dtype == _UTC else dtype for name, dtype in schema.items()}
+    return {name: pl.Int64() if dtype == UTC else dtype for name, dtype in schema.items()}
 
 
 def _without_id(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
@@ -445,7 +345,7 @@ def complete_frame_parts(parts: dict[str, pl.DataFrame], ids: pl.Series) -> dict
         for column, dtype in _SCHEMAS[name].items():
             if column in present:
                 value = pl.col(column)
-                if dtype == _UTC:
+                if dtype == UTC:
                     value = _utc(value)
                 elif placeholder is not None and column in _VALIDATION:
                     value = pl.when(placeholder.not_()).then(value)
