@@ -290,12 +290,13 @@ def test_large_dumps_with_openai_records_read_the_same_with_workers(monkeypatch,
     real = ftkit.read.reader.read_parallel
 
     def spy(*args, **kwargs):
+        by = "workers" if kwargs.get("workers", True) else "chunks here"
         try:
             out = real(*args, **kwargs)
         except ftkit.read.decode.OpenAIRecords:
-            outcomes.append("read in-process instead")
+            outcomes.append(f"{by}: read whole in-process instead")
             raise
-        outcomes.append("read by workers")
+        outcomes.append(f"read by {by}")
         return out
 
     monkeypatch.setattr(ftkit.read.reader, "read_parallel", spy)
@@ -312,12 +313,13 @@ def test_large_dumps_with_openai_records_read_the_same_with_workers(monkeypatch,
         for name in ("jobs", "checkpoints", "events"):
             assert_frame_equal(getattr(js, name), getattr(serial, name))
         assert list(js) == list(serial)
-    # the workers met the OpenAI records, and the read was done in-process; a Mistral-only
-    # dump of that size still goes to the workers
-    assert outcomes == ["read in-process instead"] * 2
+    # the workers (or, without workers, the chunks decoded here) met the OpenAI records,
+    # and the read was done whole in-process; a Mistral-only dump of that size still goes
+    # to the workers
+    assert outcomes == ["workers: read whole in-process instead"] * 2 + ["chunks here: read whole in-process instead"] * 2
     monkeypatch.setenv("FTKIT_WORKERS", "2")
     assert len(ftkit.read_jobs(mistral)) == 400
-    assert outcomes[2:] == ["read by workers"]
+    assert outcomes[4:] == ["read by workers"]
 
 
 def test_iter_jobs_attaches_lists_within_a_batch() -> None:

@@ -411,7 +411,9 @@ def decode_chunk(
     never all live at once. Most jobs decode as :class:`~ftkit.schema.FrameJob` Structs,
     those whose events do not fit as :class:`~ftkit.schema.WireJob`. Each kept job gets
     the byte range of its line in ``data`` and, for a line holding a list response, its
-    index in ``data``, from which the caller decodes a job when it is asked for.
+    index in ``data``, from which the caller decodes a job when it is asked for. Decoding
+    stops at the first OpenAI record (``reply.openai``): the caller then reads every input
+    another way (:class:`OpenAIRecords`).
 
     Examples
     --------
@@ -443,13 +445,12 @@ def decode_chunk(
                     line = raw[start:end]
                     if line.strip():
                         state.record(line, line=line_number, index=None, unterminated=last)
+                        openai = len(state.lists) + sum(not isinstance(job, WireJob) for job in others)
+                        if openai:
+                            return  # the caller reads OpenAI records another way: no need to go on
                         starts.extend([start] * len(others))
                         ends.extend([end] * len(others))
-                        for job in others:
-                            if isinstance(job, WireJob):
-                                yield job
-                            else:
-                                openai += 1
+                        yield from others
                         others.clear()
                 else:
                     subs.append(-1)
@@ -467,7 +468,7 @@ def decode_chunk(
         starts=starts,
         ends=ends,
         subs=state.subs,
-        openai=openai + len(state.lists),
+        openai=openai,
     )
     if reply.openai:
         return reply, mistral_frame_parts([])

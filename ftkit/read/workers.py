@@ -353,20 +353,28 @@ def run_chunks(
             report(chunk)
     for thread in threads:
         thread.join()
-    # every worker failed (or a feeding thread ended on an error of its own): finish here
+    # every worker failed (or a feeding thread ended on an error of its own), or there
+    # are none: finish here
     for at, result in enumerate(results):
         if result is None:
-            results[at] = _run_here(chunks[at], datas, inputs, errors)
+            results[at] = result = _run_here(chunks[at], datas, inputs, errors)
+            if result.reply.openai and not workers:
+                raise OpenAIRecords  # no need to decode the rest (no thread is running)
             report(chunks[at])
     return results  # type: ignore[return-value]
 
 
 def _run_here(chunk: Chunk, datas: list[Any], inputs: list[Input], errors: str) -> DecodedChunk:
-    data = bytes_of(datas, chunk.input_index)
     name = inputs[chunk.input_index].name
     if chunk.local:
-        jobs, reply, frames = decode_input(data, source=name, errors=errors)
+        jobs, reply, frames = decode_input(bytes_of(datas, chunk.input_index), source=name, errors=errors)
         return DecodedChunk(chunk, reply, frames, jobs)
     # the jobs are decoded again on demand, like the workers' jobs
-    reply, frames = decode_chunk(memoryview(data)[chunk.start : chunk.end], source=name, errors=errors)
+    if chunk.path is not None:  # a chunk of a file: its bytes only, as a worker reads them
+        with open(chunk.path, "rb") as file:
+            file.seek(chunk.start)
+            data: Any = file.read(chunk.end - chunk.start)
+    else:
+        data = memoryview(bytes_of(datas, chunk.input_index))[chunk.start : chunk.end]
+    reply, frames = decode_chunk(data, source=name, errors=errors)
     return DecodedChunk(chunk, reply, frames)
