@@ -930,6 +930,31 @@ def test_large_ndjson_each_worker_start_reads_as_in_process(big_ndjson, method: 
     assert proc.stdout.split() == [str(bad[0]), "$.status", "equal"]
 
 
+def test_a_small_read_goes_to_the_workers_in_one_chunk_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftkit.read import chunks, reader
+
+    monkeypatch.setenv("FTKIT_WORKERS", "2")
+    mb = 1 << 20
+    assert [reader.chunk_bytes(total, 2) for total in (1 * mb, 5 * mb, 16 * mb, 500 * mb)] == [
+        mb, 5 * mb // 2, chunks.MIN_CHUNK_BYTES, chunks.MIN_CHUNK_BYTES
+    ]
+    assert reader.chunk_bytes(5 * mb, 0) == chunks.MIN_CHUNK_BYTES  # no workers: chunks as large as ever
+    line = b'{"id": "x"}'.ljust(1023) + b"\n"
+
+    def wanted(*sizes_mb: float) -> bool:
+        inputs = ftkit.read.sources.expand_sources([line * int(size * 1024) for size in sizes_mb])
+        return reader.wants_parallel(inputs, strict=False)
+
+    # from 4 MB on, where one input holds at least a worker's share; never with strict
+    assert [wanted(3), wanted(5), wanted(2.5, 2.5), wanted(*[0.5] * 10), wanted(3, 0.5, 0.5)] == [
+        False, True, True, False, True
+    ]
+    inputs = ftkit.read.sources.expand_sources(line * 5 * 1024)
+    assert not reader.wants_parallel(inputs, strict=True)
+    data = line * 5 * 1024
+    assert len(chunks.split_bytes(data, 0, 8, smallest=reader.chunk_bytes(len(data), 2))) == 2
+
+
 def test_workers_that_start_as_new_interpreters_wait_for_larger_inputs(
     big_ndjson, monkeypatch: pytest.MonkeyPatch, parallel_reads
 ) -> None:

@@ -286,11 +286,11 @@ def _decoded_stream(inputs: list[Input], *, errors: Errors, strict: bool, bounds
 
 
 #: Inputs smaller than this in total are decoded in this process, where the workers are
-#: running or start by a fork (about 0.05 s of CPU each). Measured (2 cores, CPU times,
-#: 2 workers): this process decodes and builds frames at 12-16 ms per MB; with workers it
-#: spends 2-3 ms per MB and the workers 13-15 ms per MB plus 0.07 s for their fork, so
-#: workers win from about 10 MB on cores that are free (see benchmarks/bench_worker_start.py).
-MIN_PARALLEL_BYTES = 16 << 20
+#: running or start by a fork (about 0.05 s of CPU each). Measured on 2 free cores
+#: (benchmarks/bench_worker_start.py, benchmark dumps of 1 to 5 MB): at 1-2 MB this
+#: process is faster, cold and warm (0.024 against 0.050 s cold at 1 MB); at 5 MB, in one
+#: chunk per worker, the workers are (warm 0.057 -> 0.043 s, cold 0.078 -> 0.069 s).
+MIN_PARALLEL_BYTES = 4 << 20
 #: The same where the workers would start as new interpreters (a new fork server, or
 #: where fork is not available): about 0.4 s of CPU each for Python and the imports, so
 #: that workers only win from about 60-90 MB on.
@@ -311,6 +311,20 @@ def wants_chunks(inputs: list[Input], *, strict: bool) -> bool:
     return not strict and bool(inputs) and sum(item.size() for item in inputs) >= MIN_CHUNKED_BYTES * len(inputs)
 
 
+#: The least a chunk holds where a read is cut into one chunk per worker (a read smaller
+#: than :data:`~ftkit.read.chunks.MIN_CHUNK_BYTES` a worker).
+MIN_SPLIT_BYTES = 1 << 20
+
+
+def chunk_bytes(total: int, count: int) -> int:
+    """The bytes a chunk of a read of ``total`` bytes holds at least, with ``count`` workers:
+    :data:`~ftkit.read.chunks.MIN_CHUNK_BYTES`, or a smaller read's share for each worker
+    (at least :data:`MIN_SPLIT_BYTES`), so that every worker has a chunk."""
+    if count < 1:
+        return chunking.MIN_CHUNK_BYTES
+    return min(chunking.MIN_CHUNK_BYTES, max(MIN_SPLIT_BYTES, -(-total // count)))
+
+
 def wants_parallel(inputs: list[Input], *, strict: bool) -> bool:
     """Whether these inputs are worth decoding in worker processes."""
     count = worker_count()
@@ -320,7 +334,7 @@ def wants_parallel(inputs: list[Input], *, strict: bool) -> bool:
     least = MIN_PARALLEL_BYTES if start_is_cheap(count) else max(MIN_PARALLEL_BYTES, MIN_COLD_PARALLEL_BYTES)
     # Inputs too small to be split are decoded here anyway, each on its own: many small
     # files are faster read in one go by the in-process path.
-    return sum(sizes) >= least and max(sizes, default=0) >= chunking.MIN_CHUNK_BYTES
+    return sum(sizes) >= least and max(sizes, default=0) >= chunk_bytes(sum(sizes), count)
 
 
 def read_parallel(
@@ -346,11 +360,12 @@ def read_parallel(
         read_errors: dict[int, list[JobDecodeError]] = {}
         chunks: list[Chunk] = []
         total = sum(item.size() for item in inputs)
-        smallest = chunking.MIN_CHUNK_BYTES
+        smallest = chunk_bytes(total, count)
         for index, item in enumerate(inputs):
             size = item.size()
             # chunks of about MIN_CHUNK_BYTES (fewer page faults, less memory per worker), at
-            # least 4 per worker across the inputs where there is enough
+            # least 4 per worker across the inputs where there is enough; a smaller read in
+            # one chunk per worker
             share = max(1, round(4 * count * size / max(total, 1)), size // smallest)
             if item.path is not None and smallest <= size <= (limit or size) and plain_ndjson(item.path):
                 # Workers read their share of the file themselves; this process reads it
