@@ -366,11 +366,9 @@ def _ids(jobs: list[Any]) -> pl.Series:
     return pl.Series("job_id", [job.id for job in jobs], dtype=pl.String())
 
 
-def _insert_job_ids(df: pl.DataFrame, ids: pl.Series | None) -> pl.DataFrame:
+def _insert_job_ids(df: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     """Add ``job_id`` as the second column, looked up from ``_position`` (in Rust, not per
-    row) in ``ids`` (the id of every job); none where ``ids`` is None."""
-    if ids is None:
-        return df
+    row) in ``ids`` (the id of every job)."""
     return df.insert_column(1, ids.gather(df["_position"]).alias("job_id"))
 
 
@@ -411,7 +409,7 @@ def checkpoints_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     return _checkpoints(jobs, mistral_columns(jobs, frames=("checkpoints",)), keep_position=False, ids=_ids(jobs))
 
 
-def _checkpoints(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series | None) -> pl.DataFrame:
+def _checkpoints(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series) -> pl.DataFrame:
     schema = {"_position": pl.Int64(), **_raw_schema(_without_id(CHECKPOINTS_SCHEMA))}
     df = _mistral_checkpoints(columns, schema)
     openai_at = columns.openai_at
@@ -489,7 +487,7 @@ def events_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     return _events(jobs, mistral_columns(jobs, frames=("events",)), keep_position=False, ids=_ids(jobs))
 
 
-def _events(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series | None) -> pl.DataFrame:
+def _events(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series) -> pl.DataFrame:
     schema = {"_position": pl.Int64(), **_raw_schema(_without_id(EVENTS_SCHEMA))}
     df = _frame_of(columns.events, schema, provider=pl.lit("mistral"))  # type: ignore[arg-type]
     openai_positions: list[int] = []
@@ -531,7 +529,7 @@ def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
     return _targets(jobs, mistral_columns(jobs, frames=("targets",)), keep_position=False, ids=_ids(jobs))
 
 
-def _targets(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series | None) -> pl.DataFrame:
+def _targets(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series) -> pl.DataFrame:
     targets: dict[str, Any] = columns.targets  # type: ignore[assignment]
     targets["labels"] = _string_lists(targets["labels"], "labels")
     df = _frame_of(targets, {"_position": pl.Int64(), **_without_id(TARGETS_SCHEMA)})
