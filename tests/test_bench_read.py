@@ -94,3 +94,26 @@ def test_descendant_cpu_counts_what_children_and_grandchildren_used():
             os.kill(pid, 9)
         child.kill()
         child.wait()
+
+
+def test_the_chunk_ab_times_both_checkouts_on_whole_lines(dump, tmp_path) -> None:
+    import bench_chunk_ab
+
+    chunks = bench_chunk_ab.chunks_of(dump, 3, size=dump.stat().st_size // 4)
+    assert len(chunks) == 3 and all(chunk.endswith(b"\n") for chunk in chunks)
+    assert b"".join(chunks) == dump.read_bytes()[: sum(map(len, chunks))]
+    assert len(bench_chunk_ab.chunks_of(dump, 10)) == 1  # a small dump: one chunk, the whole file
+    script = BENCHMARKS / "bench_chunk_ab.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(dump), "--other", str(BENCHMARKS.parent), "--chunks", "1", "--turns", "2"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith(f"{dump.name}: 1 chunks")
+    assert [line.split()[0] for line in lines[1:3]] == ["this", "other"]
+    assert lines[3].startswith("  this / other = ")
+    refused = subprocess.run(
+        [sys.executable, str(script), str(dump), "--other", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode == 2 and "is not a checkout of ftkit" in refused.stderr
