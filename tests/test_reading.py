@@ -930,8 +930,8 @@ def test_large_ndjson_each_worker_start_reads_as_in_process(big_ndjson, method: 
     assert proc.stdout.split() == [str(bad[0]), "$.status", "equal"]
 
 
-def test_a_small_read_goes_to_the_workers_in_one_chunk_each(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ftkit.read import chunks, reader
+def test_a_small_read_goes_to_running_workers_in_one_chunk_each(monkeypatch: pytest.MonkeyPatch, parallel_reads) -> None:
+    from ftkit.read import chunks, reader, workers
 
     monkeypatch.setenv("FTKIT_WORKERS", "2")
     mb = 1 << 20
@@ -945,12 +945,20 @@ def test_a_small_read_goes_to_the_workers_in_one_chunk_each(monkeypatch: pytest.
         inputs = ftkit.read.sources.expand_sources([line * int(size * 1024) for size in sizes_mb])
         return reader.wants_parallel(inputs, strict=False)
 
-    # from 4 MB on, where one input holds at least a worker's share; never with strict
+    # workers to start: from 16 MB on
+    workers.shutdown()
+    assert [wanted(5), wanted(15), wanted(17)] == [False, False, True]
+    # the workers of an earlier read, still running: from 4 MB on, where one input holds
+    # at least a worker's share; never with strict
+    with workers.worker_pool(2):
+        pass
+    assert len(workers.pool_pids()) == 2
     assert [wanted(3), wanted(5), wanted(2.5, 2.5), wanted(*[0.5] * 10), wanted(3, 0.5, 0.5)] == [
         False, True, True, False, True
     ]
     inputs = ftkit.read.sources.expand_sources(line * 5 * 1024)
     assert not reader.wants_parallel(inputs, strict=True)
+    workers.shutdown()
     data = line * 5 * 1024
     assert len(chunks.split_bytes(data, 0, 8, smallest=reader.chunk_bytes(len(data), 2))) == 2
 

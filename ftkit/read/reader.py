@@ -41,7 +41,7 @@ from .decode import Decoded, Errors, OpenAIRecords, decode_bytes
 from .layout import layout, plain_ndjson, worth_decoding
 from .sources import Input, LazyFile, Source, expand_sources, memory_budget
 from .stream import iter_input, paused
-from .workers import run_chunks, spill_directory, start_is_cheap, worker_count, worker_pool
+from .workers import pool_pids, run_chunks, spill_directory, start_is_cheap, worker_count, worker_pool
 from .write import write_jobs
 
 __all__ = ["read_jobs", "iter_jobs", "write_jobs", "memory_budget", "Source"]
@@ -285,12 +285,14 @@ def _decoded_stream(inputs: list[Input], *, errors: Errors, strict: bool, bounds
 # --- with worker processes ----------------------------------------------------------
 
 
-#: Inputs smaller than this in total are decoded in this process, where the workers are
-#: running or start by a fork (about 0.05 s of CPU each). Measured on 2 free cores
-#: (benchmarks/bench_worker_start.py, benchmark dumps of 1 to 5 MB): at 1-2 MB this
-#: process is faster, cold and warm (0.024 against 0.050 s cold at 1 MB); at 5 MB, in one
-#: chunk per worker, the workers are (warm 0.057 -> 0.043 s, cold 0.078 -> 0.069 s).
-MIN_PARALLEL_BYTES = 4 << 20
+#: Inputs smaller than this in total are decoded in this process, where the workers start
+#: by a fork (about 0.05 s of CPU each): at 5 MB, forking them makes a cold read no faster
+#: (benchmarks/bench_read.py, 1,000 jobs: 0.055-0.079 s against 0.050-0.066 s here).
+MIN_PARALLEL_BYTES = 16 << 20
+#: The same where the workers are running (a read soon after another): at 1-2 MB this
+#: process is still faster (0.018 against 0.023 s at 1 MB, bench_worker_start.py); at 5 MB,
+#: in one chunk per worker, the workers are (0.037-0.043 against 0.050-0.056 s here).
+MIN_WARM_PARALLEL_BYTES = 4 << 20
 #: The same where the workers would start as new interpreters (a new fork server, or
 #: where fork is not available): about 0.4 s of CPU each for Python and the imports, so
 #: that workers only win from about 60-90 MB on.
@@ -331,7 +333,12 @@ def wants_parallel(inputs: list[Input], *, strict: bool) -> bool:
     if strict or count < 2:
         return False
     sizes = [item.size() for item in inputs]
-    least = MIN_PARALLEL_BYTES if start_is_cheap(count) else max(MIN_PARALLEL_BYTES, MIN_COLD_PARALLEL_BYTES)
+    if len(pool_pids()) >= count:  # no start to pay for
+        least = min(MIN_PARALLEL_BYTES, MIN_WARM_PARALLEL_BYTES)
+    elif start_is_cheap(count):
+        least = MIN_PARALLEL_BYTES
+    else:
+        least = max(MIN_PARALLEL_BYTES, MIN_COLD_PARALLEL_BYTES)
     # Inputs too small to be split are decoded here anyway, each on its own: many small
     # files are faster read in one go by the in-process path.
     return sum(sizes) >= least and max(sizes, default=0) >= chunk_bytes(sum(sizes), count)
