@@ -44,7 +44,6 @@ __all__ = [
     "decode_guarded",
     "decode_input",
     "decode_lines",
-    "decode_lines_fingerprinted",
     "decode_listing",
     "decode_wire_job",
     "fingerprint",
@@ -236,27 +235,33 @@ def decode_guarded(data: bytes, source: str, errors: Errors, strict: bool) -> De
         return Decoded([], [exc])
 
 
-_LINES_PIECE = 8 << 20
+def decode_lines(
+    data: bytes, state: Decoding, *, first_line: int = 1, fingerprints: list[int] | None = None
+) -> None:
+    """Decode NDJSON: one record per non-blank line, each decoded from a slice of ``data``
+    (no list of lines, no copy of a line that decodes).
 
-
-def decode_lines(data: bytes, state: Decoding, *, first_line: int = 1) -> None:
-    """Decode NDJSON: one record per non-blank line.
-
-    Large data is split into lines a few megabytes at a time, so that the list of lines
-    stays small whatever the data (a gigabyte of newlines would be a billion lines).
+    With ``fingerprints``, a hash of each job's content is added to it, in the order of
+    ``state.jobs``.
     """
-    if len(data) <= _LINES_PIECE:
-        _decode_piece(data, state, first_line=first_line)
-        return
+    decode = _job_decoder.decode
+    jobs = state.jobs
+    strict = state.strict
     view = memoryview(data)
-    start = 0
-    while start < len(data):
-        end = data.find(b"\n", min(start + _LINES_PIECE, len(data)) - 1)
-        end = len(data) if end == -1 else end + 1
-        piece = bytes(view[start:end])
-        _decode_piece(piece, state, first_line=first_line)
-        first_line += piece.count(b"\n")
-        start = end
+    for line_number, (start, end, last) in enumerate(_line_spans(data), first_line):
+        try:
+            if strict:
+                raise msgspec.ValidationError  # take the slow path, which checks keys
+            jobs.append(decode(view[start:end]))
+            if fingerprints is not None:
+                fingerprints.append(hash(data[start:end].strip()))
+        except DECODE_ERRORS:
+            line = data[start:end]
+            if line.strip():
+                before = len(jobs)
+                state.record(line, line=line_number, index=None, unterminated=last)
+                if fingerprints is not None:
+                    fingerprints += [fingerprint(job) for job in jobs[before:]]
 
 
 def _line_spans(data: bytes) -> Iterator[tuple[int, int, bool]]:
@@ -273,42 +278,6 @@ def _line_spans(data: bytes) -> Iterator[tuple[int, int, bool]]:
             return
         yield start, end, False
         start = end + 1
-
-
-def _decode_piece(data: bytes, state: Decoding, *, first_line: int) -> None:
-    decode = _job_decoder.decode
-    keep = state.jobs.append
-    strict = state.strict
-    view = memoryview(data)
-    for line_number, (start, end, last) in enumerate(_line_spans(data), first_line):
-        try:
-            if strict:
-                raise msgspec.ValidationError  # take the slow path, which checks keys
-            keep(decode(view[start:end]))
-        except DECODE_ERRORS:
-            line = data[start:end]
-            if line.strip():
-                state.record(line, line=line_number, index=None, unterminated=last)
-
-
-def decode_lines_fingerprinted(data: bytes, state: Decoding, fingerprints: list[int], *, first_line: int = 1) -> None:
-    """:func:`decode_lines`, adding a hash of each job's content to ``fingerprints``."""
-    decode = _job_decoder.decode
-    jobs = state.jobs
-    strict = state.strict
-    lines = data.split(b"\n")
-    final = len(lines) - 1
-    for offset, line in enumerate(lines):
-        try:
-            if strict:
-                raise msgspec.ValidationError  # take the slow path, which checks keys
-            jobs.append(decode(line))
-            fingerprints.append(hash(line.strip()))
-        except DECODE_ERRORS:
-            if line.strip():
-                before = len(jobs)
-                state.record(line, line=first_line + offset, index=None, unterminated=offset == final)
-                fingerprints += [fingerprint(job) for job in jobs[before:]]
 
 
 _encode = msgspec.json.Encoder().encode

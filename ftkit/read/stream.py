@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from ..errors import JobDecodeError
 from ..gc_pause import gc_paused
 from .chunks import line_runs
-from .decode import Decoded, Decoding, Errors, decode_guarded, decode_lines, decode_lines_fingerprinted, fingerprint
+from .decode import Decoded, Decoding, Errors, decode_guarded, decode_lines, fingerprint
 from .layout import is_blank, streamed_layout, worth_decoding
 from .sources import Input, input_blocks, strip_bom, too_large
 
@@ -94,10 +94,7 @@ def iter_input(
             data, line = run
             state = Decoding(item.name, errors, strict)
             state.last_openai = last_openai
-            if fingerprints is None:
-                decode_lines(data, state, first_line=line)
-            else:
-                decode_lines_fingerprinted(data, state, fingerprints, first_line=line)
+            decode_lines(data, state, first_line=line, fingerprints=fingerprints)
             last_openai = state.last_openai
             yield Decoded(state.jobs, state.errors, state.lists)
     if damage:
