@@ -25,7 +25,7 @@ from ..errors import JobDecodeError
 from .layout import is_blank
 from .sources import BOM
 
-__all__ = ["MIN_CHUNK_BYTES", "Chunk", "line_runs", "line_too_long", "split_bytes", "split_file"]
+__all__ = ["MIN_CHUNK_BYTES", "Chunk", "line_runs", "line_too_long", "read_range", "split_bytes", "split_file"]
 
 #: The smallest run of lines sent to a worker.
 MIN_CHUNK_BYTES = 8 << 20
@@ -85,6 +85,14 @@ def split_file(path: Path, size: int, input_index: int, pieces: int, *, smallest
             chunks.append(Chunk(input_index, start, end, path=str(path)))
             start = end
     return chunks
+
+
+def read_range(path: str | Path, start: int, size: int) -> bytes:
+    """The ``size`` bytes of a file from byte ``start`` on: a run cut by :func:`split_file`,
+    read by whoever decodes it (a worker, or the reading process)."""
+    with open(path, "rb") as file:
+        file.seek(start)
+        return file.read(size)
 
 
 def line_runs(

@@ -32,6 +32,7 @@ from typing import Any
 
 import msgspec
 
+from .chunks import read_range
 from .decode import ChunkReply, decode_chunk
 
 __all__ = [
@@ -81,9 +82,7 @@ def serve(stdin: Any, stdout: Any) -> None:
         if request.path is None:
             data = stdin.read(request.size)
         else:
-            with open(request.path, "rb") as file:
-                file.seek(request.start)
-                data = file.read(request.size)
+            data = read_range(request.path, request.start, request.size)
         reply, frames = decode_chunk(data, source=request.source, errors=request.errors)
         del data
         for name, frame in frames.items():

@@ -35,7 +35,7 @@ import polars as pl
 
 from ..errors import JobDecodeError
 from ..frames import FRAME_NAMES
-from .chunks import Chunk
+from .chunks import Chunk, read_range
 from .decode import DecodedChunk, OpenAIRecords, decode_chunk, decode_input
 from .processes import WorkerProcess, WorkerRequest, close_fork_server, fork_server_running, start_method
 from .sources import Input, bytes_of
@@ -370,10 +370,9 @@ def _run_here(chunk: Chunk, datas: list[Any], inputs: list[Input], errors: str) 
         jobs, reply, frames = decode_input(bytes_of(datas, chunk.input_index), source=name, errors=errors)
         return DecodedChunk(chunk, reply, frames, jobs)
     # the jobs are decoded again on demand, like the workers' jobs
+    data: Any
     if chunk.path is not None:  # a chunk of a file: its bytes only, as a worker reads them
-        with open(chunk.path, "rb") as file:
-            file.seek(chunk.start)
-            data: Any = file.read(chunk.end - chunk.start)
+        data = read_range(chunk.path, chunk.start, chunk.end - chunk.start)
     else:
         data = memoryview(bytes_of(datas, chunk.input_index))[chunk.start : chunk.end]
     reply, frames = decode_chunk(data, source=name, errors=errors)
