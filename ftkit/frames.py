@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import msgspec
 import polars as pl
 
 from .frame_schemas import CHECKPOINTS_SCHEMA, ERRORS_SCHEMA, EVENTS_SCHEMA, JOBS_SCHEMA, TARGETS_SCHEMA, UTC
@@ -51,16 +50,6 @@ __all__ = [
 ]
 
 _TIME_COLUMNS = ("created_at", "modified_at", "estimated_start_time", "finished_at", "estimated_finish")
-_json_encode = msgspec.json.Encoder().encode
-
-
-def _string_lists(values: list[list[str] | None], name: str) -> pl.Series:
-    """A List(String) column, built through JSON text, which polars parses far faster than it
-    converts Python lists one by one: the whole column as one JSON array, exploded."""
-    if not values:
-        return pl.Series(name, [], dtype=pl.List(pl.String()))
-    text = pl.Series(name, [_json_encode(values).decode()], dtype=pl.String())
-    return text.str.json_decode(pl.List(pl.List(pl.String()))).explode()
 
 
 def _as_list(jobs: Iterable[Any]) -> list[Any]:
@@ -170,8 +159,6 @@ def _openai_jobs(jobs: list[OpenAIJob]) -> pl.DataFrame:
 
 def _mistral_jobs(columns: dict[str, Any]) -> pl.DataFrame:
     """:func:`jobs_frame` of Mistral jobs only, from their columns."""
-    for name in ("training_files", "validation_files"):
-        columns[name] = _string_lists(columns[name], name)
     df = _frame_of(
         columns, _raw_schema(JOBS_SCHEMA), provider=pl.lit("mistral"), status_raw=pl.col("status")
     )
@@ -286,21 +273,13 @@ def mistral_frame_parts(jobs: Iterable[Any]) -> dict[str, pl.DataFrame]:
         raise ValueError(msg)
     jobs_columns: dict[str, Any] = columns.jobs  # type: ignore[assignment]
     jobs_columns["_position"] = range(len(jobs_columns["job_id"]))
-    for name in ("training_files", "validation_files"):
-        jobs_columns[name] = _string_lists(jobs_columns[name], name)
-    targets: dict[str, Any] = columns.targets  # type: ignore[assignment]
-    targets["labels"] = _string_lists(targets["labels"], "labels")
     checkpoints = _part(columns.checkpoints, "checkpoints")  # type: ignore[arg-type]
-    if checkpoints.height:
-        checkpoints = _by_step(checkpoints, columns.reversed_at)
     events = _part(columns.events, "events")  # type: ignore[arg-type]
-    if events.height and not _in_order(events, "_position", "created_at"):
-        events = events.sort("_position", "created_at", maintain_order=True)
     return {
         "jobs": _part(jobs_columns, "jobs"),
-        "checkpoints": checkpoints,
-        "events": events,
-        "targets": _part(targets, "targets"),
+        "checkpoints": _by_step(checkpoints, columns.reversed_at) if checkpoints.height else checkpoints,
+        "events": _by_time(events) if events.height else events,
+        "targets": _part(columns.targets, "targets"),  # type: ignore[arg-type]
     }
 
 
@@ -501,10 +480,17 @@ def _events(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, id
         rows = {"_position": openai_positions, **openai_event_rows(openai_events)}
         rows["provider"] = ["openai"] * len(openai_events)
         df = pl.concat([df, pl.DataFrame(rows, schema=schema)])
-    if openai_events or not _in_order(df, "_position", "created_at"):
-        df = df.sort("_position", "created_at", maintain_order=True)
-    df = _insert_job_ids(df, ids)
+    df = _insert_job_ids(_by_time(df), ids)
     return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
+
+
+def _by_time(df: pl.DataFrame) -> pl.DataFrame:
+    """Event rows sorted by job, then time, rows tied on both kept in their order (the
+    order each job's events happened in, :func:`~ftkit.mistral_frames.oldest_first`);
+    rows already in that order are left as they are (a stable sort would not move them)."""
+    if _in_order(df, "_position", "created_at"):
+        return df
+    return df.sort("_position", "created_at", maintain_order=True)
 
 
 def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
@@ -530,8 +516,6 @@ def targets_frame(jobs: Iterable[Any]) -> pl.DataFrame:
 
 
 def _targets(jobs: list[Any], columns: MistralColumns, *, keep_position: bool, ids: pl.Series) -> pl.DataFrame:
-    targets: dict[str, Any] = columns.targets  # type: ignore[assignment]
-    targets["labels"] = _string_lists(targets["labels"], "labels")
-    df = _frame_of(targets, {"_position": pl.Int64(), **_without_id(TARGETS_SCHEMA)})
+    df = _frame_of(columns.targets, {"_position": pl.Int64(), **_without_id(TARGETS_SCHEMA)})  # type: ignore[arg-type]
     df = _insert_job_ids(df, ids)
     return df if keep_position else df.drop("_position")

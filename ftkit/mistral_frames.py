@@ -6,7 +6,7 @@ event once, appending its values to the columns of every frame in one pass (a vi
 costs a cache miss on a large dump; a second attribute read on an object just visited
 costs almost nothing), and returns plain Python lists, which polars turns into columns
 fastest; the job positions that say whose checkpoint or event a row is are repeated in
-polars. It takes jobs from any iterable, so that a reader can decode each job just
+polars, and lists of strings (training files, labels) are parsed by polars from JSON text. It takes jobs from any iterable, so that a reader can decode each job just
 before its visit and free it right after (see :func:`ftkit.read.decode.decode_chunk`).
 Columns that hold one value in every row (``provider``, ``origin``) or none (OpenAI's
 columns) are not built here at all: :mod:`ftkit.frames` adds them as polars literals.
@@ -158,8 +158,8 @@ def mistral_columns(
     frame, and not kept, so that a reader can decode a job, gather its values while they
     are in the CPU's cache and free it before decoding the next.
 
-    - ``jobs``: one row per job; ``training_files`` and ``validation_files`` hold the lists
-      (or None) as decoded. ``provider`` (always ``"mistral"``) and OpenAI's columns
+    - ``jobs``: one row per job; ``training_files`` and ``validation_files`` are
+      List(String) Series (null where the JSON had no list). ``provider`` (always ``"mistral"``) and OpenAI's columns
       (always null) are absent.
     - ``checkpoints``: ``_position`` (the job's index among ``jobs``, an Int64 Series),
       ``step_number``, ``created_at``, ``train_loss``, ``valid_loss``,
@@ -172,7 +172,7 @@ def mistral_columns(
       ``data`` (the rest of ``data`` as JSON text, None when nothing is left; no ``data``
       column at all when no event holds more than a status); each job's events in the
       order they happened (:func:`oldest_first`), not yet sorted by time.
-    - ``targets``: ``_position`` (a list), ``name``, ``labels`` (the lists as decoded),
+    - ``targets``: ``_position`` (a list), ``name``, ``labels`` (a List(String) Series),
       ``weight``, ``loss_function``.
 
     OpenAI jobs are skipped: their positions are in ``openai_at``.
@@ -336,6 +336,8 @@ def mistral_columns(
                 targets += children
 
     if want_jobs:
+        for name in ("training_files", "validation_files"):
+            job_columns[name] = _string_lists(job_columns[name], name)
         out.jobs = job_columns
     if want_checkpoints:
         out.checkpoints = {
@@ -352,11 +354,20 @@ def mistral_columns(
         out.targets = {
             "_position": target_positions,
             "name": [t.name for t in targets],
-            "labels": [t.labels for t in targets],
+            "labels": _string_lists([t.labels for t in targets], "labels"),
             "weight": [t.weight for t in targets],
             "loss_function": [t.loss_function for t in targets],
         }
     return out
+
+
+def _string_lists(values: list[list[str] | None], name: str) -> pl.Series:
+    """A List(String) column, built through JSON text, which polars parses far faster than it
+    converts Python lists one by one: the whole column as one JSON array, exploded."""
+    if not values:
+        return pl.Series(name, [], dtype=pl.List(pl.String()))
+    text = pl.Series(name, [_json_encode(values).decode()], dtype=pl.String())
+    return text.str.json_decode(pl.List(pl.List(pl.String()))).explode()
 
 
 def _event_columns(
