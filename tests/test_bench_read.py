@@ -63,7 +63,11 @@ def test_descendant_peaks_include_grandchildren():
     child = subprocess.Popen([sys.executable, "-c", code])
     try:
         deadline = time.monotonic() + 10
-        while len(peaks := _descendants.descendant_peaks(os.getpid())) < 2 and time.monotonic() < deadline:
+
+        def started(peaks: dict) -> bool:  # both seen, and both running Python (not just forked)
+            return len(peaks) == 2 and all(p["peak_mb"] > 1 for p in peaks.values())
+
+        while not started(peaks := _descendants.descendant_peaks(os.getpid())) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert child.pid in {p["pid"] for p in peaks.values()}
         assert len(peaks) == 2 and all(p["peak_mb"] > 1 for p in peaks.values())
