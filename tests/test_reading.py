@@ -6,7 +6,6 @@ import doctest
 import gzip
 import json
 import os
-import shutil
 from pathlib import Path
 
 import msgspec

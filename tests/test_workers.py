@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import ftkit
-from ftkit.read import workers
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the fork rule reads /proc (Linux)")
 
