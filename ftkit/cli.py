@@ -163,7 +163,7 @@ def _one_line(text: str) -> str:
 
 def run_summary(args: argparse.Namespace) -> int:
     """``ftkit summary``: counts, best jobs and cost, as text on stdout."""
-    from .report import summary_text
+    from .summary import summary_text
 
     jobs = read_dumps(args.dumps, skip_bad=args.skip_bad, quiet=args.quiet)
     sys.stdout.write(summary_text(jobs, top=args.top, sources=args.dumps))

@@ -1,26 +1,24 @@
-"""Summaries of a set of jobs: as text for the terminal, and as one self-contained HTML file.
+"""The HTML report of a set of jobs: one self-contained file (``ftkit report``).
 
-:func:`summary_tables` computes the tables both share (jobs by status, type and model;
-the best jobs by best valid loss with their varying hyperparameters; tokens and cost per
-currency); :func:`summary_text` lays them out for ``ftkit summary``; :func:`write_report`
-writes the HTML report of ``ftkit report``: those tables, the loss curves of the best
-jobs, the effect of each varying hyperparameter, cost against quality, the timeline and
-a table of every job.
+:func:`write_report` writes the summary tables of :mod:`ftkit.summary`, the loss curves
+of the best jobs, the effect of each varying hyperparameter, cost against quality, the
+timeline and a table of every job.
 
 The report is one file with no external resources: plots are PNG ``data:`` URIs, styles
 are inline, and there is no JavaScript at all (a Content-Security-Policy forbids it, as
 a second line of defence). Every piece of text that comes from the jobs (ids, suffixes,
 model names, event data, error messages) goes through :func:`html.escape`.
 
+The summary's functions (:func:`~ftkit.summary.summary_text`,
+:func:`~ftkit.summary.best_jobs`, ...) can still be imported from here.
+
 Examples
 --------
 >>> import ftkit
 >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(6, seed=0))
->>> tables = summary_tables(js, top=3)
->>> sorted(tables)
-['best', 'by_model', 'by_provider', 'by_status', 'by_type', 'cost']
->>> tables["by_status"]["jobs"].sum() == len(js)
-True
+>>> page = render_report(js, title="Demo")
+>>> page.startswith("<!DOCTYPE html>"), page.count('<section id="')
+(True, 8)
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ import base64
 import datetime as dt
 import html
 import io
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,390 +35,34 @@ from typing import Any
 import polars as pl
 
 from . import __version__
-from .analysis.inputs import DEFAULT_BY, By
+from .analysis.inputs import DEFAULT_BY, By, as_jobset
 from .atomic import atomic_write
-from .escape import escaped_warnings, printable
-from .formatting import MIN_DIGITS, distinct_digits, format_float
+from .escape import escaped_warnings
 from .jobset import JobSet
+from .summary import (
+    FINISHED,
+    best_jobs,
+    column_digits,
+    column_header,
+    count_tables,
+    cost_by_currency,
+    date_range_text,
+    drop_empty_columns,
+    format_value,
+    summary_tables,
+    summary_text,
+    table_groups,
+    text_table,
+    unranked_jobs,
+    varying_hyperparameters,
+)
 
 __all__ = [
-    "summary_tables", "summary_text", "write_report", "render_report", "format_value", "column_digits",
-    "best_jobs", "unranked_jobs",
+    "write_report", "render_report", "html_table",
+    # the summary's, from ftkit.summary
+    "summary_tables", "summary_text", "format_value", "column_digits", "best_jobs", "unranked_jobs",
+    "cost_by_currency", "varying_hyperparameters", "text_table", "FINISHED",
 ]
-
-#: Column headers that read better than the column names.
-_HEADERS = {
-    "job_id": "job id",
-    "job_type": "type",
-    "best_valid_loss": "best valid loss",
-    "best_step": "best step",
-    "best_train_loss": "train loss at best",
-    "best_valid_mean_token_accuracy": "valid accuracy at best",
-    "trained_tokens": "trained tokens",
-    "cost_currency": "currency",
-    "cost_per_million_tokens": "cost per 1M tokens",
-    "n_jobs": "jobs",
-    "n_priced": "priced",
-    "n_checkpoints": "checkpoints",
-    "learning_rate": "learning rate",
-    "training_steps": "training steps",
-    "weight_decay": "weight decay",
-    "warmup_fraction": "warmup fraction",
-    "seq_len": "seq len",
-    "fim_ratio": "fim ratio",
-    "created_at": "created (UTC)",
-}
-
-
-def _as_jobset(jobs: Any) -> JobSet:
-    if isinstance(jobs, JobSet):
-        return jobs
-    from .analysis import as_jobset
-
-    return as_jobset(jobs)
-
-
-# --- tables -------------------------------------------------------------------------
-
-
-def _counts(frame: pl.DataFrame, column: str, label: str) -> pl.DataFrame:
-    return (
-        frame.select(pl.col(column).fill_null("(none)").alias(label))
-        .group_by(label)
-        .agg(pl.len().cast(pl.Int64).alias("jobs"))
-        .sort(["jobs", label], descending=[True, False])
-    )
-
-
-def varying_hyperparameters(jobs: JobSet) -> list[str]:
-    """The hyperparameters that vary across ``jobs``, as :func:`ftkit.analysis.compare_hyperparameters` decides.
-
-    Examples
-    --------
-    >>> import ftkit
-    >>> varying_hyperparameters(ftkit.read_jobs(ftkit.synth.make_jobs_bytes(4, seed=0)))
-    ['learning_rate', 'training_steps', 'epochs', 'weight_decay', 'warmup_fraction', 'seq_len']
-    """
-    from .analysis import compare_hyperparameters
-
-    return compare_hyperparameters(jobs, varying_only=True).columns[1:]
-
-
-#: The status of a finished, successful job: the only jobs "best jobs" rank.
-FINISHED = "SUCCESS"
-
-
-def best_jobs(jobs: JobSet, *, top: int | None = 10, by: By = DEFAULT_BY) -> pl.DataFrame:
-    """The finished, successful jobs with a measured valid loss, best first in each group.
-
-    Columns: the ``by`` columns, ``job_id, suffix, model, status, best_valid_loss,
-    best_step``, then each hyperparameter that varies across ``jobs``. Jobs are ranked
-    only against jobs of their group (by default ``"job_type"``: a classifier's loss
-    and a completion job's loss are not comparable; ``["provider", "job_type"]`` where
-    the jobs come from several providers, see :func:`ftkit.analysis.inputs.resolve_by`;
-    a ``by`` given is used as given; ``None`` ranks all together) and
-    only when they ended in ``SUCCESS``: running, failed or cancelled jobs are listed
-    apart by :func:`unranked_jobs`. ``top`` jobs per group; ``None`` keeps them all.
-
-    Examples
-    --------
-    >>> import ftkit
-    >>> js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(40, seed=3))
-    >>> best = best_jobs(js, top=2)
-    >>> best.columns[:7], set(best["status"])
-    (['job_type', 'job_id', 'suffix', 'model', 'status', 'best_valid_loss', 'best_step'], {'SUCCESS'})
-    """
-    from .analysis import checkpoint_summary, compare_hyperparameters
-    from .analysis.inputs import group_columns, resolve_by
-
-    by = resolve_by(by, jobs)
-    groups = group_columns(by, where="best_jobs")
-    hyper = compare_hyperparameters(jobs, varying_only=True)
-    varying = hyper.columns[1:]
-    summary = checkpoint_summary(jobs).select("job_id", "best_valid_loss", "best_step")
-    table = (
-        jobs.jobs.select(*dict.fromkeys([*groups, "job_id", "suffix", "model", "status"]))
-        .join(summary, on="job_id", how="inner")
-        .join(hyper, on="job_id", how="inner")
-        .filter(pl.col("best_valid_loss").is_not_null() & (pl.col("status") == FINISHED))
-        .sort(*groups, "best_valid_loss", "job_id", nulls_last=True)
-        .select(*dict.fromkeys([*groups, "job_id", "suffix", "model", "status", "best_valid_loss", "best_step",
-                                *varying]))
-    )
-    if top is None:
-        return table
-    rank = pl.int_range(pl.len())
-    return table.filter((rank.over(groups) if groups else rank) < top)
-
-
-def unranked_jobs(jobs: JobSet) -> pl.DataFrame:
-    """The jobs with a measured valid loss that did not finish successfully (running,
-    failed, cancelled...): never ranked among the best jobs, listed apart.
-
-    Columns: ``job_type, job_id, suffix, model, status, best_valid_loss``, by type,
-    status, then loss.
-    """
-    from .analysis import checkpoint_summary
-
-    summary = checkpoint_summary(jobs).select("job_id", "best_valid_loss")
-    return (
-        jobs.jobs.select("job_type", "job_id", "suffix", "model", "status")
-        .join(summary, on="job_id", how="inner")
-        .filter(pl.col("best_valid_loss").is_not_null() & (pl.col("status") != FINISHED).fill_null(True))
-        .sort("job_type", "status", "best_valid_loss", "job_id", nulls_last=True)
-    )
-
-
-def cost_by_currency(jobs: JobSet) -> pl.DataFrame:
-    """Jobs, tokens and cost per currency (never added across currencies)."""
-    from .analysis import token_usage_totals
-
-    return token_usage_totals(jobs).select(
-        pl.col("cost_currency").fill_null("(none)"),
-        "n_jobs",
-        "n_priced",
-        "trained_tokens",
-        "cost",
-        "cost_per_million_tokens",
-    )
-
-
-def summary_tables(jobs: Any, *, top: int = 10) -> dict[str, pl.DataFrame]:
-    """The summary tables: ``by_status``, ``by_type``, ``by_model``, ``by_provider``, ``best``
-    and ``cost`` (the summaries show ``by_provider`` where the jobs come from several).
-
-    ``best`` holds the ``top`` finished, successful jobs of each job type by best valid
-    loss (see :func:`best_jobs`), ``cost`` the tokens and cost per currency
-    (:func:`ftkit.analysis.token_usage_totals`).
-    """
-    js = _as_jobset(jobs)
-    frame = js.jobs
-    return {
-        "by_status": _counts(frame, "status", "status"),
-        "by_type": _counts(frame, "job_type", "type"),
-        "by_model": _counts(frame, "model", "model"),
-        "by_provider": _counts(frame, "provider", "provider"),
-        "best": best_jobs(js, top=top),
-        "cost": cost_by_currency(js),
-    }
-
-
-def _count_tables(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
-    """The count tables to show and their captions: by provider only where there are several."""
-    shown = {"by_status": "By status", "by_type": "By type", "by_model": "By model"}
-    if tables["by_provider"].height > 1:
-        shown["by_provider"] = "By provider"
-    return shown
-
-
-# --- values -------------------------------------------------------------------------
-
-
-def format_value(column: str, value: Any, *, missing: str = "-", digits: int | None = None) -> str:
-    """A cell as text: costs with 2 decimals, other numbers with 4 significant digits
-    (``digits`` more when the column needs them to tell its values apart, see
-    :func:`column_digits`), tokens with thousands separators.
-
-    Examples
-    --------
-    >>> format_value("cost", 12.5), format_value("best_valid_loss", 0.81234), format_value("trained_tokens", 1234567)
-    ('12.50', '0.8123', '1,234,567')
-    >>> format_value("learning_rate", 0.0001), format_value("suffix", None), format_value("best_valid_loss", 0.000641)
-    ('0.0001', '-', '0.000641')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return missing
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if column.startswith("cost"):
-            return format_float(value, digits or 2, decimals=True)
-        return format_float(value, digits or MIN_DIGITS)
-    if isinstance(value, int):
-        return f"{value:,}" if "tokens" in column else str(value)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(item) for item in value)
-    return str(value)
-
-
-def column_digits(frame: pl.DataFrame) -> dict[str, int]:
-    """For each float column, the digits :func:`format_value` needs so that values that
-    differ print differently (decimals for costs, significant digits otherwise).
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> column_digits(pl.DataFrame({"best_valid_loss": [0.81234, 0.81231], "cost": [2.621, 2.624], "n": [1, 2]}))
-    {'best_valid_loss': 5, 'cost': 3}
-    """
-    out = {}
-    for column, dtype in frame.schema.items():
-        if dtype.is_float():
-            values = frame[column].to_list()
-            money = column.startswith("cost")
-            out[column] = distinct_digits(values, start=2 if money else MIN_DIGITS, decimals=money)
-    return out
-
-
-def _header(column: str) -> str:
-    return _HEADERS.get(column, column.replace("_", " "))
-
-
-def _is_numeric(frame: pl.DataFrame, column: str) -> bool:
-    return frame.schema[column].is_numeric()
-
-
-def _drop_empty(frame: pl.DataFrame, keep: Sequence[str] = ("job_id",)) -> pl.DataFrame:
-    """Leave out columns that are null on every row (e.g. ``suffix`` when no job has one)."""
-    if frame.height == 0:
-        return frame
-    return frame.select([c for c in frame.columns if c in keep or frame[c].null_count() < frame.height])
-
-
-# --- text ---------------------------------------------------------------------------
-
-
-def text_table(frame: pl.DataFrame) -> list[str]:
-    """The lines of a plain-text table: header, rule, rows; numbers right-aligned.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> print("\\n".join(text_table(pl.DataFrame({"status": ["SUCCESS", "FAILED"], "jobs": [12, 3]}))))
-    status   jobs
-    -------  ----
-    SUCCESS    12
-    FAILED      3
-    """
-    headers = [printable(_header(c)) for c in frame.columns]
-    digits = column_digits(frame)
-    cells = [
-        [printable(format_value(c, v, digits=digits.get(c))) for c, v in zip(frame.columns, row)]
-        for row in frame.iter_rows()
-    ]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    right = [_is_numeric(frame, c) for c in frame.columns]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)]
-        return "  ".join(parts).rstrip()
-
-    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
-
-
-def _side_by_side(blocks: Sequence[list[str]], gap: int = 4) -> list[str]:
-    widths = [max((len(line) for line in block), default=0) for block in blocks]
-    height = max((len(block) for block in blocks), default=0)
-    out = []
-    for i in range(height):
-        parts = [(block[i] if i < len(block) else "").ljust(w) for block, w in zip(blocks, widths)]
-        out.append((" " * gap).join(parts).rstrip())
-    return out
-
-
-def _date_range(frame: pl.DataFrame) -> str:
-    created = frame["created_at"].drop_nulls()
-    if created.len() == 0:
-        return ""
-    first, last = created.min(), created.max()
-    return f", created {first:%Y-%m-%d} to {last:%Y-%m-%d}"
-
-
-def _groups(table: pl.DataFrame, by: Sequence[str]) -> list[tuple[str, pl.DataFrame]]:
-    """(label, rows) of each group of ``table``, in its order; one unlabelled group when no ``by``."""
-    if not by:
-        return [("", table)]
-    return [
-        (" · ".join(format_value(c, v, missing="(none)") for c, v in zip(by, part.select(*by).row(0))), part)
-        for part in table.partition_by(list(by), maintain_order=True)
-    ]
-
-
-def _best_text(js: JobSet, *, top: int) -> list[str]:
-    """The best jobs of each type, then the jobs with a loss that are not ranked."""
-    from .analysis.inputs import group_columns, resolve_by
-
-    groups = group_columns(resolve_by(DEFAULT_BY, js), where="summary_text")
-    ranked = best_jobs(js, top=None, by=groups)
-    lines: list[str] = []
-    for label, part in _groups(ranked, groups):
-        shown = part.head(top).drop(*groups, "status")
-        lines.append(
-            f"Best {shown.height} of {part.height} successful {printable(label)} jobs with a measured valid loss,"
-            " lowest first:"
-        )
-        lines += text_table(_drop_empty(shown))
-        lines.append("")
-    if not ranked.height:
-        lines += ["No finished, successful job has a measured valid loss.", ""]
-    unranked = unranked_jobs(js)
-    if unranked.height:
-        counts = ", ".join(f"{printable(str(s))} {n}" for s, n in unranked.group_by("status", maintain_order=True)
-                           .len().sort("len", "status", descending=[True, False]).iter_rows())
-        jobs_ = "1 job" if unranked.height == 1 else f"{unranked.height} jobs"
-        lines.append(f"Not ranked: {jobs_} with a measured valid loss did not finish successfully ({counts}):")
-        lines += text_table(_drop_empty(unranked.head(top)))
-        if unranked.height > top:
-            lines.append(f"... and {unranked.height - top} more")
-        lines.append("")
-    return lines
-
-
-def summary_text(jobs: Any, *, top: int = 10, sources: Sequence[str] = ()) -> str:
-    """The ``ftkit summary`` text: counts, best jobs, tokens and cost.
-
-    The best jobs are the finished, successful ones, ranked within their job type; jobs
-    with a loss that are running, failed or cancelled are listed apart. Numbers carry
-    enough digits to tell the values of a column apart (:func:`column_digits`).
-
-    Examples
-    --------
-    >>> import ftkit
-    >>> print(summary_text(ftkit.read_jobs(ftkit.synth.make_jobs_bytes(4, seed=0)), top=2))
-    ... # doctest: +ELLIPSIS
-    4 jobs, created 2024-07-04 to 2025-08-20
-    <BLANKLINE>
-    status   jobs    type        jobs    model                 jobs
-    -------  ----    ----------  ----    --------------------  ----
-    SUCCESS     2    completion     4    open-mistral-7b          3
-    FAILED      1                        mistral-small-latest     1
-    QUEUED      1
-    <BLANKLINE>
-    Best 2 of 2 successful completion jobs with a measured valid loss, lowest first:
-    job id ... best valid loss  best step  learning rate ...
-    0730677d-f5be-458b-a95d-78b13297756f  -       mistral-small-latest            0.706         70 ...
-    c5a9a231-b620-4372-8700-3d8ddfb9f4c3  intent  open-mistral-7b                0.9116         20 ...
-    <BLANKLINE>
-    Not ranked: 1 job with a measured valid loss did not finish successfully (FAILED 1):
-    type        job id                                model            status  best valid loss
-    ----------  ------------------------------------  ---------------  ------  ---------------
-    completion  b40eedff-f56c-430c-ac94-17212bd3cbd9  open-mistral-7b  FAILED            1.093
-    <BLANKLINE>
-    Tokens and cost per currency:
-    currency  jobs  priced  trained tokens   cost  cost per 1M tokens
-    --------  ----  ------  --------------  -----  ------------------
-    EUR          1       1      12,303,500  73.82                6.00
-    USD          2       2       7,602,176  15.73                2.07
-    (none)       1       0               -      -                   -
-    """
-    js = _as_jobset(jobs)
-    tables = summary_tables(js, top=top)
-    where = f" in {printable(', '.join(sources))}" if sources else ""
-    lines = [f"{len(js)} jobs{where}{_date_range(js.jobs)}"]
-    if js.decode_errors:
-        lines[0] += f" ({len(js.decode_errors)} unreadable records left out)"
-    lines.append("")
-    lines += _side_by_side([text_table(tables[k]) for k in _count_tables(tables)])
-    lines.append("")
-    lines += _best_text(js, top=top)
-    lines.append("Tokens and cost per currency:")
-    lines += text_table(tables["cost"])
-    return "\n".join(lines) + "\n"
-
-
-# --- HTML ---------------------------------------------------------------------------
 
 _CSS = """
 :root { color-scheme: light; --ink: #1d2330; --muted: #5b6475; --line: #dde1e8; --band: #f5f7fa; --accent: #3558a8; }
@@ -478,10 +119,10 @@ def html_table(
     >>> html_table(pl.DataFrame({"job_id": ["<b>"], "jobs": [2]}))  # doctest: +NORMALIZE_WHITESPACE
     '<table><thead><tr><th>job id</th><th class="num">jobs</th></tr></thead><tbody><tr><td class="id">&lt;b&gt;</td><td class="num">2</td></tr></tbody></table>'
     """
-    numeric = {c: _is_numeric(frame, c) for c in frame.columns}
+    numeric = {c: frame.schema[c].is_numeric() for c in frame.columns}
     digits = column_digits(frame) if compared else {}
     head = "".join(
-        f'<th class="num">{_esc(_header(c))}</th>' if numeric[c] else f"<th>{_esc(_header(c))}</th>" for c in frame.columns
+        f'<th class="num">{_esc(column_header(c))}</th>' if numeric[c] else f"<th>{_esc(column_header(c))}</th>" for c in frame.columns
     )
     rows = []
     for row in frame.iter_rows():
@@ -561,7 +202,7 @@ def _all_jobs_table(js: JobSet) -> pl.DataFrame:
 
 
 def _errors_table(js: JobSet) -> pl.DataFrame:
-    return _drop_empty(js.errors, keep=("source", "path", "message"))
+    return drop_empty_columns(js.errors, keep=("source", "path", "message"))
 
 
 def _effect_panels(
@@ -609,7 +250,7 @@ def render_report(
     from .analysis.inputs import group_columns, resolve_by
     from .plot.common import plain as plot_text
 
-    js = _as_jobset(jobs)
+    js = as_jobset(jobs)
     by = resolve_by(by, js)
     tables = summary_tables(js, top=top)
     frame = js.jobs
@@ -628,7 +269,7 @@ def render_report(
     plots.done()
     counts = "".join(
         f'<div class="scroll">{html_table(tables[key], caption=caption, table_id=key.replace("_", "-"))}</div>'
-        for key, caption in _count_tables(tables).items()
+        for key, caption in count_tables(tables).items()
     )
     body = f'<div class="row">{counts}{_figure_html(fig, alt="Number of jobs in each status")}</div>'
     sections.append(("overview", "Overview", _section("overview", "Jobs by status, type and model", body)))
@@ -637,14 +278,14 @@ def render_report(
     ranked = best_jobs(js, top=None, by=by)
     groups = group_columns(by, where="render_report")
     blocks = []
-    for i, (label, part) in enumerate(_groups(ranked, groups), start=1):
-        shown = _drop_empty(part.head(top).drop(*groups, "status"))
+    for i, (label, part) in enumerate(table_groups(ranked, groups), start=1):
+        shown = drop_empty_columns(part.head(top).drop(*groups, "status"))
         caption = f"Best {shown.height} of {part.height} successful {label} jobs".replace("  ", " ")
         blocks.append(f'<div class="scroll">{html_table(shown, caption=caption, table_id=f"best-jobs-{i}")}</div>')
     unranked = unranked_jobs(js)
     if unranked.height:
         caption = f"Not ranked: {unranked.height} jobs with a measured validation loss that did not finish successfully"
-        blocks.append(f'<div class="scroll">{html_table(_drop_empty(unranked), caption=caption, table_id="unranked-jobs", compared=False)}</div>')
+        blocks.append(f'<div class="scroll">{html_table(drop_empty_columns(unranked), caption=caption, table_id="unranked-jobs", compared=False)}</div>')
     if ranked.height:
         grouped = f", ranked within each {' · '.join(g.replace('_', ' ') for g in groups)}" if groups else ""
         note = (
@@ -665,7 +306,7 @@ def render_report(
     # Loss curves of the best jobs, one row per group.
     figures = []
     n_curves = 0
-    for label, part in _groups(best_jobs(js, top=top, by=by), groups) or [("", best)]:
+    for label, part in table_groups(best_jobs(js, top=top, by=by), groups) or [("", best)]:
         ids = part["job_id"].to_list()
         subset = js.filter(pl.col("job_id").is_in(ids)) if ids else js.filter(pl.lit(False))
         n_curves += len(subset)
@@ -743,7 +384,7 @@ def render_report(
     everything = _all_jobs_table(js)
     body = (
         f"<details><summary>Show all {len(js)} jobs</summary>"
-        f'<div class="scroll">{html_table(_drop_empty(everything), table_id="all-jobs", compared=False)}</div></details>'
+        f'<div class="scroll">{html_table(drop_empty_columns(everything), table_id="all-jobs", compared=False)}</div></details>'
     )
     sections.append(("jobs", "All jobs", _section("jobs", "All jobs", body, "Oldest first.")))
 
@@ -754,7 +395,7 @@ def render_report(
 
     nav = "".join(f'<a href="#{anchor}">{_esc(label)}</a>' for anchor, label, _ in sections)
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    meta = f"{len(js)} jobs{_date_range(frame)}"
+    meta = f"{len(js)} jobs{date_range_text(frame)}"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

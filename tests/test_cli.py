@@ -19,7 +19,7 @@ from polars.testing import assert_frame_equal
 
 import ftkit
 from ftkit.progress import Progress, render_line
-from ftkit.report import best_jobs
+from ftkit.summary import best_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample-jobs.ndjson.gz"

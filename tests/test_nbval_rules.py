@@ -160,7 +160,7 @@ def test_display_config_prints_every_id_whole_on_one_line() -> None:
 
 def test_no_id_model_name_time_or_run_survives_in_what_ftkit_prints() -> None:
     """Every ftkit.synth job (both types, every era's shapes) printed as a user would."""
-    from ftkit.report import summary_text
+    from ftkit.summary import summary_text
 
     js = ftkit.read_jobs(ftkit.synth.make_jobs_bytes(120, seed=5))
     frame = js.jobs.select("job_id", "fine_tuned_model", "created_at", "training_files", "wandb_url", "trained_tokens")
@@ -256,7 +256,7 @@ CELLS = [
     "js.jobs",
     "js.checkpoint_summary()",
     "js.token_usage_totals()",
-    "from ftkit.report import summary_text\n\nprint(summary_text(js))",
+    "from ftkit.summary import summary_text\n\nprint(summary_text(js))",
     "js[js.ids[0]]",
     'ax = ftkit.plot.plot_loss_curves(js.filter(status="SUCCESS"))',
 ]

@@ -18,7 +18,8 @@ import ftkit
 from ftkit import plot
 from ftkit.browser import JobBrowser, compare_html, detail_html
 from ftkit.cli import main
-from ftkit.report import render_report, summary_text
+from ftkit.report import render_report
+from ftkit.summary import summary_text
 
 AZURE_JOB = "ftjob-900fcfc7ea1d4360a9f0cb1697b4eaa6"
 CURL_JOB = "ftjob-fleKSpQCbZyvqCJpXJ8ilU7T"

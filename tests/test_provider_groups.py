@@ -14,7 +14,8 @@ from polars.testing import assert_frame_equal
 import ftkit
 from ftkit import plot, synth
 from ftkit.analysis.inputs import DEFAULT_BY, resolve_by
-from ftkit.report import best_jobs, render_report, summary_text
+from ftkit.report import render_report
+from ftkit.summary import best_jobs, summary_text
 
 
 @pytest.fixture(autouse=True)

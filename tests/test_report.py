@@ -12,7 +12,8 @@ import pytest
 
 import ftkit
 import ftkit.plot
-from ftkit.report import best_jobs, html_table, write_report
+from ftkit.report import html_table, write_report
+from ftkit.summary import best_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample-jobs.ndjson.gz"
@@ -233,7 +234,7 @@ def real_and_synthetic() -> ftkit.JobSet:
 
 
 def test_summary_ranks_finished_jobs_within_their_type_with_enough_digits():
-    from ftkit.report import summary_text
+    from ftkit.summary import summary_text
 
     text = summary_text(real_and_synthetic())
     blocks = text.split("\n\n")
@@ -269,3 +270,13 @@ def test_checkpoint_summary_takes_its_metric_positionally():
     js = real_and_synthetic()
     assert js.checkpoint_summary("train_loss")["best_step"].to_list() == ftkit.checkpoint_summary(
         js, metric="train_loss")["best_step"].to_list()
+
+
+def test_the_summary_functions_can_still_be_imported_from_the_report_module():
+    # ftkit.summary was split out of ftkit.report: code that imported them from there still works
+    import ftkit.report
+    import ftkit.summary
+
+    for name in ("summary_tables", "summary_text", "best_jobs", "unranked_jobs", "format_value", "column_digits"):
+        assert getattr(ftkit.report, name) is getattr(ftkit.summary, name)
+        assert name in ftkit.report.__all__
