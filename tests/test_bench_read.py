@@ -121,3 +121,19 @@ def test_the_chunk_ab_times_both_checkouts_on_whole_lines(dump, tmp_path) -> Non
         [sys.executable, str(script), str(dump), "--other", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert refused.returncode == 2 and "is not a checkout of ftkit" in refused.stderr
+
+
+def test_the_chunk_stages_add_up_from_decoding_to_the_arrow_write(dump) -> None:
+    script = BENCHMARKS / "bench_chunk_stages.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(dump), "--chunks", "1", "--turns", "1"],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith(f"{dump.name}: 1 chunks of ")
+    stages = [line[:16].strip() for line in lines[1:7]]
+    assert stages == ["decode", "+ columns", "+ parts", "decode_chunk", "+ arrow", "polars-schema"]
+    ms = [float(line[16:]) for line in lines[1:7]]
+    assert all(value > 0 for value in ms)
+    assert lines[7].startswith("  polars-schema / + arrow = ")
