@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=10)
     parser.add_argument("--turns", type=int, default=4)
     args = parser.parse_args(argv)
+    if not args.dump.is_file():
+        parser.error(f"{args.dump}: no such file (benchmarks/bench_read.py writes the dumps to benchmarks/out/)")
     if not (args.other / "ftkit" / "read" / "decode.py").is_file():
         parser.error(f"{args.other} is not a checkout of ftkit (no ftkit/read/decode.py)")
     with tempfile.TemporaryDirectory(prefix="ftkit-ab-") as tmp:

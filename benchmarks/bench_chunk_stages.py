@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--polars-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not args.dump.is_file():
+        parser.error(f"{args.dump}: no such file (benchmarks/bench_read.py writes the dumps to benchmarks/out/)")
     chunks = chunks_of(args.dump, args.chunks)
     if not chunks:
         parser.error(f"{args.dump} is empty")

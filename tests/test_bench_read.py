@@ -137,3 +137,9 @@ def test_the_chunk_stages_add_up_from_decoding_to_the_arrow_write(dump) -> None:
     ms = [float(line[16:]) for line in lines[1:7]]
     assert all(value > 0 for value in ms)
     assert lines[7].startswith("  polars-schema / + arrow = ")
+    missing = str(dump.with_name("missing.ndjson"))
+    for command in (["bench_chunk_stages.py", missing], ["bench_chunk_ab.py", missing, "--other", "."]):
+        refused = subprocess.run(
+            [sys.executable, str(BENCHMARKS / command[0]), *command[1:]], capture_output=True, text=True, timeout=60
+        )
+        assert refused.returncode == 2 and "missing.ndjson: no such file" in refused.stderr, refused.stderr
