@@ -414,7 +414,7 @@ def decode_chunk(
                     line = raw[start:end]
                     if line.strip():
                         state.record(line, line=line_number, index=None, unterminated=last)
-                        openai = len(state.lists) + sum(not isinstance(job, WireJob) for job in others)
+                        openai = openai_records(others, state.lists)
                         if openai:
                             return  # the caller reads OpenAI records another way: no need to go on
                         starts.extend([start] * len(others))
