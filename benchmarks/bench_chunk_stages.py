@@ -48,7 +48,7 @@ def stage_functions(spill: Path) -> dict[str, object]:
 
     from ftkit.frames import mistral_frame_parts
     from ftkit.mistral_frames import mistral_columns
-    from ftkit.read.decode import decode_chunk
+    from ftkit.read.decode import decode_chunk, line_spans
     from ftkit.schema import FrameJob
 
     decode = msgspec.json.Decoder(FrameJob).decode
@@ -56,14 +56,9 @@ def stage_functions(spill: Path) -> dict[str, object]:
     def jobs(chunk: bytes):
         """The chunk's jobs, decoded from slices of it (no copy of a line), as decode_chunk does."""
         view = memoryview(chunk)
-        start = 0
-        find = chunk.find
-        while start < len(chunk):
-            end = find(b"\n", start)
-            end = len(chunk) if end < 0 else end
+        for start, end, _last in line_spans(chunk):
             if end > start:
                 yield decode(view[start:end])
-            start = end + 1
 
     def decode_only(chunk: bytes) -> None:
         for _job in jobs(chunk):

@@ -47,6 +47,7 @@ __all__ = [
     "decode_listing",
     "decode_wire_job",
     "fingerprint",
+    "line_spans",
     "unknown_keys",
 ]
 
@@ -248,7 +249,7 @@ def decode_lines(
     jobs = state.jobs
     strict = state.strict
     view = memoryview(data)
-    for line_number, (start, end, last) in enumerate(_line_spans(data), first_line):
+    for line_number, (start, end, last) in enumerate(line_spans(data), first_line):
         try:
             if strict:
                 raise msgspec.ValidationError  # take the slow path, which checks keys
@@ -264,10 +265,16 @@ def decode_lines(
                     fingerprints += [fingerprint(job) for job in jobs[before:]]
 
 
-def _line_spans(data: bytes) -> Iterator[tuple[int, int, bool]]:
+def line_spans(data: bytes) -> Iterator[tuple[int, int, bool]]:
     """``(start, end, last)`` of every line of ``data`` and of what follows its last
     newline (``last``: no newline ends it; blank if one ended the data), without copying
-    a line: the callers decode each from a memoryview slice."""
+    a line: the callers decode each from a memoryview slice.
+
+    Examples
+    --------
+    >>> list(line_spans(b'{"a": 1}\\n\\n{"b": 2}\\n'))
+    [(0, 8, False), (9, 9, False), (10, 18, False), (19, 19, True)]
+    """
     find = data.find
     size = len(data)
     start = 0
@@ -407,7 +414,7 @@ def decode_chunk(
         others = state.jobs  # only until yielded: the jobs are not kept
         view = memoryview(raw)
         try:
-            for start, end, last in _line_spans(raw):
+            for start, end, last in line_spans(raw):
                 try:
                     job = decode(view[start:end])
                 except DECODE_ERRORS:
