@@ -244,6 +244,12 @@ _PART_SCHEMAS = {
 _VALIDATION = ("valid_loss", "valid_mean_token_accuracy")
 
 
+def _placeholder_zeros() -> pl.Expr:
+    """Whether a checkpoint row's validation metrics are both the placeholder 0.0 (false
+    where either is null)."""
+    return pl.all_horizontal(pl.col(column) == 0.0 for column in _VALIDATION).fill_null(False)
+
+
 def mistral_frame_parts(jobs: Iterable[Any]) -> dict[str, pl.DataFrame]:
     """:func:`frames_with_positions` of Mistral jobs, only with the columns that vary.
 
@@ -319,7 +325,7 @@ def complete_frame_parts(parts: dict[str, pl.DataFrame], ids: pl.Series) -> dict
         alike = _MISTRAL_ALIKE[name]
         placeholder = None
         if name == "checkpoints" and present.issuperset(_VALIDATION):
-            placeholder = pl.all_horizontal(pl.col(column) == 0.0 for column in _VALIDATION).fill_null(False)
+            placeholder = _placeholder_zeros()
         columns = []
         for column, dtype in _SCHEMAS[name].items():
             if column in present:
@@ -424,15 +430,8 @@ def _finish_checkpoints(df: pl.DataFrame, *, keep_position: bool) -> pl.DataFram
     """Sort by (_position, step), null the placeholder zeros, convert times, drop _position."""
     if not _in_order(df, "_position", "step_number"):
         df = df.sort("_position", "step_number", maintain_order=True)
-    placeholder = (
-        (pl.col("valid_loss") == 0.0)
-        & (pl.col("valid_mean_token_accuracy") == 0.0)
-        & (pl.col("provider") == "mistral")
-    ).fill_null(False)
-    df = df.with_columns(
-        pl.when(placeholder.not_()).then(pl.col(name)).alias(name)
-        for name in ("valid_loss", "valid_mean_token_accuracy")
-    )
+    placeholder = _placeholder_zeros() & (pl.col("provider") == "mistral")
+    df = df.with_columns(pl.when(placeholder.not_()).then(pl.col(name)).alias(name) for name in _VALIDATION)
     return _with_utc(df if keep_position else df.drop("_position"), ["created_at"])
 
 
