@@ -6,8 +6,9 @@ event once, appending its values to the columns of every frame in one pass (a vi
 costs a cache miss on a large dump; a second attribute read on an object just visited
 costs almost nothing), and returns plain Python lists, which polars turns into columns
 fastest; the job positions that say whose checkpoint or event a row is are repeated in
-polars, and lists of strings (training files, labels) are parsed by polars from JSON text. It takes jobs from any iterable, so that a reader can decode each job just
-before its visit and free it right after (see :func:`ftkit.read.decode.decode_chunk`).
+polars, and lists of strings (training files, labels) are parsed by polars from JSON
+text. It takes jobs from any iterable, so that a reader can decode each job just before
+its visit and free it right after (see :func:`ftkit.read.decode.decode_chunk`).
 Columns that hold one value in every row (``provider``, ``origin``) or none (OpenAI's
 columns) are not built here at all: :mod:`ftkit.frames` adds them as polars literals.
 
